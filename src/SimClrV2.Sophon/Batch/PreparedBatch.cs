@@ -1,0 +1,46 @@
+using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.Infer;
+
+namespace SimClrV2.Sophon.Batch;
+
+/// <summary>
+/// A batch on its way to inference: the engine's buffer with its first <see cref="SlotCount"/>
+/// image slots filled, and one entry per input in input order (inputs that failed to decode or
+/// preprocess have an entry but no slot, so they never reach the engine).
+/// </summary>
+internal sealed class PreparedBatch(InferenceBatch buffer)
+{
+    private readonly List<Entry> _entries = new(buffer.Capacity);
+
+    /// <summary>The engine-owned tensor buffer.</summary>
+    public InferenceBatch Buffer { get; } = buffer;
+
+    /// <summary>Entries in input order.</summary>
+    public IReadOnlyList<Entry> Entries => _entries;
+
+    /// <summary>Filled image slots (0..Capacity).</summary>
+    public int SlotCount { get; private set; }
+
+    /// <summary>True when every slot is filled.</summary>
+    public bool IsFull => SlotCount == Buffer.Capacity;
+
+    /// <summary>The next free slot's bytes.</summary>
+    public Span<byte> NextSlot => Buffer.ImageSlot(SlotCount);
+
+    /// <summary>Records an input whose pixels now fill <see cref="NextSlot"/>.</summary>
+    public void AddImage(ImageInput input, int inputIndex, double decodeMs, double preprocessMs) =>
+        _entries.Add(new Entry(input, inputIndex, SlotCount++, null, decodeMs, preprocessMs));
+
+    /// <summary>Records an input that failed before inference.</summary>
+    public void AddError(ImageInput input, int inputIndex, string error, double decodeMs, double preprocessMs) =>
+        _entries.Add(new Entry(input, inputIndex, -1, error, decodeMs, preprocessMs));
+
+    /// <summary>One input of the batch.</summary>
+    /// <param name="Input">The input.</param>
+    /// <param name="InputIndex">Its position in the caller's sequence.</param>
+    /// <param name="Slot">Its slot in the tensor, or -1 when it failed.</param>
+    /// <param name="Error">Why it failed, or null.</param>
+    /// <param name="DecodeMs">Decode time.</param>
+    /// <param name="PreprocessMs">Preprocess time.</param>
+    internal readonly record struct Entry(ImageInput Input, int InputIndex, int Slot, string? Error, double DecodeMs, double PreprocessMs);
+}

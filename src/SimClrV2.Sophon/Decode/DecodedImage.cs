@@ -1,0 +1,112 @@
+using System.Buffers;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace SimClrV2.Sophon.Decode;
+
+/// <summary>How 8-bit RGB pixels are laid out in memory.</summary>
+public enum PixelLayout
+{
+    /// <summary>RGBRGB... row-major (HWC), as decoders produce.</summary>
+    Interleaved,
+
+    /// <summary>All R, then all G, then all B, each row-major (CHW), as CIFAR-10 stores images.</summary>
+    Planar,
+}
+
+/// <summary>
+/// A decoded image: either an ImageSharp <see cref="Image{Rgb24}"/> or 8-bit RGB bytes in a known
+/// layout. Disposing releases what the decoder owned (the image, a pooled buffer).
+/// </summary>
+public sealed class DecodedImage : IDisposable
+{
+    private readonly bool _ownsImage;
+    private byte[]? _pooled;
+
+    private DecodedImage(int width, int height, PixelLayout layout, Image<Rgb24>? image, bool ownsImage, ReadOnlyMemory<byte> pixels, byte[]? pooled)
+    {
+        Width = width;
+        Height = height;
+        Layout = layout;
+        Image = image;
+        _ownsImage = ownsImage;
+        Pixels = pixels;
+        _pooled = pooled;
+    }
+
+    /// <summary>Width in pixels.</summary>
+    public int Width { get; }
+
+    /// <summary>Height in pixels.</summary>
+    public int Height { get; }
+
+    /// <summary>The layout of <see cref="Pixels"/> (ImageSharp images are interleaved).</summary>
+    public PixelLayout Layout { get; }
+
+    /// <summary>The ImageSharp image when the decoder produced one; otherwise null and <see cref="Pixels"/> holds the bytes.</summary>
+    internal Image<Rgb24>? Image { get; }
+
+    /// <summary>Raw RGB bytes (3 x Width x Height) when <see cref="Image"/> is null.</summary>
+    internal ReadOnlyMemory<byte> Pixels { get; }
+
+    /// <summary>Wraps an ImageSharp image.</summary>
+    /// <param name="image">The image.</param>
+    /// <param name="takeOwnership">Whether disposing this disposes the image too.</param>
+    /// <returns>The decoded image.</returns>
+    public static DecodedImage FromImage(Image<Rgb24> image, bool takeOwnership)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return new DecodedImage(image.Width, image.Height, PixelLayout.Interleaved, image, takeOwnership, default, null);
+    }
+
+    /// <summary>Wraps RGB bytes the caller keeps alive for the lifetime of this object.</summary>
+    /// <param name="pixels">3 x width x height bytes.</param>
+    /// <param name="width">Width in pixels.</param>
+    /// <param name="height">Height in pixels.</param>
+    /// <param name="layout">The byte layout.</param>
+    /// <returns>The decoded image.</returns>
+    public static DecodedImage FromPixels(ReadOnlyMemory<byte> pixels, int width, int height, PixelLayout layout)
+    {
+        ValidatePixels(pixels.Length, width, height);
+        return new DecodedImage(width, height, layout, null, false, pixels, null);
+    }
+
+    /// <summary>Copies RGB bytes into a pooled buffer released at dispose.</summary>
+    internal static DecodedImage CopyPixels(ReadOnlySpan<byte> pixels, int width, int height, PixelLayout layout)
+    {
+        ValidatePixels(pixels.Length, width, height);
+        int size = width * height * 3;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
+        pixels[..size].CopyTo(buffer);
+        return new DecodedImage(width, height, layout, null, false, buffer.AsMemory(0, size), buffer);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_ownsImage)
+        {
+            Image?.Dispose();
+        }
+
+        byte[]? pooled = Interlocked.Exchange(ref _pooled, null);
+        if (pooled is not null)
+        {
+            ArrayPool<byte>.Shared.Return(pooled);
+        }
+    }
+
+    internal static void ValidatePixels(int length, int width, int height)
+    {
+        if (width < 1 || height < 1)
+        {
+            throw new ArgumentException($"Image size {width}x{height} is invalid; width and height must be positive.", nameof(width));
+        }
+
+        long needed = (long)width * height * 3;
+        if (length != needed)
+        {
+            throw new ArgumentException($"A {width}x{height} RGB24 image needs {needed} bytes (3 per pixel), got {length}.", nameof(width));
+        }
+    }
+}

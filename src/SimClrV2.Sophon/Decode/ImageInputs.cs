@@ -1,0 +1,105 @@
+using SimClrV2.Sophon.Decode.Cifar;
+
+namespace SimClrV2.Sophon.Decode;
+
+/// <summary>What kind of input a path names.</summary>
+public enum InputKind
+{
+    /// <summary>One image file.</summary>
+    ImageFile,
+
+    /// <summary>A folder of images, read recursively.</summary>
+    Folder,
+
+    /// <summary>A CIFAR-10 "python version" pickle (<c>test_batch</c>).</summary>
+    CifarPickle,
+
+    /// <summary>A CIFAR-10 "binary version" file (<c>test_batch.bin</c>).</summary>
+    CifarBinary,
+}
+
+/// <summary>Turns paths into classifier inputs: image files, folders, CIFAR-10 pickle and binary files.</summary>
+public static class ImageInputs
+{
+    /// <summary>File extensions read from folders (case-insensitive).</summary>
+    public static IReadOnlyList<string> ImageExtensions { get; } = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".tif", ".tiff", ".webp", ".pbm"];
+
+    /// <summary>Decides what a path names: a folder, a CIFAR pickle (by its first bytes), a CIFAR binary file (<c>.bin</c>) or an image.</summary>
+    /// <param name="path">A file or folder path.</param>
+    /// <returns>The kind.</returns>
+    /// <exception cref="FileNotFoundException">Nothing exists at the path.</exception>
+    public static InputKind Detect(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (Directory.Exists(path))
+        {
+            return InputKind.Folder;
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Input '{path}' does not exist; pass an image file, a folder of images, a CIFAR-10 'test_batch' pickle or a 'test_batch.bin' file.", path);
+        }
+
+        if (string.Equals(Path.GetExtension(path), ".bin", StringComparison.OrdinalIgnoreCase))
+        {
+            return InputKind.CifarBinary;
+        }
+
+        return CifarDataset.LooksLikePickle(path) ? InputKind.CifarPickle : InputKind.ImageFile;
+    }
+
+    /// <summary>The inputs a path names (see <see cref="Detect"/>). CIFAR files are read now; images are decoded when classified.</summary>
+    /// <param name="path">A file or folder path.</param>
+    /// <param name="labels">Class names; a folder image's label is its parent folder's name when it is one of them.</param>
+    /// <returns>The inputs in a stable order.</returns>
+    public static IReadOnlyList<ImageInput> FromPath(string path, IReadOnlyList<string>? labels = null) => Detect(path) switch
+    {
+        InputKind.Folder => FromFolder(path, labels),
+        InputKind.CifarPickle => CifarDataset.ReadPickle(path).ToInputs(),
+        InputKind.CifarBinary => CifarDataset.ReadBinary(path).ToInputs(),
+        _ => [ImageInput.FromFile(path)],
+    };
+
+    /// <summary>
+    /// The image files under a folder, recursively, in ordinal order of their relative paths. Each
+    /// input's name is its file name; its label is the parent folder's name when that is a class name.
+    /// </summary>
+    /// <param name="folder">The folder.</param>
+    /// <param name="labels">Class names (case-insensitive match).</param>
+    /// <returns>The inputs.</returns>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    public static IReadOnlyList<ImageInput> FromFolder(string folder, IReadOnlyList<string>? labels = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        if (!Directory.Exists(folder))
+        {
+            throw new DirectoryNotFoundException($"Folder '{folder}' does not exist.");
+        }
+
+        var extensions = new HashSet<string>(ImageExtensions, StringComparer.OrdinalIgnoreCase);
+        return Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Where(f => extensions.Contains(Path.GetExtension(f)))
+            .Select(f => (Full: f, Relative: Path.GetRelativePath(folder, f).Replace('\\', '/')))
+            .OrderBy(f => f.Relative, StringComparer.Ordinal)
+            .Select(f => CreateFolderInput(f.Full, labels))
+            .ToList();
+    }
+
+    private static FileImageInput CreateFolderInput(string file, IReadOnlyList<string>? labels)
+    {
+        string? parent = Path.GetFileName(Path.GetDirectoryName(file));
+        int index = -1;
+        if (labels is not null && parent is not null)
+        {
+            for (int i = 0; i < labels.Count && index < 0; i++)
+            {
+                index = string.Equals(labels[i], parent, StringComparison.OrdinalIgnoreCase) ? i : -1;
+            }
+        }
+
+        return index < 0
+            ? new FileImageInput(file, Path.GetFileName(file))
+            : new FileImageInput(file, Path.GetFileName(file)) { LabelName = labels![index], LabelIndex = index };
+    }
+}

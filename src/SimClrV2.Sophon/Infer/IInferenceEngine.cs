@@ -1,0 +1,40 @@
+namespace SimClrV2.Sophon.Infer;
+
+/// <summary>
+/// The engine contract: an engine states its input and the batch sizes it runs, hands out batch
+/// buffers it owns (the preprocessor writes straight into them) and runs one batch at a time.
+/// Implementations must be safe to call from several threads, each with its own rented batch.
+/// </summary>
+public interface IInferenceEngine : IDisposable
+{
+    /// <summary>A short engine name used in file names and reports, e.g. <c>onnxruntime</c> or <c>sophon</c>.</summary>
+    string Name { get; }
+
+    /// <summary>The image input of the network.</summary>
+    EngineInput Input { get; }
+
+    /// <summary>Number of values in one output row (the number of classes).</summary>
+    int OutputLength { get; }
+
+    /// <summary>The largest batch this engine runs at once; every rented batch has this capacity.</summary>
+    int MaxBatchSize { get; }
+
+    /// <summary>
+    /// True when the network runs only whole batches of <see cref="MaxBatchSize"/> (a fixed-shape model):
+    /// a partial batch is then padded by the engine, and the padding rows never reach results.
+    /// </summary>
+    bool IsBatchSizeFixed { get; }
+
+    /// <summary>Takes a batch buffer from the engine's pool (allocated once, reused).</summary>
+    /// <returns>A batch of capacity <see cref="MaxBatchSize"/>.</returns>
+    InferenceBatch RentBatch();
+
+    /// <summary>Gives a batch back to the pool.</summary>
+    /// <param name="batch">A batch from <see cref="RentBatch"/>.</param>
+    void ReturnBatch(InferenceBatch batch);
+
+    /// <summary>Runs the network on the first <paramref name="count"/> images of the batch and fills its outputs.</summary>
+    /// <param name="batch">A rented batch whose first <paramref name="count"/> image slots were filled.</param>
+    /// <param name="count">1..<see cref="InferenceBatch.Capacity"/>.</param>
+    void Run(InferenceBatch batch, int count);
+}

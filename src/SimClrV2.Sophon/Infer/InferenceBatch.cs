@@ -1,0 +1,58 @@
+namespace SimClrV2.Sophon.Infer;
+
+/// <summary>
+/// One batch buffer owned by an engine: the input tensor (NCHW, in the engine's element type)
+/// and the output rows (float, one per image). Rent it with <see cref="IInferenceEngine.RentBatch"/>.
+/// </summary>
+public abstract class InferenceBatch
+{
+    /// <summary>Creates the batch description.</summary>
+    /// <param name="input">The engine input the buffer is laid out for.</param>
+    /// <param name="capacity">Images the buffer holds.</param>
+    /// <param name="outputLength">Values per output row.</param>
+    protected InferenceBatch(EngineInput input, int capacity, int outputLength)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputLength, 1);
+        Input = input;
+        Capacity = capacity;
+        OutputLength = outputLength;
+    }
+
+    /// <summary>The input layout of this batch.</summary>
+    public EngineInput Input { get; }
+
+    /// <summary>Images this batch holds.</summary>
+    public int Capacity { get; }
+
+    /// <summary>Values per output row.</summary>
+    public int OutputLength { get; }
+
+    /// <summary>The whole input tensor as bytes (Capacity x C x H x W elements).</summary>
+    public abstract Span<byte> InputBytes { get; }
+
+    /// <summary>The whole output as floats (Capacity x <see cref="OutputLength"/>).</summary>
+    public abstract Span<float> Outputs { get; }
+
+    /// <summary>The bytes of one image slot of the input tensor.</summary>
+    /// <param name="slot">0..Capacity-1.</param>
+    /// <returns>The slot's bytes.</returns>
+    public Span<byte> ImageSlot(int slot)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(slot);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, Capacity);
+        int size = Input.BytesPerImage;
+        return InputBytes.Slice(slot * size, size);
+    }
+
+    /// <summary>The output row of one image after <see cref="IInferenceEngine.Run"/>.</summary>
+    /// <param name="slot">0..Capacity-1.</param>
+    /// <returns>The row of raw network outputs (logits).</returns>
+    public ReadOnlySpan<float> OutputRow(int slot)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(slot);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, Capacity);
+        return Outputs.Slice(slot * OutputLength, OutputLength);
+    }
+}

@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Logging;
+using SimClrV2.Sophon.Preprocess;
+
+namespace SimClrV2.Sophon.Pipeline;
+
+/// <summary>Options shared by every classifier, whatever the engine.</summary>
+public class ClassifierOptions
+{
+    /// <summary>How pixels become network input. Null: the model's manifest, else <see cref="PreprocessingOptions.Cifar10"/>.</summary>
+    public PreprocessingOptions? Preprocessing { get; set; }
+
+    /// <summary>Class names in index order. Null: the model's manifest, else the class index as text.</summary>
+    public IReadOnlyList<string>? Labels { get; set; }
+
+    /// <summary>How many of the most probable classes each prediction lists (1..number of classes; default 5, capped at the class count).</summary>
+    public int TopK { get; set; } = 5;
+
+    /// <summary>Batches prepared ahead of inference (decode and preprocess overlap inference); default 2.</summary>
+    public int PrefetchBatches { get; set; } = 2;
+
+    /// <summary>Where the classifier logs (configuration, per-input errors). Null: nothing is logged.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+}

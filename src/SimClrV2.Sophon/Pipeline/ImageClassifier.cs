@@ -1,0 +1,266 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SimClrV2.Sophon.Batch;
+using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.Infer;
+using SimClrV2.Sophon.Postprocess;
+using SimClrV2.Sophon.Preprocess;
+using SimClrV2.Sophon.Results;
+
+namespace SimClrV2.Sophon.Pipeline;
+
+/// <summary>
+/// The classifier over any <see cref="IInferenceEngine"/>: a producer decodes and preprocesses
+/// inputs straight into engine-owned batch buffers while the consumer runs inference and
+/// postprocessing, so the stages overlap. Engine packages add factories (e.g. <c>OnnxImageClassifier.Create</c>).
+/// </summary>
+public sealed partial class ImageClassifier : IImageClassifier
+{
+    private readonly IInferenceEngine _engine;
+    private readonly bool _ownsEngine;
+    private readonly CpuPreprocessor _preprocessor;
+    private readonly Postprocessor _postprocessor;
+    private readonly int _prefetch;
+    private readonly ILogger _logger;
+    private int _disposed;
+
+    /// <summary>Creates a classifier over an engine.</summary>
+    /// <param name="engine">The inference engine.</param>
+    /// <param name="options">Preprocessing, labels, top-k, logging.</param>
+    /// <param name="ownsEngine">Whether disposing the classifier disposes the engine.</param>
+    /// <exception cref="ArgumentException">The options disagree with the engine (input size, label count).</exception>
+    public ImageClassifier(IInferenceEngine engine, ClassifierOptions options, bool ownsEngine = true)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.TopK, 1, nameof(options.TopK));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.PrefetchBatches, 1, nameof(options.PrefetchBatches));
+        _engine = engine;
+        _ownsEngine = ownsEngine;
+        _preprocessor = new CpuPreprocessor(options.Preprocessing ?? PreprocessingOptions.Cifar10, engine.Input);
+        _postprocessor = new Postprocessor(engine.OutputLength, options.Labels, options.TopK);
+        _prefetch = options.PrefetchBatches;
+        _logger = options.LoggerFactory?.CreateLogger<ImageClassifier>() ?? NullLogger<ImageClassifier>.Instance;
+        LogCreated(_logger, engine.Name, engine.Input.Name, engine.Input.ElementType, engine.MaxBatchSize, _preprocessor.Options);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Labels => _postprocessor.Labels;
+
+    /// <inheritdoc />
+    public PreprocessingOptions Preprocessing => _preprocessor.Options;
+
+    /// <inheritdoc />
+    public string EngineName => _engine.Name;
+
+    /// <inheritdoc />
+    public int BatchSize => _engine.MaxBatchSize;
+
+    /// <summary>The engine this classifier runs on.</summary>
+    public IInferenceEngine Engine => _engine;
+
+    /// <inheritdoc />
+    public IReadOnlyList<Prediction> Classify(IEnumerable<ImageInput> inputs, IProgress<ClassificationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        ClassifyAsync(inputs, progress, cancellationToken).ToBlockingEnumerable(cancellationToken).ToList();
+
+    /// <inheritdoc />
+    public Prediction Classify(ReadOnlySpan<byte> rgb24, int width, int height, string name = "pixels") =>
+        Classify([ImageInput.FromPixels(rgb24, width, height, name)])[0];
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<Prediction> ClassifyAsync(
+        IEnumerable<ImageInput> inputs,
+        IProgress<ClassificationProgress>? progress = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        int? total = inputs.TryGetNonEnumeratedCount(out int n) ? n : null;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Channel<PreparedBatch> channel = Channel.CreateBounded<PreparedBatch>(
+            new BoundedChannelOptions(_prefetch) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        Task producer = Task.Run(() => ProduceAsync(inputs, channel.Writer, stop.Token), CancellationToken.None);
+        int completed = 0;
+        try
+        {
+            await foreach (PreparedBatch batch in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                Prediction[] predictions;
+                try
+                {
+                    predictions = Complete(batch);
+                }
+                finally
+                {
+                    _engine.ReturnBatch(batch.Buffer);
+                }
+
+                foreach (Prediction prediction in predictions)
+                {
+                    yield return prediction;
+                }
+
+                completed += predictions.Length;
+                progress?.Report(new ClassificationProgress(completed, total));
+            }
+
+            await producer.ConfigureAwait(false);
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await producer.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Cancelled because the consumer stopped, or a failure the channel already
+                // surfaced to the consumer; either way nothing more to report here.
+            }
+
+            while (channel.Reader.TryRead(out PreparedBatch? left))
+            {
+                _engine.ReturnBatch(left.Buffer);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _ownsEngine)
+        {
+            _engine.Dispose();
+        }
+    }
+
+    private async Task ProduceAsync(IEnumerable<ImageInput> inputs, ChannelWriter<PreparedBatch> writer, CancellationToken cancellationToken)
+    {
+        PreparedBatch? current = null;
+        try
+        {
+            int index = 0;
+            foreach (ImageInput input in inputs)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                current ??= new PreparedBatch(_engine.RentBatch());
+                Prepare(input ?? throw new ArgumentException($"Input {index} is null.", nameof(inputs)), index++, current);
+                if (current.IsFull)
+                {
+                    await writer.WriteAsync(current, cancellationToken).ConfigureAwait(false);
+                    current = null;
+                }
+            }
+
+            if (current is not null)
+            {
+                await writer.WriteAsync(current, cancellationToken).ConfigureAwait(false);
+                current = null;
+            }
+
+            writer.Complete();
+        }
+        catch (Exception ex)
+        {
+            if (current is not null)
+            {
+                _engine.ReturnBatch(current.Buffer);
+            }
+
+            writer.TryComplete(ex);
+            throw;
+        }
+    }
+
+    private void Prepare(ImageInput input, int index, PreparedBatch batch)
+    {
+        long start = Stopwatch.GetTimestamp();
+        double decodeMs = input.SharedDecodeTime.TotalMilliseconds;
+        double preprocessMs = 0;
+        DecodedImage? image = null;
+        try
+        {
+            image = input.Decode();
+            long decoded = Stopwatch.GetTimestamp();
+            decodeMs += Stopwatch.GetElapsedTime(start, decoded).TotalMilliseconds;
+            _preprocessor.Process(image, batch.NextSlot);
+            preprocessMs = Stopwatch.GetElapsedTime(decoded).TotalMilliseconds;
+            batch.AddImage(input, index, decodeMs, preprocessMs);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogInputFailed(_logger, input.Name, ex.Message);
+            batch.AddError(input, index, ex.Message, decodeMs, preprocessMs);
+        }
+        finally
+        {
+            image?.Dispose();
+        }
+    }
+
+    private Prediction[] Complete(PreparedBatch batch)
+    {
+        double inferenceMs = 0;
+        string? failure = null;
+        if (batch.SlotCount > 0)
+        {
+            long start = Stopwatch.GetTimestamp();
+            try
+            {
+                _engine.Run(batch.Buffer, batch.SlotCount);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not ObjectDisposedException)
+            {
+                failure = $"inference failed: {ex.Message}";
+                LogBatchFailed(_logger, batch.SlotCount, ex);
+            }
+
+            inferenceMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds / batch.SlotCount;
+        }
+
+        var predictions = new Prediction[batch.Entries.Count];
+        for (int i = 0; i < predictions.Length; i++)
+        {
+            PreparedBatch.Entry entry = batch.Entries[i];
+            int? expected = entry.Input.LabelIndex;
+            string? error = entry.Error ?? (entry.Slot >= 0 ? failure : null);
+            if (error is not null)
+            {
+                predictions[i] = new Prediction
+                {
+                    Source = entry.Input.Name,
+                    InputIndex = entry.InputIndex,
+                    ExpectedClassIndex = expected,
+                    Error = error,
+                    Timings = new StageTimings(entry.DecodeMs, entry.PreprocessMs, entry.Slot >= 0 ? inferenceMs : 0, 0),
+                };
+                continue;
+            }
+
+            long start = Stopwatch.GetTimestamp();
+            Prediction p = _postprocessor.Create(
+                batch.Buffer.OutputRow(entry.Slot),
+                entry.Input.Name,
+                entry.InputIndex,
+                expected,
+                new StageTimings(entry.DecodeMs, entry.PreprocessMs, inferenceMs, 0));
+            p.Timings = p.Timings with { PostprocessMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds };
+            predictions[i] = p;
+        }
+
+        return predictions;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Classifier on {Engine}: input '{Input}' {ElementType}, batch {Batch}, preprocessing {Preprocessing}")]
+    private static partial void LogCreated(ILogger logger, string engine, string input, TensorElementType elementType, int batch, PreprocessingOptions preprocessing);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Input '{Input}' failed: {Reason}")]
+    private static partial void LogInputFailed(ILogger logger, string input, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Inference of a batch of {Count} failed")]
+    private static partial void LogBatchFailed(ILogger logger, int count, Exception exception);
+}

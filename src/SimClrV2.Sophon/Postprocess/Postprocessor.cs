@@ -1,0 +1,88 @@
+using System.Buffers;
+using System.Globalization;
+using SimClrV2.Sophon.Results;
+
+namespace SimClrV2.Sophon.Postprocess;
+
+/// <summary>Logits to a <see cref="Prediction"/>: stable softmax, argmax, top-k, label names.</summary>
+public sealed class Postprocessor
+{
+    private const int StackLimit = 1024;
+    private readonly string[] _labels;
+
+    /// <summary>Creates a postprocessor.</summary>
+    /// <param name="classCount">Values per output row.</param>
+    /// <param name="labels">Class names (null: the index as text); must have <paramref name="classCount"/> entries.</param>
+    /// <param name="topK">Classes listed per prediction (clamped to 1..classCount).</param>
+    /// <exception cref="ArgumentException">The label count differs from the class count.</exception>
+    public Postprocessor(int classCount, IReadOnlyList<string>? labels, int topK)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(classCount, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(topK, 1);
+        if (labels is not null && labels.Count != classCount)
+        {
+            throw new ArgumentException($"The model has {classCount} outputs but {labels.Count} labels were given; give one label per class, in index order.", nameof(labels));
+        }
+
+        _labels = labels?.ToArray() ?? Enumerable.Range(0, classCount).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        ClassCount = classCount;
+        TopK = Math.Min(topK, classCount);
+    }
+
+    /// <summary>Values per output row.</summary>
+    public int ClassCount { get; }
+
+    /// <summary>Classes listed per prediction.</summary>
+    public int TopK { get; }
+
+    /// <summary>Class names in index order.</summary>
+    public IReadOnlyList<string> Labels => _labels;
+
+    /// <summary>Builds the prediction for one row of logits.</summary>
+    /// <param name="logits">The row (<see cref="ClassCount"/> values).</param>
+    /// <param name="source">The input's name.</param>
+    /// <param name="inputIndex">The input's position.</param>
+    /// <param name="expected">The ground-truth class, if known.</param>
+    /// <param name="timings">The timings so far (postprocess is measured by the caller).</param>
+    /// <returns>The prediction.</returns>
+    public Prediction Create(ReadOnlySpan<float> logits, string source, int inputIndex, int? expected, StageTimings timings)
+    {
+        if (logits.Length != ClassCount)
+        {
+            throw new ArgumentException($"Expected {ClassCount} logits, got {logits.Length}.", nameof(logits));
+        }
+
+        float[]? rented = null;
+        Span<float> probabilities = ClassCount <= StackLimit ? stackalloc float[ClassCount] : (rented = ArrayPool<float>.Shared.Rent(ClassCount)).AsSpan(0, ClassCount);
+        Span<int> top = TopK <= 64 ? stackalloc int[TopK] : new int[TopK];
+        try
+        {
+            Softmax.Compute(logits, probabilities);
+            Softmax.TopK(probabilities, top);
+            var scores = new ClassScore[TopK];
+            for (int i = 0; i < scores.Length; i++)
+            {
+                scores[i] = new ClassScore(top[i], _labels[top[i]], probabilities[top[i]]);
+            }
+
+            return new Prediction
+            {
+                Source = source,
+                InputIndex = inputIndex,
+                ClassIndex = top[0],
+                Label = _labels[top[0]],
+                Score = probabilities[top[0]],
+                TopK = scores,
+                ExpectedClassIndex = expected,
+                Timings = timings,
+            };
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<float>.Shared.Return(rented);
+            }
+        }
+    }
+}

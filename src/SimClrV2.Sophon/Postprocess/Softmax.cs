@@ -1,0 +1,100 @@
+namespace SimClrV2.Sophon.Postprocess;
+
+/// <summary>Numerically stable softmax, argmax and top-k over one row of logits. Allocates nothing.</summary>
+public static class Softmax
+{
+    /// <summary>
+    /// Writes <c>exp(x - max) / sum(exp(x - max))</c>; subtracting the maximum keeps every exponent
+    /// at or below 0, so logits of +-1000 (or any finite value) give finite probabilities.
+    /// </summary>
+    /// <param name="logits">The raw network outputs.</param>
+    /// <param name="probabilities">Destination, at least as long as <paramref name="logits"/>.</param>
+    /// <exception cref="ArgumentException">Empty input, a short destination, or a NaN/infinite logit.</exception>
+    public static void Compute(ReadOnlySpan<float> logits, Span<float> probabilities)
+    {
+        if (logits.IsEmpty)
+        {
+            throw new ArgumentException("Softmax needs at least one logit.", nameof(logits));
+        }
+
+        if (probabilities.Length < logits.Length)
+        {
+            throw new ArgumentException($"The destination holds {probabilities.Length} values; {logits.Length} are needed.", nameof(probabilities));
+        }
+
+        float max = float.NegativeInfinity;
+        foreach (float x in logits)
+        {
+            if (!float.IsFinite(x))
+            {
+                throw new ArgumentException($"The logits contain {x}; the network produced a non-finite output.", nameof(logits));
+            }
+
+            max = MathF.Max(max, x);
+        }
+
+        float sum = 0f;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            float e = MathF.Exp(logits[i] - max);
+            probabilities[i] = e;
+            sum += e;
+        }
+
+        float inverse = 1f / sum;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            probabilities[i] *= inverse;
+        }
+    }
+
+    /// <summary>The index of the largest value (the first one on ties).</summary>
+    /// <param name="values">The values.</param>
+    /// <returns>The index, or -1 when empty.</returns>
+    public static int ArgMax(ReadOnlySpan<float> values)
+    {
+        int best = -1;
+        float bestValue = float.NegativeInfinity;
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (values[i] > bestValue || best < 0)
+            {
+                best = i;
+                bestValue = values[i];
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Writes the indices of the <paramref name="indices"/>.Length largest values, largest first (ties: lower index first).</summary>
+    /// <param name="values">The values.</param>
+    /// <param name="indices">Destination; its length is k (at most the number of values).</param>
+    public static void TopK(ReadOnlySpan<float> values, Span<int> indices)
+    {
+        int k = indices.Length;
+        if (k > values.Length)
+        {
+            throw new ArgumentException($"Top-{k} asked of {values.Length} values.", nameof(indices));
+        }
+
+        int filled = 0;
+        for (int i = 0; i < values.Length; i++)
+        {
+            float v = values[i];
+            if (filled == k && !(v > values[indices[k - 1]]))
+            {
+                continue;
+            }
+
+            int position = filled < k ? filled++ : k - 1;
+            while (position > 0 && v > values[indices[position - 1]])
+            {
+                indices[position] = indices[position - 1];
+                position--;
+            }
+
+            indices[position] = i;
+        }
+    }
+}

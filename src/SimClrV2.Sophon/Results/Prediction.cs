@@ -1,0 +1,44 @@
+using SimClrV2.Sophon.Postprocess;
+
+namespace SimClrV2.Sophon.Results;
+
+/// <summary>
+/// The result for one input: the predicted class, its probability and the top-k classes; or, when
+/// this one input failed (corrupt image, unreadable file), the error - other inputs are unaffected.
+/// </summary>
+public sealed class Prediction
+{
+    /// <summary>The input's name (file name, CIFAR file name).</summary>
+    public required string Source { get; init; }
+
+    /// <summary>The predicted class index; -1 when <see cref="Error"/> is set.</summary>
+    public int ClassIndex { get; init; } = -1;
+
+    /// <summary>The predicted class name (the index as text when the model has no names); null on error.</summary>
+    public string? Label { get; init; }
+
+    /// <summary>Softmax probability of the predicted class; 0 on error.</summary>
+    public float Score { get; init; }
+
+    /// <summary>The k most probable classes, most probable first; empty on error.</summary>
+    public IReadOnlyList<ClassScore> TopK { get; init; } = [];
+
+    /// <summary>The ground-truth class when the input knew it (CIFAR labels, a class-named folder), else null.</summary>
+    public int? ExpectedClassIndex { get; init; }
+
+    /// <summary>Why this input failed, or null when it succeeded.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>True when the input was classified.</summary>
+    public bool Succeeded => Error is null;
+
+    /// <summary>Time per stage for this input.</summary>
+    public StageTimings Timings { get; internal set; }
+
+    /// <summary>The position of the input in the sequence given to the classifier.</summary>
+    public int InputIndex { get; init; }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        Succeeded ? FormattableString.Invariant($"{Source}: {Label} ({Score:F4})") : $"{Source}: error: {Error}";
+}
