@@ -1,0 +1,103 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.OnnxRuntime;
+using SimClrV2.Sophon.Pipeline;
+using SimClrV2.Sophon.Results;
+
+namespace SimClrV2.Cli;
+
+/// <summary><c>simclrv2 classify</c>: the reference program's job, on ONNX Runtime.</summary>
+internal static class ClassifyCommand
+{
+    private const int PrintLimit = 20;
+
+    public static Command Create()
+    {
+        var input = new Option<string[]>("--input", "-i")
+        {
+            Description = "Image file, folder (recursive), CIFAR-10 'test_batch' pickle or 'test_batch.bin'; repeat for several. Default: the sample images shipped with the tool.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var model = new Option<string>("--model", "-m") { Description = "The .onnx model (its .manifest.json beside it configures it). Default: the shipped " + CliDefaults.ModelFileName + "." };
+        var batch = new Option<int>("--batch", "-b") { Description = "Batch size for dynamic-batch models.", DefaultValueFactory = _ => 4 };
+        var output = new Option<string>("--output", "-o") { Description = "The result JSON. Default: results/<model file>_<input name>_cpu_onnxruntime_result.json." };
+        var topK = new Option<int>("--top-k", "-k") { Description = "Classes listed per prediction.", DefaultValueFactory = _ => 5 };
+        var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads per run (0: one per core).", DefaultValueFactory = _ => 0 };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print each prediction." };
+        batch.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) { r.AddError("--batch must be at least 1."); } });
+        topK.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) { r.AddError("--top-k must be at least 1."); } });
+        threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) { r.AddError("--threads must be 0 or more."); } });
+
+        var command = new Command("classify", "Classify images and write the reference's result JSON and timing block.")
+        {
+            input, model, batch, output, topK, threads, quiet,
+        };
+        command.SetAction(parse => CliErrors.Run(() => Run(
+            parse.GetValue(input) is { Length: > 0 } inputs ? inputs : [CliDefaults.ImagesPath],
+            parse.GetValue(model) ?? CliDefaults.ModelPath,
+            parse.GetValue(batch),
+            parse.GetValue(output),
+            parse.GetValue(topK),
+            parse.GetValue(threads),
+            parse.GetValue(quiet))));
+        return command;
+    }
+
+    private static int Run(string[] inputPaths, string modelPath, int batch, string? outputPath, int topK, int threads, bool quiet)
+    {
+        using ImageClassifier classifier = OnnxImageClassifier.Create(new OnnxClassifierOptions
+        {
+            ModelPath = modelPath,
+            BatchSize = batch,
+            TopK = topK,
+            IntraOpNumThreads = threads,
+        });
+
+        var inputs = new List<ImageInput>();
+        foreach (string path in inputPaths)
+        {
+            inputs.AddRange(ImageInputs.FromPath(path, classifier.Labels));
+        }
+
+        if (inputs.Count == 0)
+        {
+            throw new InvalidDataException($"No images found in {string.Join(", ", inputPaths.Select(p => $"'{p}'"))}; image files need one of the extensions {string.Join(" ", ImageInputs.ImageExtensions)}.");
+        }
+
+        var clock = Stopwatch.StartNew();
+        IReadOnlyList<Prediction> predictions;
+        using (var progress = new ProgressBar())
+        {
+            predictions = classifier.Classify(inputs, progress);
+        }
+
+        clock.Stop();
+        string inputName = inputPaths.Length == 1 ? Path.GetFileName(Path.TrimEndingDirectorySeparator(inputPaths[0])) : "inputs";
+        string resultPath = outputPath ?? Path.Combine("results", $"{Path.GetFileName(modelPath)}_{inputName}_cpu_{classifier.EngineName}_result.json");
+        PredictionJson.Write(resultPath, predictions);
+
+        if (!quiet)
+        {
+            foreach (Prediction p in predictions.Take(PrintLimit))
+            {
+                Console.WriteLine(p.Succeeded
+                    ? string.Create(CultureInfo.InvariantCulture, $"{p.Source,-28} {p.Label,-12} {p.Score:F4}")
+                    : $"{p.Source,-28} ERROR        {p.Error}");
+            }
+
+            if (predictions.Count > PrintLimit)
+            {
+                Console.WriteLine($"... {predictions.Count - PrintLimit} more in {resultPath}");
+            }
+        }
+
+        int failed = predictions.Count(p => !p.Succeeded);
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"classified {predictions.Count} images ({failed} failed) in {clock.Elapsed.TotalSeconds:F2} s, {predictions.Count / clock.Elapsed.TotalSeconds:F0} images/s, batch {classifier.BatchSize}; results: {resultPath}"));
+        Console.WriteLine(StageTimings.Average(predictions).ToReferenceBlock());
+        return failed == predictions.Count ? CliErrors.Failure : 0;
+    }
+}

@@ -1,0 +1,20 @@
+namespace SimClrV2.Sophon.OnnxRuntime;
+
+/// <summary>Options of the ONNX Runtime engine.</summary>
+public class OnnxEngineOptions
+{
+    /// <summary>The .onnx model file.</summary>
+    public string ModelPath { get; set; } = string.Empty;
+
+    /// <summary>The image input's name (default: the model's first input).</summary>
+    public string? InputName { get; set; }
+
+    /// <summary>The logits output's name (default: the model's first output).</summary>
+    public string? OutputName { get; set; }
+
+    /// <summary>Batch size for models with a dynamic batch dimension (default 4); a fixed-batch model uses its own.</summary>
+    public int BatchSize { get; set; } = 4;
+
+    /// <summary>Threads ONNX Runtime uses inside one run (0: its default, one per core).</summary>
+    public int IntraOpNumThreads { get; set; }
+}

@@ -1,0 +1,249 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using Microsoft.ML.OnnxRuntime;
+using SimClrV2.Sophon.Infer;
+using OrtElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
+using TensorElementType = SimClrV2.Sophon.Infer.TensorElementType;
+
+namespace SimClrV2.Sophon.OnnxRuntime;
+
+/// <summary>
+/// The engine contract over ONNX Runtime on the CPU. Input/output names and shapes are read from the
+/// model; each batch buffer is pinned memory allocated once with its ONNX Runtime tensors created
+/// over it, so a run copies nothing and allocates nothing beyond ONNX Runtime's own work. Safe to
+/// run from several threads (each with its own rented batch).
+/// </summary>
+public sealed class OnnxRuntimeEngine : IInferenceEngine
+{
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions;
+    private readonly string[] _inputNames;
+    private readonly string[] _outputNames;
+    private readonly ConcurrentBag<OnnxBatch> _pool = new();
+    private readonly ConcurrentBag<OnnxBatch> _all = new();
+    private int _disposed;
+
+    /// <summary>Loads a model.</summary>
+    /// <param name="options">The model path, names and batch size.</param>
+    /// <exception cref="FileNotFoundException">The model file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The model cannot be loaded, or its input/output is not an image classifier's.</exception>
+    public OnnxRuntimeEngine(OnnxEngineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrEmpty(options.ModelPath, nameof(options.ModelPath));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1, nameof(options.BatchSize));
+        ArgumentOutOfRangeException.ThrowIfNegative(options.IntraOpNumThreads, nameof(options.IntraOpNumThreads));
+        if (!File.Exists(options.ModelPath))
+        {
+            throw new FileNotFoundException($"Model '{options.ModelPath}' does not exist; pass the path of an .onnx file.", options.ModelPath);
+        }
+
+        ModelPath = options.ModelPath;
+        using var sessionOptions = new SessionOptions { IntraOpNumThreads = options.IntraOpNumThreads };
+        try
+        {
+            _session = new InferenceSession(options.ModelPath, sessionOptions);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new InvalidDataException($"'{options.ModelPath}' is not an ONNX model ONNX Runtime can load: {ex.Message}", ex);
+        }
+
+        try
+        {
+            (string inputName, NodeMetadata input) = Select(_session.InputMetadata, options.InputName, "input");
+            (string outputName, NodeMetadata output) = Select(_session.OutputMetadata, options.OutputName, "output");
+            int[] inDims = input.Dimensions;
+            if (!input.IsTensor || inDims.Length != 4 || inDims[1] <= 0 || inDims[2] <= 0 || inDims[3] <= 0)
+            {
+                throw Invalid($"input '{inputName}' has shape [{string.Join(", ", inDims)}]; an NCHW image tensor [N, C, H, W] with fixed C, H, W is needed");
+            }
+
+            int[] outDims = output.Dimensions;
+            if (!output.IsTensor || outDims.Length != 2 || outDims[1] <= 0)
+            {
+                throw Invalid($"output '{outputName}' has shape [{string.Join(", ", outDims)}]; logits [N, classes] are needed");
+            }
+
+            if (output.ElementDataType != OrtElementType.Float)
+            {
+                throw Invalid($"output '{outputName}' is {output.ElementDataType}; float logits are needed");
+            }
+
+            IsBatchSizeFixed = inDims[0] > 0;
+            MaxBatchSize = IsBatchSizeFixed ? inDims[0] : options.BatchSize;
+            Input = new EngineInput(inputName, ToElementType(input.ElementDataType, inputName), inDims[1], inDims[2], inDims[3]);
+            OutputLength = outDims[1];
+            _inputNames = [inputName];
+            _outputNames = [outputName];
+            _runOptions = new RunOptions();
+        }
+        catch
+        {
+            _session.Dispose();
+            throw;
+        }
+
+        InvalidDataException Invalid(string message) => new($"Model '{options.ModelPath}': {message}.");
+    }
+
+    /// <summary>The model file.</summary>
+    public string ModelPath { get; }
+
+    /// <inheritdoc />
+    public string Name => "onnxruntime";
+
+    /// <inheritdoc />
+    public EngineInput Input { get; }
+
+    /// <inheritdoc />
+    public int OutputLength { get; }
+
+    /// <inheritdoc />
+    public int MaxBatchSize { get; }
+
+    /// <inheritdoc />
+    public bool IsBatchSizeFixed { get; }
+
+    /// <summary>The output tensor's name.</summary>
+    public string OutputName => _outputNames[0];
+
+    /// <inheritdoc />
+    public InferenceBatch RentBatch()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (_pool.TryTake(out OnnxBatch? batch))
+        {
+            return batch;
+        }
+
+        batch = new OnnxBatch(this);
+        _all.Add(batch);
+        return batch;
+    }
+
+    /// <inheritdoc />
+    public void ReturnBatch(InferenceBatch batch)
+    {
+        if (batch is not OnnxBatch onnx || !ReferenceEquals(onnx.Owner, this))
+        {
+            throw new ArgumentException("The batch was not rented from this engine.", nameof(batch));
+        }
+
+        _pool.Add(onnx);
+    }
+
+    /// <inheritdoc />
+    public void Run(InferenceBatch batch, int count)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (batch is not OnnxBatch onnx || !ReferenceEquals(onnx.Owner, this))
+        {
+            throw new ArgumentException("The batch was not rented from this engine.", nameof(batch));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, batch.Capacity);
+
+        // A fixed-batch model always runs whole batches; rows past count are padding.
+        (OrtValue input, OrtValue output) = onnx.Tensors(IsBatchSizeFixed ? batch.Capacity : count);
+        _session.Run(_runOptions, _inputNames, [input], _outputNames, [output]);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        foreach (OnnxBatch batch in _all)
+        {
+            batch.Dispose();
+        }
+
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+
+    private static (string Name, NodeMetadata Metadata) Select(IReadOnlyDictionary<string, NodeMetadata> nodes, string? wanted, string kind)
+    {
+        if (wanted is null)
+        {
+            return nodes.Count > 0
+                ? (nodes.First().Key, nodes.First().Value)
+                : throw new InvalidDataException($"The model has no {kind}.");
+        }
+
+        return nodes.TryGetValue(wanted, out NodeMetadata? metadata)
+            ? (wanted, metadata)
+            : throw new InvalidDataException($"The model has no {kind} named '{wanted}'; its {kind}s are: {string.Join(", ", nodes.Keys.Select(k => $"'{k}'"))}. Fix the {kind} name in the options or the model's manifest.");
+    }
+
+    private static TensorElementType ToElementType(OrtElementType type, string name) => type switch
+    {
+        OrtElementType.Float => TensorElementType.Float32,
+        OrtElementType.Float16 => TensorElementType.Float16,
+        OrtElementType.Int8 => TensorElementType.Int8,
+        OrtElementType.UInt8 => TensorElementType.UInt8,
+        _ => throw new InvalidDataException($"Input '{name}' is {type}; float, float16, int8 or uint8 inputs are supported."),
+    };
+
+    private static OrtElementType ToOrt(TensorElementType type) => type switch
+    {
+        TensorElementType.Float32 => OrtElementType.Float,
+        TensorElementType.Float16 => OrtElementType.Float16,
+        TensorElementType.Int8 => OrtElementType.Int8,
+        _ => OrtElementType.UInt8,
+    };
+
+    /// <summary>Pinned input and output memory with ONNX Runtime tensors over it, one pair per batch size used.</summary>
+    private sealed class OnnxBatch : InferenceBatch, IDisposable
+    {
+        private readonly byte[] _input;
+        private readonly float[] _output;
+        private readonly (OrtValue Input, OrtValue Output)?[] _tensors;
+
+        public OnnxBatch(OnnxRuntimeEngine owner)
+            : base(owner.Input, owner.MaxBatchSize, owner.OutputLength)
+        {
+            Owner = owner;
+            _input = GC.AllocateArray<byte>(Capacity * Input.BytesPerImage, pinned: true);
+            _output = GC.AllocateArray<float>(Capacity * OutputLength, pinned: true);
+            _tensors = new (OrtValue, OrtValue)?[Capacity + 1];
+        }
+
+        public OnnxRuntimeEngine Owner { get; }
+
+        public override Span<byte> InputBytes => _input;
+
+        public override Span<float> Outputs => _output;
+
+        public (OrtValue Input, OrtValue Output) Tensors(int count)
+        {
+            return _tensors[count] ??= Create(count);
+        }
+
+        public void Dispose()
+        {
+            foreach ((OrtValue Input, OrtValue Output)? pair in _tensors)
+            {
+                pair?.Input.Dispose();
+                pair?.Output.Dispose();
+            }
+        }
+
+        private (OrtValue, OrtValue) Create(int count)
+        {
+            EngineInput i = Input;
+            IntPtr inputPointer = Marshal.UnsafeAddrOfPinnedArrayElement(_input, 0);
+            IntPtr outputPointer = Marshal.UnsafeAddrOfPinnedArrayElement(_output, 0);
+            OrtValue input = OrtValue.CreateTensorValueWithData(
+                OrtMemoryInfo.DefaultInstance, ToOrt(i.ElementType), [count, i.Channels, i.Height, i.Width], inputPointer, (long)count * i.BytesPerImage);
+            OrtValue output = OrtValue.CreateTensorValueWithData(
+                OrtMemoryInfo.DefaultInstance, OrtElementType.Float, [count, OutputLength], outputPointer, (long)count * OutputLength * sizeof(float));
+            return (input, output);
+        }
+    }
+}
