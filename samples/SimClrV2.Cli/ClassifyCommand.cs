@@ -13,7 +13,7 @@ internal static class ClassifyCommand
 {
     private const int PrintLimit = 20;
 
-    public static Command Create()
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var input = new Option<string[]>("--input", "-i")
         {
@@ -34,7 +34,9 @@ internal static class ClassifyCommand
         {
             input, model, batch, output, topK, threads, quiet,
         };
-        command.SetAction(parse => CliErrors.Run(() => Run(
+        command.SetAction(parse => CliErrors.Run(stderr, () => Run(
+            stdout,
+            stderr,
             parse.GetValue(input) is { Length: > 0 } inputs ? inputs : [CliDefaults.ImagesPath],
             parse.GetValue(model) ?? CliDefaults.ModelPath,
             parse.GetValue(batch),
@@ -45,7 +47,7 @@ internal static class ClassifyCommand
         return command;
     }
 
-    private static int Run(string[] inputPaths, string modelPath, int batch, string? outputPath, int topK, int threads, bool quiet)
+    private static int Run(TextWriter stdout, TextWriter stderr, string[] inputPaths, string modelPath, int batch, string? outputPath, int topK, int threads, bool quiet)
     {
         using ImageClassifier classifier = OnnxImageClassifier.Create(new OnnxClassifierOptions
         {
@@ -68,7 +70,7 @@ internal static class ClassifyCommand
 
         var clock = Stopwatch.StartNew();
         IReadOnlyList<Prediction> predictions;
-        using (var progress = new ProgressBar())
+        using (var progress = new ProgressBar(stderr, ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected))
         {
             predictions = classifier.Classify(inputs, progress);
         }
@@ -82,22 +84,22 @@ internal static class ClassifyCommand
         {
             foreach (Prediction p in predictions.Take(PrintLimit))
             {
-                Console.WriteLine(p.Succeeded
+                stdout.WriteLine(p.Succeeded
                     ? string.Create(CultureInfo.InvariantCulture, $"{p.Source,-28} {p.Label,-12} {p.Score:F4}")
                     : $"{p.Source,-28} ERROR        {p.Error}");
             }
 
             if (predictions.Count > PrintLimit)
             {
-                Console.WriteLine($"... {predictions.Count - PrintLimit} more in {resultPath}");
+                stdout.WriteLine($"... {predictions.Count - PrintLimit} more in {resultPath}");
             }
         }
 
         int failed = predictions.Count(p => !p.Succeeded);
-        Console.WriteLine(string.Create(
+        stdout.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"classified {predictions.Count} images ({failed} failed) in {clock.Elapsed.TotalSeconds:F2} s, {predictions.Count / clock.Elapsed.TotalSeconds:F0} images/s, batch {classifier.BatchSize}; results: {resultPath}"));
-        Console.WriteLine(StageTimings.Average(predictions).ToReferenceBlock());
+        stdout.WriteLine(StageTimings.Average(predictions).ToReferenceBlock());
         return failed == predictions.Count ? CliErrors.Failure : 0;
     }
 }

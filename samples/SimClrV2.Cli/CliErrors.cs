@@ -8,7 +8,7 @@ internal static class CliErrors
     public const int Failure = 1;
     public const int BadInput = 2;
 
-    public static int Run(Func<int> action)
+    public static int Run(TextWriter error, Func<int> action)
     {
         try
         {
@@ -16,17 +16,17 @@ internal static class CliErrors
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"error: {ex.Message}");
+            error.WriteLine($"error: {ex.Message}");
             return BadInput;
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("error: cancelled.");
+            error.WriteLine("error: cancelled.");
             return Failure;
         }
         catch (Exception ex) when (ex is IOException or OnnxRuntimeException or InvalidOperationException)
         {
-            Console.Error.WriteLine($"error: {ex.Message}");
+            error.WriteLine($"error: {ex.Message}");
             return Failure;
         }
     }

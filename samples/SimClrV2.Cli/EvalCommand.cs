@@ -7,7 +7,7 @@ namespace SimClrV2.Cli;
 /// <summary><c>simclrv2 eval</c>: accuracy of a result file, matched to labels by file name.</summary>
 internal static class EvalCommand
 {
-    public static Command Create()
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var results = new Option<string>("--results", "-r") { Description = "A result JSON written by 'classify' (or by the reference program).", Required = true };
         var labels = new Option<string>("--labels", "-l") { Description = "Ground truth: a CIFAR-10 'test_batch' pickle, 'test_batch.bin', or a folder with one sub-folder per class.", Required = true };
@@ -16,7 +16,7 @@ internal static class EvalCommand
         {
             results, labels, model,
         };
-        command.SetAction(parse => CliErrors.Run(() =>
+        command.SetAction(parse => CliErrors.Run(stderr, () =>
         {
             IReadOnlyList<string> names = ModelManifest.TryLoadFor(parse.GetValue(model) ?? CliDefaults.ModelPath)?.Labels ?? CliDefaults.Cifar10Labels;
             IReadOnlyDictionary<string, int> truth = Evaluation.LoadGroundTruth(parse.GetValue(labels)!, names);
@@ -26,7 +26,7 @@ internal static class EvalCommand
                 throw new InvalidDataException("No result entry matches a labelled image by file name; check that the results and the labels come from the same data.");
             }
 
-            Console.Write(report.Format());
+            stdout.Write(report.Format());
             return 0;
         }));
         return command;

@@ -2,17 +2,16 @@ using SimClrV2.Sophon.Results;
 
 namespace SimClrV2.Cli;
 
-/// <summary>A one-line progress bar on stderr, shown only when stderr is a terminal.</summary>
-internal sealed class ProgressBar : IProgress<ClassificationProgress>, IDisposable
+/// <summary>A one-line progress bar on stderr, shown only when enabled (stderr is a terminal).</summary>
+internal sealed class ProgressBar(TextWriter error, bool enabled) : IProgress<ClassificationProgress>, IDisposable
 {
     private const int Width = 30;
-    private readonly bool _enabled = !Console.IsErrorRedirected;
     private long _lastDraw;
     private bool _drawn;
 
     public void Report(ClassificationProgress value)
     {
-        if (!_enabled || value.Total is not int total || total < 100)
+        if (!enabled || value.Total is not int total || total < 100)
         {
             return;
         }
@@ -25,7 +24,7 @@ internal sealed class ProgressBar : IProgress<ClassificationProgress>, IDisposab
 
         _lastDraw = now;
         int filled = (int)((long)Width * value.Completed / total);
-        Console.Error.Write($"\r[{new string('#', filled)}{new string('.', Width - filled)}] {value.Completed}/{total} images");
+        error.Write($"\r[{new string('#', filled)}{new string('.', Width - filled)}] {value.Completed}/{total} images");
         _drawn = true;
     }
 
@@ -33,7 +32,7 @@ internal sealed class ProgressBar : IProgress<ClassificationProgress>, IDisposab
     {
         if (_drawn)
         {
-            Console.Error.WriteLine();
+            error.WriteLine();
         }
     }
 }

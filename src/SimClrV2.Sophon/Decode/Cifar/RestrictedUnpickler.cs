@@ -82,9 +82,9 @@ internal sealed class RestrictedUnpickler
                 case 'X': Push(DecodeUtf8(ReadBytes(ReadLength()))); break; // BINUNICODE
                 case 0x8c: Push(DecodeUtf8(ReadBytes(ReadByte()))); break; // SHORT_BINUNICODE
                 case 'q': Memoize(ReadByte()); break; // BINPUT
-                case 'r': Memoize(ReadLength()); break; // LONG_BINPUT
+                case 'r': Memoize(ReadMemoIndex()); break; // LONG_BINPUT
                 case 'h': Push(Recall(ReadByte())); break; // BINGET
-                case 'j': Push(Recall(ReadLength())); break; // LONG_BINGET
+                case 'j': Push(Recall(ReadMemoIndex())); break; // LONG_BINGET
                 case 't': Push(PopToMark().ToArray()); break; // TUPLE
                 case 0x85: Push(new[] { Pop() }); break; // TUPLE1
                 case 0x86: { object? b = Pop(), a = Pop(); Push(new[] { a, b }); break; } // TUPLE2
@@ -258,6 +258,8 @@ internal sealed class RestrictedUnpickler
         int b = _stream.ReadByte();
         return b >= 0 ? b : throw Error("the stream ends inside an opcode argument (truncated file?)");
     }
+
+    private int ReadMemoIndex() => BinaryPrimitives.ReadInt32LittleEndian(ReadBytes(4));
 
     private int ReadLength()
     {

@@ -1,0 +1,224 @@
+using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.Pipeline;
+using SimClrV2.Sophon.Preprocess;
+using SimClrV2.Sophon.Results;
+using SimClrV2.Sophon.Tests.TestSupport;
+
+namespace SimClrV2.Sophon.Tests.Pipeline;
+
+public class ImageClassifierTests
+{
+    private static readonly PreprocessingOptions Raw = new() { Width = 4, Height = 4, Scale = 1f, Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f] };
+
+    private static ImageClassifier Create(FakeEngine engine, int topK = 3) =>
+        new(engine, new ClassifierOptions { Preprocessing = Raw, Labels = TestData.Cifar10Labels, TopK = topK });
+
+    private static List<ImageInput> Images(params int[] classes) =>
+        classes.Select((k, i) => TestData.SolidImage($"img{i}", 4, 4, (byte)(k * 20), 0, 0)).ToList();
+
+    [Test]
+    public void EveryImageGetsItsPredictionInInputOrderIncludingAPartialLastBatch()
+    {
+        var engine = new FakeEngine(batchSize: 4);
+        using ImageClassifier classifier = Create(engine);
+        int[] classes = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3];
+
+        IReadOnlyList<Prediction> predictions = classifier.Classify(Images(classes));
+
+        Assert.That(predictions.Select(p => p.Source), Is.EqualTo(classes.Select((_, i) => $"img{i}")));
+        Assert.That(predictions.Select(p => p.ClassIndex), Is.EqualTo(classes));
+        Assert.That(predictions.Select(p => p.InputIndex), Is.EqualTo(Enumerable.Range(0, 10)));
+        Assert.That(engine.RunCounts, Is.EqualTo(new[] { 4, 4, 2 }));
+        Assert.That(engine.Outstanding, Is.Zero, "every batch buffer went back to the engine");
+    }
+
+    [Test]
+    public void FixedBatchEnginePadsAndPaddingNeverReachesResults()
+    {
+        var engine = new FakeEngine(batchSize: 4, fixedBatch: true);
+        using ImageClassifier classifier = Create(engine);
+
+        IReadOnlyList<Prediction> predictions = classifier.Classify(Images(7, 8, 9, 1, 2));
+
+        Assert.That(predictions, Has.Count.EqualTo(5));
+        Assert.That(predictions.Select(p => p.ClassIndex), Is.EqualTo(new[] { 7, 8, 9, 1, 2 }));
+    }
+
+    [Test]
+    public void CorruptImageGetsAnErrorEntryAndTheOthersAreCorrect()
+    {
+        using var dir = new TempDir();
+        string bad = dir.File("corrupt.png");
+        File.WriteAllBytes(bad, [1, 2, 3, 4]);
+        var engine = new FakeEngine(batchSize: 4);
+        using ImageClassifier classifier = Create(engine);
+        List<ImageInput> inputs = Images(2, 4, 6, 8);
+        inputs.Insert(2, ImageInput.FromFile(bad));
+
+        IReadOnlyList<Prediction> predictions = classifier.Classify(inputs);
+
+        Assert.That(predictions.Select(p => p.ClassIndex), Is.EqualTo(new[] { 2, 4, -1, 6, 8 }));
+        Assert.That(predictions[2].Succeeded, Is.False);
+        Assert.That(predictions[2].Source, Is.EqualTo("corrupt.png"));
+        Assert.That(predictions[2].Error, Does.Contain("corrupt.png"));
+        Assert.That(engine.RunCounts, Is.EqualTo(new[] { 4 }), "the failed image takes no slot");
+    }
+
+    [Test]
+    public void ImageOfTheWrongSizeIsResizedAndMissingFileIsAnErrorEntry()
+    {
+        var engine = new FakeEngine(batchSize: 2);
+        using ImageClassifier classifier = Create(engine);
+        ImageInput big = TestData.SolidImage("big", 40, 30, 100, 0, 0);
+
+        IReadOnlyList<Prediction> predictions = classifier.Classify([big, ImageInput.FromFile("/no/such/file.png")]);
+
+        Assert.That(predictions[0].ClassIndex, Is.EqualTo(5));
+        Assert.That(predictions[1].Error, Does.Contain("file.png"));
+    }
+
+    [Test]
+    public void EngineFailureTurnsThatBatchIntoErrorsAndKeepsTheOthers()
+    {
+        var engine = new FakeEngine(batchSize: 2) { FailRun = run => run == 2 ? new InvalidOperationException("device lost") : null };
+        using ImageClassifier classifier = Create(engine);
+
+        IReadOnlyList<Prediction> predictions = classifier.Classify(Images(1, 2, 3, 4, 5));
+
+        Assert.That(predictions.Select(p => p.Succeeded), Is.EqualTo(new[] { true, true, false, false, true }));
+        Assert.That(predictions[2].Error, Does.Contain("device lost"));
+        Assert.That(predictions[4].ClassIndex, Is.EqualTo(5));
+        Assert.That(engine.Outstanding, Is.Zero);
+    }
+
+    [Test]
+    public void ProducerExceptionSurfacesAndBuffersAreReturned()
+    {
+        var engine = new FakeEngine(batchSize: 2);
+        using ImageClassifier classifier = Create(engine);
+
+        IEnumerable<ImageInput> Failing()
+        {
+            foreach (ImageInput i in Images(1, 2, 3))
+            {
+                yield return i;
+            }
+
+            throw new InvalidDataException("source broke");
+        }
+
+        Assert.That(() => classifier.Classify(Failing()), Throws.TypeOf<InvalidDataException>().With.Message.EqualTo("source broke"));
+        Assert.That(engine.Outstanding, Is.Zero);
+    }
+
+    [Test]
+    public async Task StoppingEarlyReturnsEveryBuffer()
+    {
+        var engine = new FakeEngine(batchSize: 2);
+        using ImageClassifier classifier = Create(engine);
+
+        await foreach (Prediction p in classifier.ClassifyAsync(Images(Enumerable.Repeat(1, 50).ToArray())))
+        {
+            Assert.That(p.ClassIndex, Is.EqualTo(1));
+            break;
+        }
+
+        Assert.That(engine.Outstanding, Is.Zero);
+    }
+
+    [Test]
+    public void CancellationStopsTheRun()
+    {
+        var engine = new FakeEngine(batchSize: 2);
+        using ImageClassifier classifier = Create(engine);
+        using var cts = new CancellationTokenSource();
+
+        IEnumerable<ImageInput> Endless()
+        {
+            for (int i = 0; ; i++)
+            {
+                if (i == 20)
+                {
+                    cts.Cancel();
+                }
+
+                yield return TestData.SolidImage($"i{i}", 4, 4, 20, 0, 0);
+            }
+        }
+
+        Assert.That(() => classifier.Classify(Endless(), cancellationToken: cts.Token), Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(engine.Outstanding, Is.Zero);
+    }
+
+    [Test]
+    public void ProgressIsReportedUpToTheTotal()
+    {
+        var engine = new FakeEngine(batchSize: 4);
+        using ImageClassifier classifier = Create(engine);
+        var reports = new List<ClassificationProgress>();
+
+        classifier.Classify(Images(1, 2, 3, 4, 5, 6), new SynchronousProgress(reports.Add));
+
+        Assert.That(reports.Select(r => r.Completed), Is.EqualTo(new[] { 4, 6 }));
+        Assert.That(reports.Select(r => r.Total), Is.All.EqualTo(6));
+    }
+
+    [Test]
+    public void SeveralThreadsOnOneClassifierGetTheSameResultsAsOne()
+    {
+        var engine = new FakeEngine(batchSize: 3);
+        using ImageClassifier classifier = Create(engine);
+        int[] classes = Enumerable.Range(0, 40).Select(i => (i * 7) % 10).ToArray();
+        int[] single = classifier.Classify(Images(classes)).Select(p => p.ClassIndex).ToArray();
+
+        int[][] results = new int[8][];
+        Parallel.For(0, 8, t => results[t] = classifier.Classify(Images(classes)).Select(p => p.ClassIndex).ToArray());
+
+        Assert.That(results, Is.All.EqualTo(single));
+        Assert.That(single, Is.EqualTo(classes));
+    }
+
+    [Test]
+    public void SpanOverloadClassifiesOneImage()
+    {
+        using ImageClassifier classifier = Create(new FakeEngine(batchSize: 4));
+        byte[] pixels = new byte[4 * 4 * 3];
+        for (int i = 0; i < pixels.Length; i += 3)
+        {
+            pixels[i] = 160;
+        }
+
+        Prediction p = classifier.Classify(pixels, 4, 4, "span");
+
+        Assert.That((p.Source, p.ClassIndex, p.Label), Is.EqualTo(("span", 8, "ship")));
+        Assert.That(p.TopK, Has.Count.EqualTo(3));
+    }
+
+    [Test]
+    public void TimingsAreRecordedPerStage()
+    {
+        using ImageClassifier classifier = Create(new FakeEngine(batchSize: 4));
+
+        IReadOnlyList<Prediction> predictions = classifier.Classify(Images(1, 2, 3));
+
+        Assert.That(predictions.Select(p => p.Timings.PreprocessMs), Is.All.GreaterThan(0));
+        Assert.That(predictions.Select(p => p.Timings.InferenceMs), Is.All.GreaterThan(0));
+        Assert.That(StageTimings.Average(predictions).ToReferenceBlock(), Does.StartWith("------------------ Inference Time Info").And.Contain("postprocess_time(ms): "));
+    }
+
+    [Test]
+    public void DisposeDisposesAnOwnedEngineAndRefusesLaterCalls()
+    {
+        var engine = new FakeEngine(batchSize: 4);
+        ImageClassifier classifier = Create(engine);
+        classifier.Dispose();
+
+        Assert.That(engine.Disposed, Is.True);
+        Assert.That(() => classifier.Classify(Images(1)), Throws.TypeOf<ObjectDisposedException>());
+    }
+
+    private sealed class SynchronousProgress(Action<ClassificationProgress> report) : IProgress<ClassificationProgress>
+    {
+        public void Report(ClassificationProgress value) => report(value);
+    }
+}

@@ -1,0 +1,76 @@
+using System.Collections.Concurrent;
+using SimClrV2.Sophon.Infer;
+
+namespace SimClrV2.Sophon.Tests.TestSupport;
+
+/// <summary>
+/// A deterministic engine for pipeline tests: 4x4 float input; the logits peak at class
+/// round(first value of plane 0 / 20), so a solid image with red = 20 x k is classified as k.
+/// Records every run and every rent/return so tests can check batching and buffer hygiene.
+/// </summary>
+internal sealed class FakeEngine(int batchSize, bool fixedBatch = false) : IInferenceEngine
+{
+    private readonly ConcurrentBag<Batch> _pool = new();
+    private int _rented;
+
+    public string Name => "fake";
+
+    public EngineInput Input { get; } = new("x", TensorElementType.Float32, 3, 4, 4);
+
+    public int OutputLength => 10;
+
+    public int MaxBatchSize => batchSize;
+
+    public bool IsBatchSizeFixed => fixedBatch;
+
+    public ConcurrentQueue<int> RunCounts { get; } = new();
+
+    public int Outstanding => Volatile.Read(ref _rented);
+
+    public Func<int, Exception?>? FailRun { get; set; }
+
+    public bool Disposed { get; private set; }
+
+    public InferenceBatch RentBatch()
+    {
+        Interlocked.Increment(ref _rented);
+        return _pool.TryTake(out Batch? b) ? b : new Batch(this);
+    }
+
+    public void ReturnBatch(InferenceBatch batch)
+    {
+        Interlocked.Decrement(ref _rented);
+        _pool.Add((Batch)batch);
+    }
+
+    public void Run(InferenceBatch batch, int count)
+    {
+        RunCounts.Enqueue(count);
+        if (FailRun?.Invoke(RunCounts.Count) is Exception ex)
+        {
+            throw ex;
+        }
+
+        Span<float> input = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(batch.InputBytes);
+        for (int slot = 0; slot < (fixedBatch ? batch.Capacity : count); slot++)
+        {
+            float k = input[slot * 48] / 20f;
+            for (int c = 0; c < 10; c++)
+            {
+                batch.Outputs[(slot * 10) + c] = -Math.Abs(c - k) * 10f;
+            }
+        }
+    }
+
+    public void Dispose() => Disposed = true;
+
+    private sealed class Batch(FakeEngine e) : InferenceBatch(e.Input, e.MaxBatchSize, e.OutputLength)
+    {
+        private readonly byte[] _input = new byte[e.MaxBatchSize * e.Input.BytesPerImage];
+        private readonly float[] _output = new float[e.MaxBatchSize * e.OutputLength];
+
+        public override Span<byte> InputBytes => _input;
+
+        public override Span<float> Outputs => _output;
+    }
+}

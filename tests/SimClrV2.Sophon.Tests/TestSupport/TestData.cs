@@ -1,0 +1,101 @@
+using SimClrV2.Sophon.Decode;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace SimClrV2.Sophon.Tests.TestSupport;
+
+/// <summary>Where the tests find the shipped model and samples, and the shared CIFAR-10 data.</summary>
+internal static class TestData
+{
+    public static readonly string[] Cifar10Labels = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"];
+
+    /// <summary>The repository root (the folder holding SimClrV2.Sophon.sln).</summary>
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static string DefaultModel => Path.Combine(RepoRoot, "samples", "models", "simclrv2-r18w025-cifar10.onnx");
+
+    public static string SampleImages => Path.Combine(RepoRoot, "samples", "images");
+
+    /// <summary>The shared data folder: $SIMCLRV2_SHARED, else ../shared beside the repository.</summary>
+    public static string Shared => Environment.GetEnvironmentVariable("SIMCLRV2_SHARED") is { Length: > 0 } s
+        ? s
+        : Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
+
+    public static string CifarDir => Path.Combine(Shared, "data", "cifar10");
+
+    /// <summary>The CIFAR-10 file at a path under the shared folder, or the test is skipped saying why.</summary>
+    public static string RequireShared(params string[] parts)
+    {
+        string path = Path.Combine([Shared, .. parts]);
+        if (!File.Exists(path) && !Directory.Exists(path))
+        {
+            Assert.Ignore($"Shared test data '{path}' is absent (CIFAR-10 and the second model live in ../shared beside the repository, or set SIMCLRV2_SHARED); this test needs it.");
+        }
+
+        return path;
+    }
+
+    public static ImageInput SolidImage(string name, int width, int height, byte r, byte g, byte b)
+    {
+        var pixels = new byte[width * height * 3];
+        for (int i = 0; i < pixels.Length; i += 3)
+        {
+            pixels[i] = r;
+            pixels[i + 1] = g;
+            pixels[i + 2] = b;
+        }
+
+        return ImageInput.FromPixels(pixels, width, height, name);
+    }
+
+    public static byte[] RandomBytes(int count, int seed)
+    {
+        var bytes = new byte[count];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    public static string WritePng(string folder, string name, int width, int height, int seed)
+    {
+        Directory.CreateDirectory(folder);
+        string path = Path.Combine(folder, name);
+        using Image<Rgb24> image = Image.LoadPixelData<Rgb24>(RandomBytes(width * height * 3, seed), width, height);
+        image.SaveAsPng(path);
+        return path;
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            if (File.Exists(Path.Combine(dir, "SimClrV2.Sophon.sln")))
+            {
+                return dir;
+            }
+        }
+
+        throw new InvalidOperationException("Cannot find SimClrV2.Sophon.sln above the test assembly.");
+    }
+}
+
+/// <summary>A temporary folder deleted at dispose.</summary>
+internal sealed class TempDir : IDisposable
+{
+    public TempDir() => Directory.CreateDirectory(Path);
+
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "simclrv2-tests-" + Guid.NewGuid().ToString("N"));
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // best effort
+        }
+    }
+}
