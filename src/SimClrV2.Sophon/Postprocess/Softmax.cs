@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace SimClrV2.Sophon.Postprocess;
 
 /// <summary>Numerically stable softmax, argmax and top-k over one row of logits. Allocates nothing.</summary>
@@ -22,30 +24,18 @@ public static class Softmax
             throw new ArgumentException($"The destination holds {probabilities.Length} values; {logits.Length} are needed.", nameof(probabilities));
         }
 
-        float max = float.NegativeInfinity;
-        foreach (float x in logits)
+        // Vectorised (TensorPrimitives): max, exp(x - max), sum, scale. Max is NaN when any logit is.
+        float max = TensorPrimitives.Max(logits);
+        float min = TensorPrimitives.Min(logits);
+        if (!float.IsFinite(max) || !float.IsFinite(min))
         {
-            if (!float.IsFinite(x))
-            {
-                throw new ArgumentException($"The logits contain {x}; the network produced a non-finite output.", nameof(logits));
-            }
-
-            max = MathF.Max(max, x);
+            throw new ArgumentException($"The logits contain {(float.IsFinite(max) ? min : max)}; the network produced a non-finite output.", nameof(logits));
         }
 
-        float sum = 0f;
-        for (int i = 0; i < logits.Length; i++)
-        {
-            float e = MathF.Exp(logits[i] - max);
-            probabilities[i] = e;
-            sum += e;
-        }
-
-        float inverse = 1f / sum;
-        for (int i = 0; i < logits.Length; i++)
-        {
-            probabilities[i] *= inverse;
-        }
+        Span<float> p = probabilities[..logits.Length];
+        TensorPrimitives.Subtract(logits, max, p);
+        TensorPrimitives.Exp(p, p);
+        TensorPrimitives.Multiply(p, 1f / TensorPrimitives.Sum(p), p);
     }
 
     /// <summary>The index of the largest value (the first one on ties).</summary>

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SimClrV2.Sophon.Preprocess;
 
@@ -74,6 +75,16 @@ internal readonly struct Int8Writer(float scale) : IPlaneWriter
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Write16(ref byte plane, int index, Vector128<float> v0, Vector128<float> v1, Vector128<float> v2, Vector128<float> v3)
     {
+        if (Sse2.IsSupported)
+        {
+            // cvtps2dq rounds half to even (default MXCSR); the values are already clamped, so the
+            // saturating packs are exact.
+            Vector128<short> a = Sse2.PackSignedSaturate(Sse2.ConvertToVector128Int32(Clamp(v0)), Sse2.ConvertToVector128Int32(Clamp(v1)));
+            Vector128<short> b = Sse2.PackSignedSaturate(Sse2.ConvertToVector128Int32(Clamp(v2)), Sse2.ConvertToVector128Int32(Clamp(v3)));
+            Sse2.PackSignedSaturate(a, b).AsByte().StoreUnsafe(ref plane, (nuint)index);
+            return;
+        }
+
         Vector128<short> lo = Vector128.Narrow(Quantize(v0), Quantize(v1));
         Vector128<short> hi = Vector128.Narrow(Quantize(v2), Quantize(v3));
         Vector128.Narrow(lo, hi).AsByte().StoreUnsafe(ref plane, (nuint)index);
@@ -84,8 +95,10 @@ internal readonly struct Int8Writer(float scale) : IPlaneWriter
         Unsafe.Add(ref plane, index) = (byte)(sbyte)MathF.Round(Math.Clamp(value * scale, -127f, 127f));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Vector128<int> Quantize(Vector128<float> v) =>
-        Vector128.ConvertToInt32(Rounding.RoundToEven(Vector128.Min(Vector128.Max(v * scale, Vector128.Create(-127f)), Vector128.Create(127f))));
+    private Vector128<float> Clamp(Vector128<float> v) => Vector128.Min(Vector128.Max(v * scale, Vector128.Create(-127f)), Vector128.Create(127f));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Vector128<int> Quantize(Vector128<float> v) => Vector128.ConvertToInt32(Rounding.RoundToEven(Clamp(v)));
 }
 
 /// <summary>UINT8: <c>q = round(x * scale)</c>, half to even, clamped to [0, 255].</summary>
