@@ -1,0 +1,532 @@
+/* Emulated libbmrt: loads emulated bmodels, reports network info with the vendor's layouts
+ * (>= v0.5.1: 32-byte stages, bmrt_create_ex exported), validates launches like the real runtime
+ * (returns false) or aborts where the real one would throw a C++ exception, and runs the network
+ * through ONNX Runtime when the launching thread calls bm_thread_sync. */
+#define _GNU_SOURCE
+#include <libgen.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <onnxruntime_c_api.h>
+
+#include "emu.h"
+#include "emu_model.h"
+
+_Static_assert(sizeof(bm_shape_t) == 36, "bm_shape_t is 36 bytes");
+_Static_assert(sizeof(bm_tensor_t) == 72, "bm_tensor_t is 72 bytes");
+_Static_assert(offsetof(bm_tensor_t, device_mem) == 40, "device_mem at 40");
+_Static_assert(offsetof(bm_tensor_t, st_mode) == 64, "st_mode at 64");
+_Static_assert(sizeof(bm_stage_info_t) == 32, "bm_stage_info_t is 32 bytes (libsophon >= 0.5.1)");
+_Static_assert(offsetof(bm_net_info_t, is_dynamic) == 8, "is_dynamic at 8");
+_Static_assert(offsetof(bm_net_info_t, input_num) == 12, "input_num at 12");
+_Static_assert(offsetof(bm_net_info_t, output_num) == 40, "output_num at 40");
+_Static_assert(offsetof(bm_net_info_t, stage_num) == 72, "stage_num at 72");
+_Static_assert(offsetof(bm_net_info_t, max_output_bytes) == 96, "max_output_bytes at 96");
+_Static_assert(offsetof(bm_net_info_t, output_zero_point) == 112, "output_zero_point at 112");
+
+typedef struct net {
+    emu_model_t model;
+    bm_net_info_t info;
+    const char *input_names[1], *output_names[1];
+    int input_dtypes[1], output_dtypes[1];
+    float input_scales[1], output_scales[1];
+    int zero[1];
+    bm_stage_info_t stages[EMU_MAX_STAGES];
+    bm_device_mem_t stage_mems[EMU_MAX_STAGES][2];
+    size_t max_input_bytes[1], max_output_bytes[1];
+    OrtSession *session;
+    struct net *next;
+} net_t;
+
+typedef struct runtime {
+    uint32_t magic;
+    bm_handle_t handle;
+    net_t *nets;
+    int launches_pending;
+    pthread_mutex_t lock;
+} runtime_t;
+
+#define RUNTIME_MAGIC 0x424d5254u /* "BMRT" */
+
+static const OrtApi *g_ort;
+static OrtEnv *g_env;
+static pthread_once_t g_ort_once = PTHREAD_ONCE_INIT;
+
+static void ort_init(void)
+{
+    g_ort = OrtGetApiBase()->GetApi(ORT_API_VERSION);
+    if (g_ort == NULL) {
+        bm_emu_fatal("ONNX Runtime does not provide API version %d", ORT_API_VERSION);
+    }
+    OrtStatus *s = g_ort->CreateEnv(ORT_LOGGING_LEVEL_WARNING, "sophon-emulator", &g_env);
+    if (s != NULL) {
+        bm_emu_fatal("ONNX Runtime CreateEnv failed: %s", g_ort->GetErrorMessage(s));
+    }
+}
+
+static int ort_check(OrtStatus *s, const char *what)
+{
+    if (s == NULL) {
+        return 0;
+    }
+    printf("[BMRT][emulator] %s: %s\n", what, g_ort->GetErrorMessage(s));
+    g_ort->ReleaseStatus(s);
+    return -1;
+}
+
+static runtime_t *check_runtime(void *p, const char *fn)
+{
+    runtime_t *rt = p;
+    if (rt == NULL || rt->magic != RUNTIME_MAGIC) {
+        bm_emu_fatal("%s: invalid runtime %p (NULL, destroyed, or not from bmrt_create)", fn, p);
+    }
+    return rt;
+}
+
+static size_t dtype_size(int dtype, const char *fn)
+{
+    switch (dtype) {
+    case DT_FLOAT32: case DT_INT32: case DT_UINT32: return 4;
+    case DT_FLOAT16: case DT_BFLOAT16: case DT_INT16: return 2;
+    case DT_INT8: case DT_UINT8: case DT_INT4: case DT_UINT4: return 1;
+    default:
+        /* The real size helpers throw std::runtime_error here (UINT16 included). */
+        bm_emu_fatal("%s: data type %d has no size (the vendor runtime throws a C++ exception)", fn, dtype);
+    }
+}
+
+static size_t shape_count(const bm_shape_t *s, const char *fn)
+{
+    if (s->num_dims < 0 || s->num_dims > 8) {
+        bm_emu_fatal("%s: num_dims %d is outside 0..8 (the vendor runtime throws a C++ exception)", fn, s->num_dims);
+    }
+    size_t n = 1;
+    for (int i = 0; i < s->num_dims; i++) {
+        n *= (size_t)(s->dims[i] > 0 ? s->dims[i] : 0);
+    }
+    return n;
+}
+
+static int same_shape(const bm_shape_t *a, const bm_shape_t *b)
+{
+    if (a->num_dims != b->num_dims) {
+        return 0;
+    }
+    for (int i = 0; i < a->num_dims; i++) {
+        if (a->dims[i] != b->dims[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+EMU_EXPORT void *bmrt_create(bm_handle_t handle)
+{
+    int status;
+    if (handle == NULL) {
+        printf("[BMRT][bmrt_create] bm_handle is NULL\n");
+        return NULL;
+    }
+    bm_emu_runtime_attach(handle, 0); /* validates the handle */
+    if (bm_emu_fault("bmrt_create", &status)) {
+        return NULL;
+    }
+    runtime_t *rt = calloc(1, sizeof *rt);
+    if (rt == NULL) {
+        return NULL;
+    }
+    rt->magic = RUNTIME_MAGIC;
+    rt->handle = handle;
+    pthread_mutex_init(&rt->lock, NULL);
+    bm_emu_runtime_attach(handle, 1);
+    return rt;
+}
+
+/* Exported only by runtimes with the 32-byte stage layout; its presence tells the binding which. */
+EMU_EXPORT void *bmrt_create_ex(bm_handle_t *handles, int num_handles)
+{
+    return num_handles == 1 && handles != NULL ? bmrt_create(handles[0]) : NULL;
+}
+
+EMU_EXPORT void bmrt_destroy(void *p)
+{
+    runtime_t *rt = check_runtime(p, "bmrt_destroy");
+    for (net_t *n = rt->nets; n != NULL;) {
+        net_t *next = n->next;
+        if (n->session != NULL) {
+            g_ort->ReleaseSession(n->session);
+        }
+        free(n);
+        n = next;
+    }
+    bm_emu_runtime_attach(rt->handle, -1);
+    rt->magic = 0;
+    pthread_mutex_destroy(&rt->lock);
+    free(rt);
+}
+
+static int load_text(runtime_t *rt, const char *text, const char *base_dir, const char *fn)
+{
+    int status;
+    if (bm_emu_fault(fn, &status)) {
+        return 0;
+    }
+    net_t *n = calloc(1, sizeof *n);
+    if (n == NULL || emu_model_parse(text, base_dir, &n->model) != 0) {
+        free(n);
+        return 0;
+    }
+    pthread_once(&g_ort_once, ort_init);
+    OrtSessionOptions *options = NULL;
+    if (ort_check(g_ort->CreateSessionOptions(&options), "CreateSessionOptions") != 0) {
+        free(n);
+        return 0;
+    }
+    if (ort_check(g_ort->SetIntraOpNumThreads(options, 1), "SetIntraOpNumThreads") != 0) {
+        g_ort->ReleaseSessionOptions(options);
+        free(n);
+        return 0;
+    }
+    int failed = ort_check(g_ort->CreateSession(g_env, n->model.onnx, options, &n->session), n->model.onnx);
+    g_ort->ReleaseSessionOptions(options);
+    if (failed) {
+        free(n);
+        return 0;
+    }
+    emu_model_t *m = &n->model;
+    bm_net_info_t *info = &n->info;
+    n->input_names[0] = m->input_name;
+    n->output_names[0] = m->output_name;
+    n->input_dtypes[0] = m->input_dtype;
+    n->output_dtypes[0] = m->output_dtype;
+    n->input_scales[0] = m->input_scale;
+    n->output_scales[0] = m->output_scale;
+    info->name = m->net;
+    info->is_dynamic = false;
+    info->input_num = 1;
+    info->input_names = n->input_names;
+    info->input_dtypes = n->input_dtypes;
+    info->input_scales = n->input_scales;
+    info->output_num = 1;
+    info->output_names = n->output_names;
+    info->output_dtypes = n->output_dtypes;
+    info->output_scales = n->output_scales;
+    info->stage_num = m->stage_num;
+    info->stages = n->stages;
+    info->input_zero_point = n->zero;
+    info->output_zero_point = n->zero;
+    for (int s = 0; s < m->stage_num; s++) {
+        n->stages[s].input_shapes = &m->in_shapes[s];
+        n->stages[s].output_shapes = &m->out_shapes[s];
+        n->stages[s].input_mems = &n->stage_mems[s][0];
+        n->stages[s].output_mems = &n->stage_mems[s][1];
+        size_t in_bytes = shape_count(&m->in_shapes[s], fn) * dtype_size(m->input_dtype, fn);
+        size_t out_bytes = shape_count(&m->out_shapes[s], fn) * dtype_size(m->output_dtype, fn);
+        n->max_input_bytes[0] = in_bytes > n->max_input_bytes[0] ? in_bytes : n->max_input_bytes[0];
+        n->max_output_bytes[0] = out_bytes > n->max_output_bytes[0] ? out_bytes : n->max_output_bytes[0];
+    }
+    info->max_input_bytes = n->max_input_bytes;
+    info->max_output_bytes = n->max_output_bytes;
+    pthread_mutex_lock(&rt->lock);
+    n->next = rt->nets;
+    rt->nets = n;
+    pthread_mutex_unlock(&rt->lock);
+    return 1;
+}
+
+EMU_EXPORT bool bmrt_load_bmodel(void *p, const char *path)
+{
+    runtime_t *rt = check_runtime(p, "bmrt_load_bmodel");
+    if (path == NULL) {
+        bm_emu_fatal("bmrt_load_bmodel: path is NULL");
+    }
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        printf("[BMRT][bmrt_load_bmodel] cannot open %s\n", path);
+        return false;
+    }
+    char *text = calloc(1, 65536);
+    size_t len = text != NULL ? fread(text, 1, 65535, f) : 0;
+    fclose(f);
+    char *dir_copy = strdup(path);
+    int ok = len > 0 && load_text(rt, text, dirname(dir_copy), "bmrt_load_bmodel");
+    free(dir_copy);
+    free(text);
+    return ok;
+}
+
+EMU_EXPORT bool bmrt_load_bmodel_data(void *p, const void *data, size_t size)
+{
+    runtime_t *rt = check_runtime(p, "bmrt_load_bmodel_data");
+    if (data == NULL || size == 0) {
+        bm_emu_fatal("bmrt_load_bmodel_data: no data");
+    }
+    char *text = calloc(1, size + 1);
+    memcpy(text, data, size);
+    int ok = load_text(rt, text, NULL, "bmrt_load_bmodel_data");
+    free(text);
+    return ok;
+}
+
+EMU_EXPORT int bmrt_get_network_number(void *p)
+{
+    runtime_t *rt = check_runtime(p, "bmrt_get_network_number");
+    int count = 0;
+    for (net_t *n = rt->nets; n != NULL; n = n->next) {
+        count++;
+    }
+    return count;
+}
+
+EMU_EXPORT void bmrt_get_network_names(void *p, const char ***names)
+{
+    runtime_t *rt = check_runtime(p, "bmrt_get_network_names");
+    if (names == NULL) {
+        bm_emu_fatal("bmrt_get_network_names: names is NULL");
+    }
+    int count = bmrt_get_network_number(p);
+    const char **array = malloc(sizeof(char *) * (size_t)(count > 0 ? count : 1)); /* the caller frees it with free() */
+    int i = count;
+    for (net_t *n = rt->nets; n != NULL; n = n->next) {
+        array[--i] = n->model.net; /* load order */
+    }
+    *names = array;
+}
+
+static net_t *find_net(runtime_t *rt, const char *name)
+{
+    for (net_t *n = rt->nets; n != NULL; n = n->next) {
+        if (strcmp(n->model.net, name) == 0) {
+            return n;
+        }
+    }
+    return NULL;
+}
+
+EMU_EXPORT const bm_net_info_t *bmrt_get_network_info(void *p, const char *name)
+{
+    runtime_t *rt = check_runtime(p, "bmrt_get_network_info");
+    if (name == NULL) {
+        bm_emu_fatal("bmrt_get_network_info: name is NULL");
+    }
+    net_t *n = find_net(rt, name);
+    if (n == NULL) {
+        printf("[BMRT][bmrt_get_network_info] net %s not found\n", name);
+        return NULL;
+    }
+    return &n->info;
+}
+
+/* ---- execution ---- */
+
+static uint16_t float_to_half(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000u;
+    int32_t exp = (int32_t)((x >> 23) & 0xff) - 127 + 15;
+    uint32_t mant = x & 0x7fffffu;
+    if (((x >> 23) & 0xff) == 0xff) {
+        return (uint16_t)(sign | 0x7c00u | (mant ? 0x200u : 0));
+    }
+    if (exp >= 31) {
+        return (uint16_t)(sign | 0x7c00u);
+    }
+    if (exp <= 0) {
+        if (exp < -10) {
+            return (uint16_t)sign;
+        }
+        mant |= 0x800000u;
+        uint32_t shift = (uint32_t)(14 - exp);
+        uint32_t half = mant >> shift;
+        uint32_t rest = mant & ((1u << shift) - 1);
+        uint32_t mid = 1u << (shift - 1);
+        if (rest > mid || (rest == mid && (half & 1u))) {
+            half++;
+        }
+        return (uint16_t)(sign | half);
+    }
+    uint32_t half = sign | ((uint32_t)exp << 10) | (mant >> 13);
+    uint32_t rest = mant & 0x1fffu;
+    if (rest > 0x1000u || (rest == 0x1000u && (half & 1u))) {
+        half++;
+    }
+    return (uint16_t)half;
+}
+
+static float half_to_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t exp = (h >> 10) & 0x1fu;
+    uint32_t mant = h & 0x3ffu;
+    uint32_t x;
+    if (exp == 0) {
+        if (mant == 0) {
+            x = sign;
+        } else {
+            int e = -1;
+            do {
+                e++;
+                mant <<= 1;
+            } while ((mant & 0x400u) == 0);
+            x = sign | ((uint32_t)(127 - 15 - e) << 23) | ((mant & 0x3ffu) << 13);
+        }
+    } else if (exp == 31) {
+        x = sign | 0x7f800000u | (mant << 13);
+    } else {
+        x = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+    }
+    float f;
+    memcpy(&f, &x, 4);
+    return f;
+}
+
+static float to_float(const unsigned char *data, size_t i, int dtype, float scale)
+{
+    switch (dtype) {
+    case DT_FLOAT32: { float f; memcpy(&f, data + i * 4, 4); return f; }
+    case DT_FLOAT16: { uint16_t h; memcpy(&h, data + i * 2, 2); return half_to_float(h); }
+    case DT_INT8: return (float)(int8_t)data[i] / scale; /* q = round(x * scale) */
+    default: return (float)data[i] / scale;
+    }
+}
+
+static void from_float(unsigned char *data, size_t i, int dtype, float scale, float y)
+{
+    switch (dtype) {
+    case DT_FLOAT32: memcpy(data + i * 4, &y, 4); break;
+    case DT_FLOAT16: { uint16_t h = float_to_half(y); memcpy(data + i * 2, &h, 2); break; }
+    case DT_INT8: data[i] = (unsigned char)(int8_t)fmaxf(-127.f, fminf(127.f, nearbyintf(y / scale))); break; /* y = q * scale */
+    default: data[i] = (unsigned char)fmaxf(0.f, fminf(255.f, nearbyintf(y / scale))); break;
+    }
+}
+
+typedef struct {
+    runtime_t *rt;
+    net_t *net;
+    int stage;
+    uint64_t in_addr, out_addr;
+} launch_t;
+
+static void run_launch(void *arg)
+{
+    launch_t *l = arg;
+    emu_model_t *m = &l->net->model;
+    const bm_shape_t *in_shape = &m->in_shapes[l->stage];
+    const bm_shape_t *out_shape = &m->out_shapes[l->stage];
+    size_t in_count = shape_count(in_shape, "bm_thread_sync"), out_count = shape_count(out_shape, "bm_thread_sync");
+    uint32_t in_size = 0, out_size = 0;
+    unsigned char *in = bm_emu_lookup(l->rt->handle, l->in_addr, &in_size);
+    unsigned char *out = bm_emu_lookup(l->rt->handle, l->out_addr, &out_size);
+    if (in == NULL || out == NULL) {
+        bm_emu_fatal("a launched tensor's device memory was freed before bm_thread_sync");
+    }
+    float *x = malloc(in_count * sizeof(float));
+    for (size_t i = 0; i < in_count; i++) {
+        x[i] = to_float(in, i, m->input_dtype, m->input_scale);
+    }
+    int64_t dims[8];
+    for (int d = 0; d < in_shape->num_dims; d++) {
+        dims[d] = in_shape->dims[d];
+    }
+    OrtMemoryInfo *mi = NULL;
+    OrtValue *input = NULL, *output = NULL;
+    const char *in_names[1] = { m->onnx_input }, *out_names[1] = { m->onnx_output };
+    if (ort_check(g_ort->CreateCpuMemoryInfo(OrtArenaAllocator, OrtMemTypeDefault, &mi), "CreateCpuMemoryInfo") != 0
+        || ort_check(g_ort->CreateTensorWithDataAsOrtValue(mi, x, in_count * sizeof(float), dims, (size_t)in_shape->num_dims,
+                                                           ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &input), "CreateTensor") != 0
+        || ort_check(g_ort->Run(l->net->session, NULL, in_names, (const OrtValue *const *)&input, 1, out_names, 1, &output), "Run") != 0) {
+        bm_emu_fatal("ONNX Runtime could not run %s", m->onnx);
+    }
+    float *y = NULL;
+    ort_check(g_ort->GetTensorMutableData(output, (void **)&y), "GetTensorMutableData");
+    for (size_t i = 0; i < out_count; i++) {
+        from_float(out, i, m->output_dtype, m->output_scale, y[i]);
+    }
+    g_ort->ReleaseValue(output);
+    g_ort->ReleaseValue(input);
+    g_ort->ReleaseMemoryInfo(mi);
+    free(x);
+    pthread_mutex_lock(&l->rt->lock);
+    l->rt->launches_pending--;
+    pthread_mutex_unlock(&l->rt->lock);
+}
+
+EMU_EXPORT bool bmrt_launch_tensor_ex(void *p, const char *net_name, const bm_tensor_t *inputs, int input_num,
+                                      bm_tensor_t *outputs, int output_num, bool user_mem, bool user_stmode)
+{
+    (void)user_stmode;
+    runtime_t *rt = check_runtime(p, "bmrt_launch_tensor_ex");
+    if (net_name == NULL || (input_num > 0 && inputs == NULL) || (output_num > 0 && outputs == NULL)) {
+        bm_emu_fatal("bmrt_launch_tensor_ex: NULL net name or tensor array");
+    }
+    int status;
+    if (bm_emu_fault("bmrt_launch_tensor_ex", &status)) {
+        return false;
+    }
+    net_t *n = find_net(rt, net_name);
+    if (n == NULL) {
+        printf("[BMRT][bmrt_launch_tensor_ex] net %s not found\n", net_name);
+        return false;
+    }
+    emu_model_t *m = &n->model;
+    if (input_num != n->info.input_num || output_num != n->info.output_num) {
+        printf("[BMRT][bmrt_launch_tensor_ex] input/output number %d/%d != %d/%d\n", input_num, output_num, n->info.input_num, n->info.output_num);
+        return false;
+    }
+    size_t count = shape_count(&inputs[0].shape, "bmrt_launch_tensor_ex");
+    size_t in_bytes = count * dtype_size(inputs[0].dtype, "bmrt_launch_tensor_ex");
+    if (inputs[0].dtype != m->input_dtype) {
+        printf("[BMRT][bmrt_launch_tensor_ex] input dtype %d != network dtype %d\n", inputs[0].dtype, m->input_dtype);
+        return false;
+    }
+    int stage = -1;
+    for (int s = 0; s < m->stage_num; s++) {
+        if (same_shape(&inputs[0].shape, &m->in_shapes[s])) {
+            stage = s;
+        }
+    }
+    if (stage < 0) {
+        printf("[BMRT][bmrt_launch_tensor_ex] Shapes of the input tensors are not supported\n");
+        return false;
+    }
+    uint32_t capacity = 0;
+    if (bm_emu_lookup(rt->handle, inputs[0].device_mem.device_addr, &capacity) == NULL || capacity < in_bytes || inputs[0].device_mem.size < in_bytes) {
+        printf("[BMRT][bmrt_launch_tensor_ex] input device memory is not an allocation of this device or is smaller than %zu bytes\n", in_bytes);
+        return false;
+    }
+    size_t out_bytes = shape_count(&m->out_shapes[stage], "bmrt_launch_tensor_ex") * dtype_size(m->output_dtype, "bmrt_launch_tensor_ex");
+    if (user_mem) {
+        if (bm_emu_lookup(rt->handle, outputs[0].device_mem.device_addr, &capacity) == NULL || capacity < out_bytes || outputs[0].device_mem.size < out_bytes) {
+            printf("[BMRT][bmrt_launch_tensor_ex] output device memory is not an allocation of this device or is smaller than %zu bytes\n", out_bytes);
+            return false;
+        }
+    } else {
+        extern bm_status_t bm_malloc_device_byte(bm_handle_t, bm_device_mem_t *, unsigned int);
+        if (bm_malloc_device_byte(rt->handle, &outputs[0].device_mem, (unsigned int)out_bytes) != BM_SUCCESS) {
+            return false;
+        }
+    }
+    outputs[0].dtype = m->output_dtype;
+    outputs[0].shape = m->out_shapes[stage];
+    outputs[0].st_mode = 0;
+    launch_t *l = calloc(1, sizeof *l);
+    l->rt = rt;
+    l->net = n;
+    l->stage = stage;
+    l->in_addr = inputs[0].device_mem.device_addr;
+    l->out_addr = outputs[0].device_mem.device_addr;
+    pthread_mutex_lock(&rt->lock);
+    rt->launches_pending++;
+    pthread_mutex_unlock(&rt->lock);
+    bm_emu_enqueue(rt->handle, run_launch, l); /* runs at bm_thread_sync on this OS thread */
+    return true;
+}
+
+EMU_EXPORT bool bmrt_launch_tensor(void *p, const char *net_name, const bm_tensor_t *inputs, int input_num, bm_tensor_t *outputs, int output_num)
+{
+    return bmrt_launch_tensor_ex(p, net_name, inputs, input_num, outputs, output_num, false, false);
+}

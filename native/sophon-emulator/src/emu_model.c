@@ -1,0 +1,122 @@
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu_model.h"
+
+static int parse_dtype(const char *s)
+{
+    static const char *names[] = { "FLOAT32", "FLOAT16", "INT8", "UINT8", "INT16", "UINT16", "INT32", "UINT32", "BFLOAT16", "INT4", "UINT4" };
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++) {
+        if (strcmp(s, names[i]) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static int parse_shape(const char *s, bm_shape_t *shape)
+{
+    memset(shape, 0, sizeof *shape);
+    const char *p = s;
+    while (*p != '\0') {
+        if (shape->num_dims == 8) {
+            return -1;
+        }
+        char *end = NULL;
+        long d = strtol(p, &end, 10);
+        if (end == p || d <= 0) {
+            return -1;
+        }
+        shape->dims[shape->num_dims++] = (int)d;
+        p = end;
+        if (*p == 'x') {
+            p++;
+        } else if (*p != '\0') {
+            return -1;
+        }
+    }
+    return shape->num_dims > 0 ? 0 : -1;
+}
+
+static int tensor_line(const char *value, char *name, size_t name_size, int *dtype, float *scale)
+{
+    char n[128], t[32];
+    float sc = 1.0f;
+    int got = sscanf(value, "%127s %31s %f", n, t, &sc);
+    if (got < 2) {
+        return -1;
+    }
+    snprintf(name, name_size, "%s", n);
+    *dtype = parse_dtype(t);
+    *scale = sc;
+    return *dtype == DT_FLOAT32 || *dtype == DT_FLOAT16 || *dtype == DT_INT8 || *dtype == DT_UINT8 ? 0 : -1;
+}
+
+int emu_model_parse(const char *text, const char *base_dir, emu_model_t *m)
+{
+    memset(m, 0, sizeof *m);
+    if (strncmp(text, "# sophon-emulator bmodel 1", 26) != 0) {
+        printf("[BMRT][emulator] not an emulated bmodel (first line must be '# sophon-emulator bmodel 1')\n");
+        return -1;
+    }
+    char *copy = strdup(text);
+    char *save = NULL;
+    int ok = 1;
+    char onnx[1024] = "";
+    for (char *line = strtok_r(copy, "\n", &save); line != NULL && ok; line = strtok_r(NULL, "\n", &save)) {
+        size_t len = strlen(line);
+        while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ')) {
+            line[--len] = '\0';
+        }
+        if (line[0] == '#' || line[0] == '\0') {
+            continue;
+        }
+        char *eq = strchr(line, '=');
+        if (eq == NULL) {
+            ok = 0;
+            break;
+        }
+        *eq = '\0';
+        const char *key = line, *value = eq + 1;
+        if (strcmp(key, "net") == 0) {
+            snprintf(m->net, sizeof m->net, "%s", value);
+        } else if (strcmp(key, "onnx") == 0) {
+            snprintf(onnx, sizeof onnx, "%s", value);
+        } else if (strcmp(key, "onnx_input") == 0) {
+            snprintf(m->onnx_input, sizeof m->onnx_input, "%s", value);
+        } else if (strcmp(key, "onnx_output") == 0) {
+            snprintf(m->onnx_output, sizeof m->onnx_output, "%s", value);
+        } else if (strcmp(key, "input") == 0) {
+            ok = tensor_line(value, m->input_name, sizeof m->input_name, &m->input_dtype, &m->input_scale) == 0;
+        } else if (strcmp(key, "output") == 0) {
+            ok = tensor_line(value, m->output_name, sizeof m->output_name, &m->output_dtype, &m->output_scale) == 0;
+        } else if (strcmp(key, "stage") == 0) {
+            char in[128], out[128];
+            ok = m->stage_num < EMU_MAX_STAGES && sscanf(value, "%127s %127s", in, out) == 2
+                 && parse_shape(in, &m->in_shapes[m->stage_num]) == 0 && parse_shape(out, &m->out_shapes[m->stage_num]) == 0;
+            m->stage_num += ok;
+        }
+        if (!ok) {
+            printf("[BMRT][emulator] bad line '%s=%s'\n", key, value);
+        }
+    }
+    free(copy);
+    if (!ok || m->net[0] == '\0' || onnx[0] == '\0' || m->input_name[0] == '\0' || m->output_name[0] == '\0' || m->stage_num == 0) {
+        printf("[BMRT][emulator] incomplete emulated bmodel (needs net, onnx, input, output, stage)\n");
+        return -1;
+    }
+    if (onnx[0] == '/' || base_dir == NULL) {
+        snprintf(m->onnx, sizeof m->onnx, "%s", onnx);
+    } else {
+        snprintf(m->onnx, sizeof m->onnx, "%s/%s", base_dir, onnx);
+    }
+    if (m->onnx_input[0] == '\0') {
+        snprintf(m->onnx_input, sizeof m->onnx_input, "%s", m->input_name);
+    }
+    if (m->onnx_output[0] == '\0') {
+        snprintf(m->onnx_output, sizeof m->onnx_output, "%s", m->output_name);
+    }
+    return 0;
+}
