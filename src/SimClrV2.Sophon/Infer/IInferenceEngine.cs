@@ -25,6 +25,12 @@ public interface IInferenceEngine : IDisposable
     /// </summary>
     bool IsBatchSizeFixed { get; }
 
+    /// <summary>
+    /// How many batches may run at once (one per device for the SOPHON engine; 1 where the engine
+    /// parallelises inside a run). The pipeline keeps up to this many in flight, results in order.
+    /// </summary>
+    int MaxConcurrentBatches => 1;
+
     /// <summary>Takes a batch buffer from the engine's pool (allocated once, reused).</summary>
     /// <returns>A batch of capacity <see cref="MaxBatchSize"/>.</returns>
     InferenceBatch RentBatch();

@@ -84,14 +84,31 @@ public sealed partial class ImageClassifier : IImageClassifier
             new BoundedChannelOptions(_prefetch) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         Task producer = Task.Run(() => ProduceAsync(inputs, channel.Writer, stop.Token), CancellationToken.None);
         int completed = 0;
+        int parallel = Math.Max(1, _engine.MaxConcurrentBatches);
+        var inFlight = new Queue<(PreparedBatch Batch, Task<InferenceOutcome> Outcome)>();
+        ChannelReader<PreparedBatch> reader = channel.Reader;
+        bool open = true;
         try
         {
-            await foreach (PreparedBatch batch in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            while (open || inFlight.Count > 0)
             {
+                // Keep up to `parallel` batches in inference (one per device); finish them in order.
+                if (open && inFlight.Count < parallel)
+                {
+                    open = await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+                    while (open && inFlight.Count < parallel && reader.TryRead(out PreparedBatch? next))
+                    {
+                        inFlight.Enqueue((next, parallel == 1 ? Task.FromResult(Infer(next)) : Task.Run(() => Infer(next), CancellationToken.None)));
+                    }
+
+                    continue;
+                }
+
+                (PreparedBatch batch, Task<InferenceOutcome> outcome) = inFlight.Dequeue();
                 Prediction[] predictions;
                 try
                 {
-                    predictions = Complete(batch);
+                    predictions = Postprocess(batch, await outcome.ConfigureAwait(false));
                 }
                 finally
                 {
@@ -122,9 +139,15 @@ public sealed partial class ImageClassifier : IImageClassifier
                 // surfaced to the consumer; either way nothing more to report here.
             }
 
-            while (channel.Reader.TryRead(out PreparedBatch? left))
+            while (inFlight.TryDequeue(out (PreparedBatch Batch, Task<InferenceOutcome> Outcome) left))
             {
-                _engine.ReturnBatch(left.Buffer);
+                await ((Task)left.Outcome).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                _engine.ReturnBatch(left.Batch.Buffer);
+            }
+
+            while (channel.Reader.TryRead(out PreparedBatch? unread))
+            {
+                _engine.ReturnBatch(unread.Buffer);
             }
         }
     }
@@ -202,26 +225,29 @@ public sealed partial class ImageClassifier : IImageClassifier
         }
     }
 
-    private Prediction[] Complete(PreparedBatch batch)
+    private InferenceOutcome Infer(PreparedBatch batch)
     {
-        double inferenceMs = 0;
-        string? failure = null;
-        if (batch.SlotCount > 0)
+        if (batch.SlotCount == 0)
         {
-            long start = Stopwatch.GetTimestamp();
-            try
-            {
-                _engine.Run(batch.Buffer, batch.SlotCount);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException and not ObjectDisposedException)
-            {
-                failure = $"inference failed: {ex.Message}";
-                LogBatchFailed(_logger, batch.SlotCount, ex);
-            }
-
-            inferenceMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds / batch.SlotCount;
+            return default;
         }
 
+        long start = Stopwatch.GetTimestamp();
+        try
+        {
+            _engine.Run(batch.Buffer, batch.SlotCount);
+            return new InferenceOutcome(Stopwatch.GetElapsedTime(start).TotalMilliseconds / batch.SlotCount, null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not ObjectDisposedException)
+        {
+            LogBatchFailed(_logger, batch.SlotCount, ex);
+            return new InferenceOutcome(Stopwatch.GetElapsedTime(start).TotalMilliseconds / batch.SlotCount, $"inference failed: {ex.Message}");
+        }
+    }
+
+    private Prediction[] Postprocess(PreparedBatch batch, InferenceOutcome outcome)
+    {
+        (double inferenceMs, string? failure) = outcome;
         var predictions = new Prediction[batch.Entries.Count];
         for (int i = 0; i < predictions.Length; i++)
         {
@@ -254,6 +280,9 @@ public sealed partial class ImageClassifier : IImageClassifier
 
         return predictions;
     }
+
+    /// <summary>The result of running one batch: inference time per image, or why it failed.</summary>
+    private readonly record struct InferenceOutcome(double InferenceMs, string? Failure);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Classifier on {Engine}: input '{Input}' {ElementType}, batch {Batch}, preprocessing {Preprocessing}")]
     private static partial void LogCreated(ILogger logger, string engine, string input, TensorElementType elementType, int batch, PreprocessingOptions preprocessing);

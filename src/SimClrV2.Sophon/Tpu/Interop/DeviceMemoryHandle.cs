@@ -1,0 +1,68 @@
+using System.Runtime.InteropServices;
+
+namespace SimClrV2.Sophon.Tpu.Interop;
+
+/// <summary>
+/// Device memory (<c>bm_malloc_device_byte</c> / <c>bm_free_device</c> through the same device).
+/// Holds a reference on the runtime it serves, so memory is always freed before its runtime is
+/// destroyed, and the runtime before the device: the vendor's order, also from finalizers.
+/// </summary>
+internal sealed class DeviceMemoryHandle : SafeHandle
+{
+    private SophonRuntimeHandle? _runtime;
+    private BmDeviceMem _memory;
+
+    public DeviceMemoryHandle()
+        : base(IntPtr.Zero, ownsHandle: true)
+    {
+    }
+
+    /// <summary>The <c>bm_device_mem_t</c> to pass to native calls.</summary>
+    public BmDeviceMem Memory => _memory;
+
+    /// <summary>Size in bytes.</summary>
+    public uint Size => _memory.Size;
+
+    /// <inheritdoc />
+    public override bool IsInvalid => handle == IntPtr.Zero;
+
+    /// <summary>Allocates device memory on the runtime's device.</summary>
+    /// <param name="runtime">The runtime whose launches use the memory.</param>
+    /// <param name="size">Bytes (1..uint.MaxValue).</param>
+    /// <returns>The memory.</returns>
+    /// <exception cref="SophonException">The allocation failed.</exception>
+    public static unsafe DeviceMemoryHandle Allocate(SophonRuntimeHandle runtime, long size)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(size, uint.MaxValue);
+        var memory = new DeviceMemoryHandle();
+        bool added = false;
+        runtime.DangerousAddRef(ref added);
+        BmDeviceMem mem = default;
+        int status = SophonNative.bm_malloc_device_byte(runtime.Device.DangerousGetHandle(), &mem, (uint)size);
+        if (status != 0)
+        {
+            runtime.DangerousRelease();
+            memory.SetHandleAsInvalid();
+            throw new SophonException("bm_malloc_device_byte", status, $"{size} bytes of device memory could not be allocated on device {runtime.Device.DeviceId}; check free device memory (another process may hold it).");
+        }
+
+        memory._runtime = runtime;
+        memory._memory = mem;
+        memory.SetHandle(new IntPtr(1)); // valid marker: the resource is the struct, not a pointer
+        return memory;
+    }
+
+    /// <inheritdoc />
+    protected override bool ReleaseHandle()
+    {
+        if (_runtime is not null)
+        {
+            SophonNative.bm_free_device(_runtime.Device.DangerousGetHandle(), _memory);
+            _runtime.DangerousRelease();
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,83 @@
+using System.Runtime.InteropServices;
+
+namespace SimClrV2.Sophon.Tpu.Interop;
+
+/// <summary><c>bm_device_mem_t</c>: 24 bytes, passed by value to most bmlib functions.</summary>
+[StructLayout(LayoutKind.Sequential, Size = 24)]
+internal struct BmDeviceMem
+{
+    public ulong DeviceAddress; // 0
+    public uint Reserved;       // 8
+    public int DmaBufFd;        // 12
+    public uint Flags;          // 16: bits 0-2 memory type, 3-5 heap id
+    public uint Size;           // 20
+}
+
+/// <summary><c>bm_shape_t</c>: 36 bytes, at most 8 dims.</summary>
+[StructLayout(LayoutKind.Sequential, Size = 36)]
+internal unsafe struct BmShape
+{
+    public const int MaxDims = 8;
+    public int NumDims;
+    public fixed int Dims[MaxDims];
+
+    public static BmShape From(ReadOnlySpan<int> dims)
+    {
+        if (dims.Length > MaxDims)
+        {
+            throw new ArgumentException($"A shape has at most {MaxDims} dims; got {dims.Length}.", nameof(dims));
+        }
+
+        var shape = new BmShape { NumDims = dims.Length };
+        for (int i = 0; i < dims.Length; i++)
+        {
+            shape.Dims[i] = dims[i];
+        }
+
+        return shape;
+    }
+}
+
+/// <summary><c>bm_tensor_t</c>: 72 bytes (dtype @0, shape @4, device_mem @40, st_mode @64).</summary>
+[StructLayout(LayoutKind.Explicit, Size = 72)]
+internal struct BmTensor
+{
+    [FieldOffset(0)]
+    public int DType;
+
+    [FieldOffset(4)]
+    public BmShape Shape;
+
+    [FieldOffset(40)]
+    public BmDeviceMem DeviceMem;
+
+    [FieldOffset(64)]
+    public int StMode;
+}
+
+/// <summary>Field offsets of <c>bm_net_info_t</c>, read through the runtime-owned pointer. Nothing past <see cref="OutputZeroPoint"/> is read.</summary>
+internal static class NetInfoOffsets
+{
+    public const int Name = 0;
+    public const int IsDynamic = 8;
+    public const int InputNum = 12;
+    public const int InputNames = 16;
+    public const int InputDTypes = 24;
+    public const int InputScales = 32;
+    public const int OutputNum = 40;
+    public const int OutputNames = 48;
+    public const int OutputDTypes = 56;
+    public const int OutputScales = 64;
+    public const int StageNum = 72;
+    public const int Stages = 80;
+    public const int MaxInputBytes = 88;
+    public const int MaxOutputBytes = 96;
+    public const int InputZeroPoint = 104;
+    public const int OutputZeroPoint = 112;
+
+    /// <summary><c>bm_stage_info_t</c> before libsophon 0.5.1: input_shapes, output_shapes.</summary>
+    public const int LegacyStageSize = 16;
+
+    /// <summary><c>bm_stage_info_t</c> from libsophon 0.5.1: adds input_mems, output_mems.</summary>
+    public const int StageSize = 32;
+}

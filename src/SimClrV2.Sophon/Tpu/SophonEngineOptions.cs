@@ -1,0 +1,19 @@
+using SimClrV2.Sophon.Tpu.Interop;
+
+namespace SimClrV2.Sophon.Tpu;
+
+/// <summary>Options of <see cref="SophonEngine"/>.</summary>
+public class SophonEngineOptions
+{
+    /// <summary>The .bmodel file (the same file is loaded on every device).</summary>
+    public string ModelPath { get; set; } = string.Empty;
+
+    /// <summary>Devices to run on; one worker thread and runtime per device, batches spread across them (default: device 0).</summary>
+    public IReadOnlyList<int> DeviceIds { get; set; } = [0];
+
+    /// <summary>The network to run (default: the bmodel's first).</summary>
+    public string? NetworkName { get; set; }
+
+    /// <summary>Where to find libsophon (default: <see cref="SophonLibrary"/>'s search).</summary>
+    public SophonLibraryOptions? Library { get; set; }
+}
