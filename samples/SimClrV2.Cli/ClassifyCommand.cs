@@ -5,6 +5,8 @@ using SimClrV2.Sophon.Decode;
 using SimClrV2.Sophon.OnnxRuntime;
 using SimClrV2.Sophon.Pipeline;
 using SimClrV2.Sophon.Results;
+using SimClrV2.Sophon.Tpu;
+using SimClrV2.Sophon.Tpu.Interop;
 
 namespace SimClrV2.Cli;
 
@@ -26,37 +28,51 @@ internal static class ClassifyCommand
         var topK = new Option<int>("--top-k", "-k") { Description = "Classes listed per prediction.", DefaultValueFactory = _ => 5 };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads per run (0: one per core).", DefaultValueFactory = _ => 0 };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print each prediction." };
+        var bmodel = new Option<string>("--bmodel") { Description = "Run on a SOPHON TPU with this .bmodel instead of ONNX Runtime (its .manifest.json beside it configures it)." };
+        var devId = new Option<int>("--dev-id") { Description = "SOPHON device id (with --bmodel).", DefaultValueFactory = _ => 0 };
+        var sophonLib = new Option<string>("--sophon-lib") { Description = $"Folder holding libsophon (default: ${SophonLibrary.DirectoryVariable}, then {SophonLibrary.DefaultDirectory}, then the system loader)." };
         batch.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) { r.AddError("--batch must be at least 1."); } });
         topK.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) { r.AddError("--top-k must be at least 1."); } });
+        devId.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) { r.AddError("--dev-id must be 0 or more."); } });
         threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) { r.AddError("--threads must be 0 or more."); } });
 
         var command = new Command("classify", "Classify images and write the reference's result JSON and timing block.")
         {
-            input, model, batch, output, topK, threads, quiet,
+            input, model, batch, output, topK, threads, quiet, bmodel, devId, sophonLib,
         };
-        command.SetAction(parse => CliErrors.Run(stderr, () => Run(
-            stdout,
-            stderr,
-            parse.GetValue(input) is { Length: > 0 } inputs ? inputs : [CliDefaults.ImagesPath],
-            parse.GetValue(model) ?? CliDefaults.ModelPath,
-            parse.GetValue(batch),
-            parse.GetValue(output),
-            parse.GetValue(topK),
-            parse.GetValue(threads),
-            parse.GetValue(quiet))));
+        command.SetAction(parse => CliErrors.Run(stderr, () =>
+        {
+            string? bmodelPath = parse.GetValue(bmodel);
+            string modelPath = bmodelPath ?? parse.GetValue(model) ?? CliDefaults.ModelPath;
+            using ImageClassifier classifier = bmodelPath is null
+                ? OnnxImageClassifier.Create(new OnnxClassifierOptions
+                {
+                    ModelPath = modelPath,
+                    BatchSize = parse.GetValue(batch),
+                    TopK = parse.GetValue(topK),
+                    IntraOpNumThreads = parse.GetValue(threads),
+                })
+                : SophonImageClassifier.Create(new SophonClassifierOptions
+                {
+                    ModelPath = bmodelPath,
+                    DeviceId = parse.GetValue(devId),
+                    TopK = parse.GetValue(topK),
+                    Library = new SophonLibraryOptions { SearchDirectory = parse.GetValue(sophonLib) },
+                });
+            return Run(
+                stdout,
+                stderr,
+                classifier,
+                modelPath,
+                parse.GetValue(input) is { Length: > 0 } inputs ? inputs : [CliDefaults.ImagesPath],
+                parse.GetValue(output),
+                parse.GetValue(quiet));
+        }));
         return command;
     }
 
-    private static int Run(TextWriter stdout, TextWriter stderr, string[] inputPaths, string modelPath, int batch, string? outputPath, int topK, int threads, bool quiet)
+    private static int Run(TextWriter stdout, TextWriter stderr, ImageClassifier classifier, string modelPath, string[] inputPaths, string? outputPath, bool quiet)
     {
-        using ImageClassifier classifier = OnnxImageClassifier.Create(new OnnxClassifierOptions
-        {
-            ModelPath = modelPath,
-            BatchSize = batch,
-            TopK = topK,
-            IntraOpNumThreads = threads,
-        });
-
         var inputs = new List<ImageInput>();
         foreach (string path in inputPaths)
         {

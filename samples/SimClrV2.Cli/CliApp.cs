@@ -16,6 +16,8 @@ public static class CliApp
         {
             ClassifyCommand.Create(output, error),
             EvalCommand.Create(output, error),
+            InspectCommand.Create(output, error),
+            EmulateCommand.Create(output, error),
         };
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }

@@ -24,7 +24,7 @@ internal static class CliErrors
             error.WriteLine("error: cancelled.");
             return Failure;
         }
-        catch (Exception ex) when (ex is IOException or OnnxRuntimeException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException or OnnxRuntimeException or InvalidOperationException or SimClrV2.Sophon.Tpu.SophonException)
         {
             error.WriteLine($"error: {ex.Message}");
             return Failure;

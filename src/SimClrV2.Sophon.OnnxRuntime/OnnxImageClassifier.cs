@@ -1,6 +1,5 @@
 using SimClrV2.Sophon.Models;
 using SimClrV2.Sophon.Pipeline;
-using SimClrV2.Sophon.Preprocess;
 
 namespace SimClrV2.Sophon.OnnxRuntime;
 
@@ -50,26 +49,6 @@ public static class OnnxImageClassifier
             BatchSize = options.BatchSize,
             IntraOpNumThreads = options.IntraOpNumThreads,
         });
-        try
-        {
-            PreprocessingOptions preprocessing = options.Preprocessing
-                ?? manifest?.Preprocessing?.ToOptions()
-                ?? PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height };
-            return new ImageClassifier(
-                engine,
-                new ClassifierOptions
-                {
-                    Preprocessing = preprocessing,
-                    Labels = options.Labels ?? manifest?.Labels,
-                    TopK = options.TopK,
-                    PrefetchBatches = options.PrefetchBatches,
-                    LoggerFactory = options.LoggerFactory,
-                });
-        }
-        catch
-        {
-            engine.Dispose();
-            throw;
-        }
+        return ImageClassifier.Create(engine, options, manifest);
     }
 }

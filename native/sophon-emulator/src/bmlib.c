@@ -51,11 +51,19 @@ static void check_handle(bm_handle_t handle, const char *fn)
     }
 }
 
+static atomic_int g_devices = -1; /* -1: SOPHON_EMU_DEVICES, default 1 */
+
 static int device_count(void)
 {
+    int set = atomic_load(&g_devices);
+    if (set >= 0) {
+        return set;
+    }
     const char *env = getenv("SOPHON_EMU_DEVICES");
     return env != NULL ? atoi(env) : 1;
 }
+
+void bm_emu_set_devices(int count) { atomic_store(&g_devices, count); }
 
 EMU_EXPORT bm_status_t bm_dev_getcount(int *count)
 {

@@ -274,6 +274,10 @@ EMU_EXPORT bool bmrt_load_bmodel_data(void *p, const void *data, size_t size)
 EMU_EXPORT int bmrt_get_network_number(void *p)
 {
     runtime_t *rt = check_runtime(p, "bmrt_get_network_number");
+    int status;
+    if (bm_emu_fault("bmrt_get_network_number", &status)) {
+        return 0;
+    }
     int count = 0;
     for (net_t *n = rt->nets; n != NULL; n = n->next) {
         count++;
@@ -287,7 +291,15 @@ EMU_EXPORT void bmrt_get_network_names(void *p, const char ***names)
     if (names == NULL) {
         bm_emu_fatal("bmrt_get_network_names: names is NULL");
     }
-    int count = bmrt_get_network_number(p);
+    int count = 0;
+    for (net_t *n = rt->nets; n != NULL; n = n->next) {
+        count++;
+    }
+    int status;
+    if (bm_emu_fault("bmrt_get_network_names", &status)) {
+        *names = NULL;
+        return;
+    }
     const char **array = malloc(sizeof(char *) * (size_t)(count > 0 ? count : 1)); /* the caller frees it with free() */
     int i = count;
     for (net_t *n = rt->nets; n != NULL; n = n->next) {
@@ -312,7 +324,8 @@ EMU_EXPORT const bm_net_info_t *bmrt_get_network_info(void *p, const char *name)
     if (name == NULL) {
         bm_emu_fatal("bmrt_get_network_info: name is NULL");
     }
-    net_t *n = find_net(rt, name);
+    int status;
+    net_t *n = bm_emu_fault("bmrt_get_network_info", &status) ? NULL : find_net(rt, name);
     if (n == NULL) {
         printf("[BMRT][bmrt_get_network_info] net %s not found\n", name);
         return NULL;

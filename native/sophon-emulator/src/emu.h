@@ -85,6 +85,8 @@ EMU_EXPORT void bm_emu_enqueue(bm_handle_t handle, void (*run)(void *), void *ar
 EMU_EXPORT void bm_emu_runtime_attach(bm_handle_t handle, int delta);
 /* Device allocations not freed, over all handles (leaks reported at bm_dev_free stay counted). */
 EMU_EXPORT void bm_emu_outstanding(int *count, uint64_t *bytes);
+/* Sets the device count (-1: from SOPHON_EMU_DEVICES, default 1). */
+EMU_EXPORT void bm_emu_set_devices(int count);
 /* Replaces the fault spec ("fn:N[:status],..." - the Nth call of fn fails) and resets call counts. */
 EMU_EXPORT void bm_emu_set_faults(const char *spec);
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SimClrV2.Sophon.Batch;
 using SimClrV2.Sophon.Decode;
 using SimClrV2.Sophon.Infer;
+using SimClrV2.Sophon.Models;
 using SimClrV2.Sophon.Postprocess;
 using SimClrV2.Sophon.Preprocess;
 using SimClrV2.Sophon.Results;
@@ -45,6 +46,41 @@ public sealed partial class ImageClassifier : IImageClassifier
         _prefetch = options.PrefetchBatches;
         _logger = options.LoggerFactory?.CreateLogger<ImageClassifier>() ?? NullLogger<ImageClassifier>.Instance;
         LogCreated(_logger, engine.Name, engine.Input.Name, engine.Input.ElementType, engine.MaxBatchSize, _preprocessor.Options);
+    }
+
+    /// <summary>
+    /// Creates a classifier over an engine, filling what the options leave unset from the model's
+    /// manifest: preprocessing (else the CIFAR-10 convention at the engine's input size) and labels.
+    /// The classifier owns the engine; the engine is disposed if creation fails.
+    /// </summary>
+    /// <param name="engine">The engine.</param>
+    /// <param name="options">Explicit options (they win over the manifest).</param>
+    /// <param name="manifest">The model's manifest, if any.</param>
+    /// <returns>The classifier.</returns>
+    public static ImageClassifier Create(IInferenceEngine engine, ClassifierOptions options, ModelManifest? manifest)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(options);
+        try
+        {
+            return new ImageClassifier(
+                engine,
+                new ClassifierOptions
+                {
+                    Preprocessing = options.Preprocessing
+                        ?? manifest?.Preprocessing?.ToOptions()
+                        ?? PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height },
+                    Labels = options.Labels ?? manifest?.Labels,
+                    TopK = options.TopK,
+                    PrefetchBatches = options.PrefetchBatches,
+                    LoggerFactory = options.LoggerFactory,
+                });
+        }
+        catch
+        {
+            engine.Dispose();
+            throw;
+        }
     }
 
     /// <inheritdoc />

@@ -134,7 +134,7 @@ public static class SophonLibrary
                 }
                 catch (DllNotFoundException ex)
                 {
-                    tried.Add($"{candidate}: {ex.Message}");
+                    tried.Add($"{candidate}: {LoaderError(ex.Message)}");
                 }
                 catch (BadImageFormatException ex)
                 {
@@ -153,6 +153,10 @@ public static class SophonLibrary
         message.Append(CultureInfo.InvariantCulture, $"\nInstall libsophon (it provides {DefaultDirectory}), set {DirectoryVariable} to the folder holding the libraries, or set SophonLibraryOptions.SearchDirectory. Without a SOPHON TPU, use the ONNX Runtime classifier (SimClrV2.Sophon.OnnxRuntime) or the project's emulator.");
         throw new SophonLibraryNotFoundException(message.ToString(), tried);
     }
+
+    /// <summary>The OS loader's own words (dlerror), the last line of .NET's message.</summary>
+    private static string LoaderError(string message) =>
+        message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? message;
 
     private static IEnumerable<string?> Folders(SophonLibraryOptions options)
     {

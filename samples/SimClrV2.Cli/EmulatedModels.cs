@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.Decode.Cifar;
+using SimClrV2.Sophon.Infer;
+using SimClrV2.Sophon.Models;
+using SimClrV2.Sophon.OnnxRuntime;
+using SimClrV2.Sophon.Preprocess;
+
+namespace SimClrV2.Cli;
+
+/// <summary>
+/// Makes the reference's six bmodel variants (fp32/fp16/int8 x 1b/4b) for the project's libsophon
+/// emulator from one ONNX model: text files that name the ONNX model and declare the network name,
+/// stages, dtypes and scales, each with a manifest. INT8 scales come from calibration images, like
+/// TPU-MLIR's calibration: input scale = 127 / max|x|, output scale = max|logit| / 127.
+/// </summary>
+public static class EmulatedModels
+{
+    /// <summary>The variants, as the reference names its bmodels.</summary>
+    public static IReadOnlyList<(string Precision, int Batch)> Variants { get; } =
+        [("fp32", 1), ("fp32", 4), ("fp16", 1), ("fp16", 4), ("int8", 1), ("int8", 4)];
+
+    /// <summary>The file name of a variant, e.g. <c>simclrv2_int8_4b.bmodel</c>.</summary>
+    public static string FileName(string precision, int batch) => $"simclrv2_{precision}_{batch}b.bmodel";
+
+    /// <summary>Writes the six variants (and the ONNX model they name) into a folder.</summary>
+    /// <param name="onnxPath">The ONNX model (its manifest supplies names and preprocessing).</param>
+    /// <param name="outputFolder">Where to write.</param>
+    /// <param name="calibration">Calibration images (e.g. CIFAR-10 test images).</param>
+    /// <returns>The paths written.</returns>
+    public static IReadOnlyList<string> Write(string onnxPath, string outputFolder, IReadOnlyList<ImageInput> calibration)
+    {
+        ArgumentNullException.ThrowIfNull(calibration);
+        if (calibration.Count == 0)
+        {
+            throw new ArgumentException("At least one calibration image is needed for the INT8 scales.", nameof(calibration));
+        }
+
+        ModelManifest manifest = ModelManifest.TryLoadFor(onnxPath) ?? new ModelManifest();
+        (float inputScale, float outputScale, EngineInput input, string outputName, int classes) = Calibrate(onnxPath, manifest, calibration);
+        Directory.CreateDirectory(outputFolder);
+        string onnxName = Path.GetFileName(onnxPath);
+        string onnxCopy = Path.Combine(outputFolder, onnxName);
+        if (!string.Equals(Path.GetFullPath(onnxCopy), Path.GetFullPath(onnxPath), StringComparison.Ordinal))
+        {
+            File.Copy(onnxPath, onnxCopy, overwrite: true);
+        }
+
+        var written = new List<string>();
+        foreach ((string precision, int batch) in Variants)
+        {
+            string type = precision switch { "fp32" => "FLOAT32", "fp16" => "FLOAT16", _ => "INT8" };
+            float inScale = precision == "int8" ? inputScale : 1f;
+            float outScale = precision == "int8" ? outputScale : 1f;
+            string path = Path.Combine(outputFolder, FileName(precision, batch));
+            var text = new StringBuilder();
+            text.AppendLine("# sophon-emulator bmodel 1");
+            text.AppendLine(CultureInfo.InvariantCulture, $"# {precision} batch {batch} from {onnxName}; INT8 scales from {calibration.Count} calibration images");
+            text.AppendLine("net=simclrv2");
+            text.AppendLine(CultureInfo.InvariantCulture, $"onnx={onnxName}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"onnx_input={input.Name}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"onnx_output={outputName}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"input={input.Name} {type} {inScale:R}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"output={outputName} {type} {outScale:R}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"stage={batch}x{input.Channels}x{input.Height}x{input.Width} {batch}x{classes}");
+            File.WriteAllText(path, text.ToString());
+            new ModelManifest
+            {
+                Name = Path.GetFileNameWithoutExtension(path),
+                Model = Path.GetFileName(path),
+                Card = manifest.Card,
+                InputName = input.Name,
+                OutputName = outputName,
+                Preprocessing = manifest.Preprocessing,
+                Labels = manifest.Labels,
+                Accuracy = manifest.Accuracy,
+            }.Save(ModelManifest.PathFor(path));
+            written.Add(path);
+        }
+
+        return written;
+    }
+
+    private static (float InputScale, float OutputScale, EngineInput Input, string OutputName, int Classes) Calibrate(
+        string onnxPath, ModelManifest manifest, IReadOnlyList<ImageInput> calibration)
+    {
+        using var engine = new OnnxRuntimeEngine(new OnnxEngineOptions
+        {
+            ModelPath = onnxPath,
+            InputName = manifest.InputName,
+            OutputName = manifest.OutputName,
+            BatchSize = 1,
+        });
+        PreprocessingOptions options = manifest.Preprocessing?.ToOptions() ?? PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height };
+        var preprocessor = new CpuPreprocessor(options, engine.Input);
+        InferenceBatch batch = engine.RentBatch();
+        float maxInput = 0, maxOutput = 0;
+        foreach (ImageInput image in calibration)
+        {
+            using DecodedImage decoded = image.Decode();
+            preprocessor.Process(decoded, batch.ImageSlot(0));
+            foreach (float x in MemoryMarshal.Cast<byte, float>(batch.ImageSlot(0)))
+            {
+                maxInput = Math.Max(maxInput, Math.Abs(x));
+            }
+
+            engine.Run(batch, 1);
+            foreach (float y in batch.OutputRow(0))
+            {
+                maxOutput = Math.Max(maxOutput, Math.Abs(y));
+            }
+        }
+
+        engine.ReturnBatch(batch);
+        return (127f / maxInput, maxOutput / 127f, engine.Input, engine.OutputName, engine.OutputLength);
+    }
+
+    /// <summary>Evenly spaced calibration images from a CIFAR-10 file (the files are sorted by class, so the first N would be one class).</summary>
+    public static IReadOnlyList<ImageInput> CalibrationFrom(string path, int count)
+    {
+        IReadOnlyList<ImageInput> all = ImageInputs.Detect(path) switch
+        {
+            InputKind.CifarPickle => CifarDataset.ReadPickle(path).ToInputs(),
+            InputKind.CifarBinary => CifarDataset.ReadBinary(path).ToInputs(),
+            _ => ImageInputs.FromPath(path),
+        };
+        count = Math.Clamp(count, 1, all.Count);
+        return Enumerable.Range(0, count).Select(i => all[(int)((long)i * all.Count / count)]).ToList();
+    }
+}

@@ -1,0 +1,52 @@
+using SimClrV2.Sophon.Models;
+using SimClrV2.Sophon.Pipeline;
+using SimClrV2.Sophon.Tpu.Interop;
+
+namespace SimClrV2.Sophon.Tpu;
+
+/// <summary>Options of <see cref="SophonImageClassifier.Create"/>: the engine's and the classifier's.</summary>
+public sealed class SophonClassifierOptions : ClassifierOptions
+{
+    /// <summary>The .bmodel file.</summary>
+    public string ModelPath { get; set; } = string.Empty;
+
+    /// <summary>The device (the reference's <c>--dev_id</c>); ignored when <see cref="DeviceIds"/> is set.</summary>
+    public int DeviceId { get; set; }
+
+    /// <summary>Several devices: batches are spread across them, results stay in input order.</summary>
+    public IReadOnlyList<int>? DeviceIds { get; set; }
+
+    /// <summary>The network to run (default: the bmodel's first).</summary>
+    public string? NetworkName { get; set; }
+
+    /// <summary>The manifest (default: <c>&lt;model&gt;.manifest.json</c> beside the bmodel, when it exists).</summary>
+    public string? ManifestPath { get; set; }
+
+    /// <summary>Where to find libsophon.</summary>
+    public SophonLibraryOptions? Library { get; set; }
+}
+
+/// <summary>Creates <see cref="IImageClassifier"/>s that run on SOPHON TPUs: the same options, predictions and timings as the CPU classifier.</summary>
+public static class SophonImageClassifier
+{
+    /// <summary>Loads a bmodel on the device(s) and returns a classifier.</summary>
+    /// <param name="options">Model, devices and classifier options.</param>
+    /// <returns>The classifier; dispose it.</returns>
+    /// <exception cref="FileNotFoundException">The bmodel or an explicit manifest does not exist.</exception>
+    /// <exception cref="SophonLibraryNotFoundException">libsophon is not installed.</exception>
+    /// <exception cref="SophonException">A device, the runtime or the model failed.</exception>
+    public static ImageClassifier Create(SophonClassifierOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrEmpty(options.ModelPath, nameof(options.ModelPath));
+        ModelManifest? manifest = options.ManifestPath is not null ? ModelManifest.Load(options.ManifestPath) : ModelManifest.TryLoadFor(options.ModelPath);
+        var engine = new SophonEngine(new SophonEngineOptions
+        {
+            ModelPath = options.ModelPath,
+            DeviceIds = options.DeviceIds ?? [options.DeviceId],
+            NetworkName = options.NetworkName,
+            Library = options.Library,
+        });
+        return ImageClassifier.Create(engine, options, manifest);
+    }
+}
