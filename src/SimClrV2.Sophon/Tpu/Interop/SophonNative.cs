@@ -40,6 +40,10 @@ internal static partial class SophonNative
     [LibraryImport(BmLib, EntryPoint = "bm_thread_sync")]
     public static partial int bm_thread_sync(IntPtr handle);
 
+    /// <summary><c>bm_handle_sync</c>: waits for work launched through the handle by any thread.</summary>
+    [LibraryImport(BmLib, EntryPoint = "bm_handle_sync")]
+    public static partial int bm_handle_sync(IntPtr handle);
+
     // ---- bmrt ----
     [LibraryImport(BmRt, EntryPoint = "bmrt_create")]
     public static partial IntPtr bmrt_create(IntPtr handle);

@@ -1,0 +1,75 @@
+using System.Runtime.InteropServices;
+using SimClrV2.Cli;
+using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.Tpu.Interop;
+
+namespace SimClrV2.Sophon.Tests.TestSupport;
+
+/// <summary>
+/// The project's libsophon emulator (native/sophon-emulator, built with the tests) and its test
+/// controls: outstanding device allocations, fault injection, device count. The binding loads it
+/// through its normal search path (an explicit folder), exactly as it loads the real libraries.
+/// </summary>
+internal static unsafe class Emulator
+{
+    private static readonly Lazy<IntPtr> Library = new(() => NativeLibrary.Load(Path.Combine(Folder, "libbmlib.so.0")));
+    private static readonly Lazy<string> ModelFolder = new(CreateModels);
+
+    public static string Folder => Path.Combine(TestData.RepoRoot, "native", "sophon-emulator", "build");
+
+    /// <summary>The six emulated bmodels (fp32/fp16/int8 x 1b/4b) of the default model, made once per run.</summary>
+    public static string Model(string precision, int batch) => Path.Combine(ModelFolder.Value, EmulatedModels.FileName(precision, batch));
+
+    /// <summary>Points the binding at the emulator, or skips the test saying how to build it.</summary>
+    public static void Require()
+    {
+        if (!File.Exists(Path.Combine(Folder, "libbmlib.so.0")) || !File.Exists(Path.Combine(Folder, "libbmrt.so.1.0")))
+        {
+            Assert.Ignore($"The libsophon emulator is not built in {Folder}; the test project builds it with cmake and a C compiler (apt-get install cmake gcc), or run: cmake -S native/sophon-emulator -B native/sophon-emulator/build -DORT_ROOT=<the Microsoft.ML.OnnxRuntime package folder> && cmake --build native/sophon-emulator/build");
+        }
+
+        SophonLibrary.Configure(new SophonLibraryOptions { SearchDirectory = Folder });
+    }
+
+    public static (int Count, ulong Bytes) Outstanding()
+    {
+        var f = (delegate* unmanaged<int*, ulong*, void>)NativeLibrary.GetExport(Library.Value, "bm_emu_outstanding");
+        int count;
+        ulong bytes;
+        f(&count, &bytes);
+        return (count, bytes);
+    }
+
+    public static void SetFaults(string? spec)
+    {
+        var f = (delegate* unmanaged<byte*, void>)NativeLibrary.GetExport(Library.Value, "bm_emu_set_faults");
+        if (spec is null)
+        {
+            f(null);
+            return;
+        }
+
+        byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(spec + "\0");
+        fixed (byte* p = utf8)
+        {
+            f(p);
+        }
+    }
+
+    public static void SetDevices(int count)
+    {
+        var f = (delegate* unmanaged<int, void>)NativeLibrary.GetExport(Library.Value, "bm_emu_set_devices");
+        f(count);
+    }
+
+    private static string CreateModels()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "simclrv2-emulated-" + Environment.ProcessId);
+        string pickle = Path.Combine(TestData.CifarDir, "test_batch");
+        IReadOnlyList<ImageInput> calibration = File.Exists(pickle)
+            ? EmulatedModels.CalibrationFrom(pickle, 100)
+            : ImageInputs.FromFolder(TestData.SampleImages);
+        EmulatedModels.Write(TestData.DefaultModel, folder, calibration);
+        return folder;
+    }
+}
