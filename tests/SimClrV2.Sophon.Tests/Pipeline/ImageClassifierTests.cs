@@ -195,14 +195,19 @@ public class ImageClassifierTests
     }
 
     [Test]
-    public void TimingsAreRecordedPerStage()
+    public void TimingsAttributeEachStageToItsImages()
     {
-        using ImageClassifier classifier = Create(new FakeEngine(batchSize: 4));
+        // Slow stages by known amounts (sleeps), so the test does not depend on timer resolution.
+        var engine = new FakeEngine(batchSize: 4) { RunDelay = TimeSpan.FromMilliseconds(12) };
+        using ImageClassifier classifier = Create(engine);
+        List<ImageInput> inputs = [new SlowInput(TestData.SolidImage("slow", 4, 4, 20, 0, 0), TimeSpan.FromMilliseconds(10)), .. Images(2, 3)];
 
-        IReadOnlyList<Prediction> predictions = classifier.Classify(Images(1, 2, 3));
+        IReadOnlyList<Prediction> predictions = classifier.Classify(inputs);
 
-        Assert.That(predictions.Select(p => p.Timings.PreprocessMs), Is.All.GreaterThan(0));
-        Assert.That(predictions.Select(p => p.Timings.InferenceMs), Is.All.GreaterThan(0));
+        Assert.That(predictions[0].Timings.DecodeMs, Is.GreaterThanOrEqualTo(10));
+        Assert.That(predictions[1].Timings.DecodeMs, Is.LessThan(10));
+        Assert.That(predictions.Select(p => p.Timings.InferenceMs), Is.All.GreaterThanOrEqualTo(4), "12 ms of batch inference over 3 images");
+        Assert.That(predictions.Select(p => p.Timings.PreprocessMs), Is.All.GreaterThanOrEqualTo(0));
         Assert.That(StageTimings.Average(predictions).ToReferenceBlock(), Does.StartWith("------------------ Inference Time Info").And.Contain("postprocess_time(ms): "));
     }
 
@@ -215,6 +220,15 @@ public class ImageClassifierTests
 
         Assert.That(engine.Disposed, Is.True);
         Assert.That(() => classifier.Classify(Images(1)), Throws.TypeOf<ObjectDisposedException>());
+    }
+
+    private sealed class SlowInput(ImageInput inner, TimeSpan delay) : ImageInput(inner.Name)
+    {
+        public override DecodedImage Decode()
+        {
+            Thread.Sleep(delay);
+            return inner.Decode();
+        }
     }
 
     private sealed class SynchronousProgress(Action<ClassificationProgress> report) : IProgress<ClassificationProgress>

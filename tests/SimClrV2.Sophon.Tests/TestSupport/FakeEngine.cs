@@ -29,6 +29,8 @@ internal sealed class FakeEngine(int batchSize, bool fixedBatch = false) : IInfe
 
     public Func<int, Exception?>? FailRun { get; set; }
 
+    public TimeSpan RunDelay { get; set; }
+
     public bool Disposed { get; private set; }
 
     public InferenceBatch RentBatch()
@@ -46,6 +48,11 @@ internal sealed class FakeEngine(int batchSize, bool fixedBatch = false) : IInfe
     public void Run(InferenceBatch batch, int count)
     {
         RunCounts.Enqueue(count);
+        if (RunDelay > TimeSpan.Zero)
+        {
+            Thread.Sleep(RunDelay);
+        }
+
         if (FailRun?.Invoke(RunCounts.Count) is Exception ex)
         {
             throw ex;
