@@ -4,14 +4,8 @@ using SimClrV2.Sophon.Pipeline;
 namespace SimClrV2.Sophon.OnnxRuntime;
 
 /// <summary>Options of <see cref="OnnxImageClassifier.Create"/>: the engine's and the classifier's.</summary>
-public sealed class OnnxClassifierOptions : ClassifierOptions
+public sealed class OnnxClassifierOptions : ModelFileClassifierOptions
 {
-    /// <summary>The .onnx model file.</summary>
-    public string ModelPath { get; set; } = string.Empty;
-
-    /// <summary>The manifest (default: <c>&lt;model&gt;.manifest.json</c> beside the model, when it exists).</summary>
-    public string? ManifestPath { get; set; }
-
     /// <summary>The image input's name (default: manifest, then the model's first input).</summary>
     public string? InputName { get; set; }
 
@@ -39,8 +33,7 @@ public static class OnnxImageClassifier
     public static ImageClassifier Create(OnnxClassifierOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentException.ThrowIfNullOrEmpty(options.ModelPath, nameof(options.ModelPath));
-        ModelManifest? manifest = options.ManifestPath is not null ? ModelManifest.Load(options.ManifestPath) : ModelManifest.TryLoadFor(options.ModelPath);
+        ModelManifest? manifest = options.LoadManifest();
         var engine = new OnnxRuntimeEngine(new OnnxEngineOptions
         {
             ModelPath = options.ModelPath,

@@ -19,7 +19,11 @@ _Static_assert(sizeof(bm_shape_t) == 36, "bm_shape_t is 36 bytes");
 _Static_assert(sizeof(bm_tensor_t) == 72, "bm_tensor_t is 72 bytes");
 _Static_assert(offsetof(bm_tensor_t, device_mem) == 40, "device_mem at 40");
 _Static_assert(offsetof(bm_tensor_t, st_mode) == 64, "st_mode at 64");
+#ifdef EMU_LEGACY_STAGES
+_Static_assert(sizeof(bm_stage_info_t) == 16, "bm_stage_info_t is 16 bytes (libsophon <= 0.5.0)");
+#else
 _Static_assert(sizeof(bm_stage_info_t) == 32, "bm_stage_info_t is 32 bytes (libsophon >= 0.5.1)");
+#endif
 _Static_assert(offsetof(bm_net_info_t, is_dynamic) == 8, "is_dynamic at 8");
 _Static_assert(offsetof(bm_net_info_t, input_num) == 12, "input_num at 12");
 _Static_assert(offsetof(bm_net_info_t, output_num) == 40, "output_num at 40");
@@ -145,11 +149,13 @@ EMU_EXPORT void *bmrt_create(bm_handle_t handle)
     return rt;
 }
 
+#ifndef EMU_LEGACY_STAGES
 /* Exported only by runtimes with the 32-byte stage layout; its presence tells the binding which. */
 EMU_EXPORT void *bmrt_create_ex(bm_handle_t *handles, int num_handles)
 {
     return num_handles == 1 && handles != NULL ? bmrt_create(handles[0]) : NULL;
 }
+#endif
 
 EMU_EXPORT void bmrt_destroy(void *p)
 {
@@ -221,8 +227,10 @@ static int load_text(runtime_t *rt, const char *text, const char *base_dir, cons
     for (int s = 0; s < m->stage_num; s++) {
         n->stages[s].input_shapes = &m->in_shapes[s];
         n->stages[s].output_shapes = &m->out_shapes[s];
+#ifndef EMU_LEGACY_STAGES
         n->stages[s].input_mems = &n->stage_mems[s][0];
         n->stages[s].output_mems = &n->stage_mems[s][1];
+#endif
         size_t in_bytes = shape_count(&m->in_shapes[s], fn) * dtype_size(m->input_dtype, fn);
         size_t out_bytes = shape_count(&m->out_shapes[s], fn) * dtype_size(m->output_dtype, fn);
         n->max_input_bytes[0] = in_bytes > n->max_input_bytes[0] ? in_bytes : n->max_input_bytes[0];

@@ -37,11 +37,15 @@ typedef struct {
     int st_mode;
 } bm_tensor_t;
 
+/* libsophon >= 0.5.1: 32 bytes; EMU_LEGACY_STAGES builds the <= 0.5.0 layout (16 bytes), whose
+ * runtime also lacks bmrt_create_ex - how the binding tells the two apart. */
 typedef struct {
     bm_shape_t *input_shapes;
     bm_shape_t *output_shapes;
+#ifndef EMU_LEGACY_STAGES
     bm_device_mem_t *input_mems;
     bm_device_mem_t *output_mems;
+#endif
 } bm_stage_info_t;
 
 typedef struct {

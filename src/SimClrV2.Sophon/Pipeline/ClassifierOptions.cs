@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using SimClrV2.Sophon.Models;
 using SimClrV2.Sophon.Preprocess;
 
 namespace SimClrV2.Sophon.Pipeline;
@@ -20,4 +21,22 @@ public class ClassifierOptions
 
     /// <summary>Where the classifier logs (configuration, per-input errors). Null: nothing is logged.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
+}
+
+/// <summary>Options of classifiers that load a model file, configured by the manifest beside it.</summary>
+public abstract class ModelFileClassifierOptions : ClassifierOptions
+{
+    /// <summary>The model file (.onnx, .bmodel).</summary>
+    public string ModelPath { get; set; } = string.Empty;
+
+    /// <summary>The manifest (default: <c>&lt;model&gt;.manifest.json</c> beside the model, when it exists).</summary>
+    public string? ManifestPath { get; set; }
+
+    /// <summary>Validates <see cref="ModelPath"/> and loads the manifest: <see cref="ManifestPath"/>, else the one beside the model, else null.</summary>
+    /// <returns>The manifest or null.</returns>
+    public ModelManifest? LoadManifest()
+    {
+        ArgumentException.ThrowIfNullOrEmpty(ModelPath, nameof(ModelPath));
+        return ManifestPath is not null ? ModelManifest.Load(ManifestPath) : ModelManifest.TryLoadFor(ModelPath);
+    }
 }

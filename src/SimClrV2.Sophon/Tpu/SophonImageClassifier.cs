@@ -5,11 +5,8 @@ using SimClrV2.Sophon.Tpu.Interop;
 namespace SimClrV2.Sophon.Tpu;
 
 /// <summary>Options of <see cref="SophonImageClassifier.Create"/>: the engine's and the classifier's.</summary>
-public sealed class SophonClassifierOptions : ClassifierOptions
+public sealed class SophonClassifierOptions : ModelFileClassifierOptions
 {
-    /// <summary>The .bmodel file.</summary>
-    public string ModelPath { get; set; } = string.Empty;
-
     /// <summary>The device (the reference's <c>--dev_id</c>); ignored when <see cref="DeviceIds"/> is set.</summary>
     public int DeviceId { get; set; }
 
@@ -18,9 +15,6 @@ public sealed class SophonClassifierOptions : ClassifierOptions
 
     /// <summary>The network to run (default: the bmodel's first).</summary>
     public string? NetworkName { get; set; }
-
-    /// <summary>The manifest (default: <c>&lt;model&gt;.manifest.json</c> beside the bmodel, when it exists).</summary>
-    public string? ManifestPath { get; set; }
 
     /// <summary>Where to find libsophon.</summary>
     public SophonLibraryOptions? Library { get; set; }
@@ -38,8 +32,7 @@ public static class SophonImageClassifier
     public static ImageClassifier Create(SophonClassifierOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentException.ThrowIfNullOrEmpty(options.ModelPath, nameof(options.ModelPath));
-        ModelManifest? manifest = options.ManifestPath is not null ? ModelManifest.Load(options.ManifestPath) : ModelManifest.TryLoadFor(options.ModelPath);
+        ModelManifest? manifest = options.LoadManifest();
         var engine = new SophonEngine(new SophonEngineOptions
         {
             ModelPath = options.ModelPath,

@@ -10,18 +10,8 @@ namespace SimClrV2.Sophon.Tests.Tpu;
 /// For every native function the binding calls, an injected failure gives a typed exception (or
 /// per-image errors), the process stays alive, and no device memory is left behind.
 /// </summary>
-public class FaultInjectionTests
+public class FaultInjectionTests : EmulatorTestBase
 {
-    [SetUp]
-    public void SetUp() => Emulator.Require();
-
-    [TearDown]
-    public void TearDown()
-    {
-        Emulator.SetFaults(null);
-        Assert.That(Emulator.Outstanding(), Is.EqualTo((0, 0UL)), "0 outstanding device allocations after dispose");
-    }
-
     [TestCase("bm_dev_request:1")]
     [TestCase("bmrt_create:1")]
     [TestCase("bmrt_load_bmodel:1")]

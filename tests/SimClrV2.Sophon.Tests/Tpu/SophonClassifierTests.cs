@@ -9,20 +9,9 @@ using SimClrV2.Sophon.Tpu;
 namespace SimClrV2.Sophon.Tests.Tpu;
 
 /// <summary>The SOPHON classifier end to end on the emulator: the six variants, batching, threads, devices.</summary>
-public class SophonClassifierTests
+public class SophonClassifierTests : EmulatorTestBase
 {
     private static readonly string[] Precisions = ["fp32", "fp16", "int8"];
-
-    [SetUp]
-    public void SetUp() => Emulator.Require();
-
-    [TearDown]
-    public void TearDown()
-    {
-        Emulator.SetFaults(null);
-        Emulator.SetDevices(-1);
-        Assert.That(Emulator.Outstanding(), Is.EqualTo((0, 0UL)), "every device allocation was freed");
-    }
 
     private static ImageClassifier Create(string precision, int batch, IReadOnlyList<int>? devices = null) =>
         SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = Emulator.Model(precision, batch), DeviceIds = devices });

@@ -6,19 +6,8 @@ using SimClrV2.Sophon.Tpu.Interop;
 namespace SimClrV2.Sophon.Tests.Tpu;
 
 /// <summary>Library loading, devices, model info and the threading rule, against the emulator.</summary>
-public class SophonRuntimeTests
+public class SophonRuntimeTests : EmulatorTestBase
 {
-    [SetUp]
-    public void SetUp() => Emulator.Require();
-
-    [TearDown]
-    public void TearDown()
-    {
-        Emulator.SetFaults(null);
-        Emulator.SetDevices(-1);
-        Assert.That(Emulator.Outstanding(), Is.EqualTo((0, 0UL)), "every device allocation was freed");
-    }
-
     [Test]
     public void MissingLibraryListsEveryPathTriedAndTheFix()
     {
@@ -81,6 +70,17 @@ public class SophonRuntimeTests
 
         Assert.That(model.GetNetwork().Stages.Select(s => s.BatchSize), Is.EqualTo(new[] { 1, 4 }));
         Assert.That(model.GetNetwork().Stages[1].OutputShapes[0], Is.EqualTo(new[] { 4, 10 }));
+    }
+
+    [Test]
+    public void LoadsABModelFromMemory()
+    {
+        byte[] text = System.Text.Encoding.UTF8.GetBytes($"# sophon-emulator bmodel 1\nnet=mem\nonnx={TestData.DefaultModel}\ninput=input FLOAT16 1\noutput=logits FLOAT32 1\nstage=2x3x32x32 2x10\n");
+
+        using SophonModel model = SophonModel.Load(text);
+
+        Assert.That(model.Source, Is.EqualTo("memory"));
+        Assert.That((model.GetNetwork().Name, model.GetNetwork().Inputs[0].DataType, model.GetNetwork().Stages[0].BatchSize), Is.EqualTo(("mem", SophonDataType.Float16, 2)));
     }
 
     [Test]

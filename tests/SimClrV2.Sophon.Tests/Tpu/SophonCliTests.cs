@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using SimClrV2.Cli;
+using SimClrV2.Sophon.Tests.TestSupport;
+
+namespace SimClrV2.Sophon.Tests.Tpu;
+
+/// <summary>The CLI's SOPHON commands on the emulator; library loading checked in fresh processes.</summary>
+public class SophonCliTests : EmulatorTestBase
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        int code = CliApp.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>Runs simclrv2 in its own process, so library loading starts from nothing.</summary>
+    private static (int Code, string Out, string Err) RunProcess(IDictionary<string, string>? environment, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "simclrv2.dll"));
+        foreach (string a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        foreach (KeyValuePair<string, string> pair in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[pair.Key] = pair.Value;
+        }
+
+        using Process process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        string stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result, stderr);
+    }
+
+    private static string TwoStageModel(TempDir dir)
+    {
+        File.Copy(TestData.DefaultModel, dir.File("m.onnx"));
+        string path = dir.File("two.bmodel");
+        File.WriteAllText(path, "# sophon-emulator bmodel 1\nnet=two\nonnx=m.onnx\ninput=input INT8 40\noutput=logits FLOAT16 1\nstage=1x3x32x32 1x10\nstage=4x3x32x32 4x10\n");
+        return path;
+    }
+
+    [Test]
+    public void ClassifyWithABModelWritesTheSophonResultFile()
+    {
+        using var dir = new TempDir();
+        string json = dir.File("r.json");
+
+        (int code, string stdout, string stderr) = Run("classify", "--bmodel", Emulator.Model("int8", 4), "--dev-id", "0", "--sophon-lib", Emulator.Folder, "-o", json);
+
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout, Does.Contain("classified 5 images (0 failed)").And.Contain("chelsea.png").And.Contain("inference_time(ms): "));
+        Assert.That(File.Exists(json));
+    }
+
+    [Test]
+    public void InspectPrintsNetworksStagesDtypesAndScales()
+    {
+        using var dir = new TempDir();
+
+        (int code, string stdout, string stderr) = Run("inspect", TwoStageModel(dir), "--sophon-lib", Emulator.Folder);
+
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout, Does.Contain("network 'two'").And.Contain("input 'input': Int8, scale 40").And.Contain("output 'logits': Float16"));
+        Assert.That(stdout, Does.Contain("stage 0: batch 1, inputs [1, 3, 32, 32], outputs [1, 10]"));
+        Assert.That(stdout, Does.Contain("stage 1: batch 4, inputs [4, 3, 32, 32], outputs [4, 10]"));
+    }
+
+    [TestCase("")]
+    [TestCase("legacy")]
+    public void StagesAreReadRightWithBothStageLayouts(string subfolder)
+    {
+        using var dir = new TempDir();
+        string libraries = Path.Combine(Emulator.Folder, subfolder);
+
+        (int code, string stdout, string stderr) = RunProcess(null, "inspect", TwoStageModel(dir), "--sophon-lib", libraries);
+
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout, Does.Contain("stage 1: batch 4, inputs [4, 3, 32, 32], outputs [4, 10]"));
+    }
+
+    [Test]
+    public void WithoutLibsophonTheErrorListsEveryPathTried()
+    {
+        using var dir = new TempDir();
+
+        (int code, string stdout, string stderr) = RunProcess(
+            new Dictionary<string, string> { ["SIMCLRV2_SOPHON_LIB_DIR"] = dir.Path },
+            "classify", "--bmodel", Emulator.Model("fp32", 1));
+
+        Assert.That(code, Is.Not.Zero);
+        Assert.That(stdout, Is.Empty);
+        Assert.That(stderr, Does.StartWith("error: libsophon's libbmlib.so.0 could not be loaded")
+            .And.Contain(Path.Combine(dir.Path, "libbmlib.so.0") + ": no such file")
+            .And.Contain("/opt/sophon/libsophon-current/lib/libbmlib.so.0")
+            .And.Contain("SIMCLRV2_SOPHON_LIB_DIR"));
+        Assert.That(stderr, Does.Not.Contain("   at "), "no stack trace");
+    }
+}
