@@ -48,7 +48,7 @@ public sealed class SophonModel : IDisposable
         }
 
         byte[] utf8 = Encoding.UTF8.GetBytes(Path.GetFullPath(path) + "\0");
-        return Create(path, deviceId, runtime =>
+        return Create(path, deviceId, "bmrt_load_bmodel", runtime =>
         {
             fixed (byte* p = utf8)
             {
@@ -68,7 +68,7 @@ public sealed class SophonModel : IDisposable
             throw new ArgumentException("The bmodel data is empty.", nameof(data));
         }
 
-        return Create("memory", deviceId, runtime =>
+        return Create("memory", deviceId, "bmrt_load_bmodel_data", runtime =>
         {
             fixed (byte* p = data.Span)
             {
@@ -93,7 +93,7 @@ public sealed class SophonModel : IDisposable
         Device.Dispose();
     }
 
-    private static SophonModel Create(string source, int deviceId, Func<IntPtr, bool> load)
+    private static SophonModel Create(string source, int deviceId, string loadFunction, Func<IntPtr, bool> load)
     {
         SophonDeviceHandle device = SophonDeviceHandle.Open(deviceId);
         SophonRuntimeHandle? runtime = null;
@@ -102,7 +102,7 @@ public sealed class SophonModel : IDisposable
             runtime = SophonRuntimeHandle.Create(device);
             if (!load(runtime.DangerousGetHandle()))
             {
-                throw new SophonException("bmrt_load_bmodel", -1, $"'{source}' could not be loaded on device {deviceId}; the runtime printed why on stdout ([BMRT] lines). Check that it is a bmodel compiled for BM1684X by a TPU-MLIR that matches this libsophon.");
+                throw new SophonException(loadFunction, -1, $"'{source}' could not be loaded on device {deviceId}; the runtime printed why on stdout ([BMRT] lines). Check that it is a bmodel compiled for BM1684X by a TPU-MLIR that matches this libsophon.");
             }
 
             return new SophonModel(device, runtime, source, ReadNetworks(runtime.DangerousGetHandle(), source));
