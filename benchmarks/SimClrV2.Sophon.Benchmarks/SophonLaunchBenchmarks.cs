@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
 using SimClrV2.Sophon.Infer;
 using SimClrV2.Sophon.Tpu;
@@ -30,12 +29,8 @@ public class SophonLaunchBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        string root = RepoRoot();
-        string emulator = Path.Combine(root, "native", "sophon-emulator", "build");
-        if (Environment.GetEnvironmentVariable(SophonLibrary.DirectoryVariable) is null)
-        {
-            SophonLibrary.Configure(new SophonLibraryOptions { SearchDirectory = emulator });
-        }
+        string root = BenchmarkData.RepoRoot;
+        BenchmarkData.UseEmulator();
 
         _folder = Directory.CreateTempSubdirectory("simclrv2-bench-").FullName;
         string bmodel = Path.Combine(_folder, "trivial_fp32_4b.bmodel");
@@ -91,18 +86,5 @@ public class SophonLaunchBenchmarks
     {
         _engine.Run(_batch, 4);
         return _batch.Capacity;
-    }
-
-    private static string RepoRoot([CallerFilePath] string source = "")
-    {
-        for (string? dir = Path.GetDirectoryName(source); dir is not null; dir = Path.GetDirectoryName(dir))
-        {
-            if (File.Exists(Path.Combine(dir, "SimClrV2.Sophon.sln")))
-            {
-                return dir;
-            }
-        }
-
-        throw new InvalidOperationException("Run the benchmarks from a clone of the repository (the emulator and the trivial model live there).");
     }
 }

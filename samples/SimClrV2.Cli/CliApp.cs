@@ -18,6 +18,7 @@ public static class CliApp
             EvalCommand.Create(output, error),
             InspectCommand.Create(output, error),
             EmulateCommand.Create(output, error),
+            BenchCommand.Create(output, error),
         };
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using SimClrV2.Sophon.Infer;
@@ -146,8 +147,10 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, batch.Capacity);
 
         // A fixed-batch model always runs whole batches; rows past count are padding.
-        (OrtValue input, OrtValue output) = onnx.Tensors(IsBatchSizeFixed ? batch.Capacity : count);
-        _session.Run(_runOptions, _inputNames, [input], _outputNames, [output]);
+        OrtValue[][] tensors = onnx.Tensors(IsBatchSizeFixed ? batch.Capacity : count);
+        long start = Stopwatch.GetTimestamp();
+        _session.Run(_runOptions, _inputNames, tensors[0], _outputNames, tensors[1]);
+        batch.ComputeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     }
 
     /// <inheritdoc />
@@ -203,7 +206,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
     {
         private readonly byte[] _input;
         private readonly float[] _output;
-        private readonly (OrtValue Input, OrtValue Output)?[] _tensors;
+        private readonly OrtValue[][]?[] _tensors;
 
         public OnnxBatch(OnnxRuntimeEngine owner)
             : base(owner.Input, owner.MaxBatchSize, owner.OutputLength)
@@ -211,7 +214,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
             Owner = owner;
             _input = GC.AllocateArray<byte>(Capacity * Input.BytesPerImage, pinned: true);
             _output = GC.AllocateArray<float>(Capacity * OutputLength, pinned: true);
-            _tensors = new (OrtValue, OrtValue)?[Capacity + 1];
+            _tensors = new OrtValue[][]?[Capacity + 1];
         }
 
         public OnnxRuntimeEngine Owner { get; }
@@ -220,21 +223,19 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
 
         public override Span<float> Outputs => _output;
 
-        public (OrtValue Input, OrtValue Output) Tensors(int count)
-        {
-            return _tensors[count] ??= Create(count);
-        }
+        /// <summary>The input and output tensor lists for a batch of count images, created once (no per-run allocation).</summary>
+        public OrtValue[][] Tensors(int count) => _tensors[count] ??= Create(count);
 
         public void Dispose()
         {
-            foreach ((OrtValue Input, OrtValue Output)? pair in _tensors)
+            foreach (OrtValue[][]? pair in _tensors)
             {
-                pair?.Input.Dispose();
-                pair?.Output.Dispose();
+                pair?[0][0].Dispose();
+                pair?[1][0].Dispose();
             }
         }
 
-        private (OrtValue, OrtValue) Create(int count)
+        private OrtValue[][] Create(int count)
         {
             EngineInput i = Input;
             IntPtr inputPointer = Marshal.UnsafeAddrOfPinnedArrayElement(_input, 0);
@@ -243,7 +244,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
                 OrtMemoryInfo.DefaultInstance, ToOrt(i.ElementType), [count, i.Channels, i.Height, i.Width], inputPointer, (long)count * i.BytesPerImage);
             OrtValue output = OrtValue.CreateTensorValueWithData(
                 OrtMemoryInfo.DefaultInstance, OrtElementType.Float, [count, OutputLength], outputPointer, (long)count * OutputLength * sizeof(float));
-            return (input, output);
+            return [[input], [output]];
         }
     }
 }

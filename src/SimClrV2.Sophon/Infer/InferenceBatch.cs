@@ -29,6 +29,12 @@ public abstract class InferenceBatch
     /// <summary>Values per output row.</summary>
     public int OutputLength { get; }
 
+    /// <summary>
+    /// Milliseconds of pure compute in the last <see cref="IInferenceEngine.Run"/> of this batch, as
+    /// the engine measured it (launch to sync on SOPHON, the session run on ONNX Runtime).
+    /// </summary>
+    public double ComputeMs { get; set; }
+
     /// <summary>The whole input tensor as bytes (Capacity x C x H x W elements).</summary>
     public abstract Span<byte> InputBytes { get; }
 

@@ -272,18 +272,18 @@ public sealed partial class ImageClassifier : IImageClassifier
         try
         {
             _engine.Run(batch.Buffer, batch.SlotCount);
-            return new InferenceOutcome(Stopwatch.GetElapsedTime(start).TotalMilliseconds / batch.SlotCount, null);
+            return new InferenceOutcome(Stopwatch.GetElapsedTime(start).TotalMilliseconds / batch.SlotCount, batch.Buffer.ComputeMs / batch.SlotCount, null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not ObjectDisposedException)
         {
             LogBatchFailed(_logger, batch.SlotCount, ex);
-            return new InferenceOutcome(Stopwatch.GetElapsedTime(start).TotalMilliseconds / batch.SlotCount, $"inference failed: {ex.Message}");
+            return new InferenceOutcome(Stopwatch.GetElapsedTime(start).TotalMilliseconds / batch.SlotCount, 0, $"inference failed: {ex.Message}");
         }
     }
 
     private Prediction[] Postprocess(PreparedBatch batch, InferenceOutcome outcome)
     {
-        (double inferenceMs, string? failure) = outcome;
+        (double inferenceMs, double computeMs, string? failure) = outcome;
         var predictions = new Prediction[batch.Entries.Count];
         for (int i = 0; i < predictions.Length; i++)
         {
@@ -309,7 +309,7 @@ public sealed partial class ImageClassifier : IImageClassifier
                 entry.Input.Name,
                 entry.InputIndex,
                 expected,
-                new StageTimings(entry.DecodeMs, entry.PreprocessMs, inferenceMs, 0));
+                new StageTimings(entry.DecodeMs, entry.PreprocessMs, inferenceMs, 0) { ComputeMs = computeMs });
             p.Timings = p.Timings with { PostprocessMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds };
             predictions[i] = p;
         }
@@ -318,7 +318,7 @@ public sealed partial class ImageClassifier : IImageClassifier
     }
 
     /// <summary>The result of running one batch: inference time per image, or why it failed.</summary>
-    private readonly record struct InferenceOutcome(double InferenceMs, string? Failure);
+    private readonly record struct InferenceOutcome(double InferenceMs, double ComputeMs, string? Failure);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Classifier on {Engine}: input '{Input}' {ElementType}, batch {Batch}, preprocessing {Preprocessing}")]
     private static partial void LogCreated(ILogger logger, string engine, string input, TensorElementType elementType, int batch, PreprocessingOptions preprocessing);

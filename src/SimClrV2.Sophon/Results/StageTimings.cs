@@ -14,6 +14,13 @@ namespace SimClrV2.Sophon.Results;
 /// <param name="PostprocessMs">Softmax, argmax, top-k and the result object, per image.</param>
 public readonly record struct StageTimings(double DecodeMs, double PreprocessMs, double InferenceMs, double PostprocessMs)
 {
+    /// <summary>
+    /// The compute part of <see cref="InferenceMs"/> per image, the reference's "calculate time":
+    /// launch to sync on a SOPHON device (what <c>bmrt_test</c> reports), the session run on ONNX
+    /// Runtime; the rest of inference is copies, hand-offs and conversions.
+    /// </summary>
+    public double ComputeMs { get; init; }
+
     /// <summary>The sum of all stages.</summary>
     public double TotalMs => DecodeMs + PreprocessMs + InferenceMs + PostprocessMs;
 
@@ -22,7 +29,7 @@ public readonly record struct StageTimings(double DecodeMs, double PreprocessMs,
     /// <param name="b">The second.</param>
     /// <returns>The sum.</returns>
     public static StageTimings operator +(StageTimings a, StageTimings b) =>
-        new(a.DecodeMs + b.DecodeMs, a.PreprocessMs + b.PreprocessMs, a.InferenceMs + b.InferenceMs, a.PostprocessMs + b.PostprocessMs);
+        new(a.DecodeMs + b.DecodeMs, a.PreprocessMs + b.PreprocessMs, a.InferenceMs + b.InferenceMs, a.PostprocessMs + b.PostprocessMs) { ComputeMs = a.ComputeMs + b.ComputeMs };
 
     /// <summary>Adds two timings stage by stage.</summary>
     /// <param name="other">The other timings.</param>
@@ -43,7 +50,9 @@ public readonly record struct StageTimings(double DecodeMs, double PreprocessMs,
             count++;
         }
 
-        return count == 0 ? default : new(sum.DecodeMs / count, sum.PreprocessMs / count, sum.InferenceMs / count, sum.PostprocessMs / count);
+        return count == 0
+            ? default
+            : new(sum.DecodeMs / count, sum.PreprocessMs / count, sum.InferenceMs / count, sum.PostprocessMs / count) { ComputeMs = sum.ComputeMs / count };
     }
 
     /// <summary>The reference program's timing block, milliseconds per image with 2 decimals.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using SimClrV2.Sophon.Infer;
@@ -247,6 +248,7 @@ public sealed class SophonEngine : IInferenceEngine
 
             BmTensor inputTensor = new() { DType = (int)Network.Inputs[0].DataType, Shape = stage.InputShape, DeviceMem = stage.InputMemory.Memory };
             BmTensor outputTensor = new() { DType = (int)Network.Outputs[0].DataType, DeviceMem = stage.OutputMemory.Memory };
+            long launched = Stopwatch.GetTimestamp();
             fixed (byte* net = _netName)
             {
                 if (SophonNative.bmrt_launch_tensor_ex(_model.Runtime.DangerousGetHandle(), net, &inputTensor, 1, &outputTensor, 1, 1, 0) == 0)
@@ -256,6 +258,7 @@ public sealed class SophonEngine : IInferenceEngine
             }
 
             Check("bm_thread_sync", SophonNative.bm_thread_sync(device));
+            batch.ComputeMs = Stopwatch.GetElapsedTime(launched).TotalMilliseconds;
             uint outBytes = (uint)(count * stage.OutputRowBytes);
             fixed (byte* raw = batch.RawOutput)
             {

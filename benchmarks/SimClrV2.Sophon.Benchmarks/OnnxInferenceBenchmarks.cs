@@ -1,0 +1,74 @@
+using BenchmarkDotNet.Attributes;
+using Microsoft.ML.OnnxRuntime;
+using SimClrV2.Sophon.Infer;
+using SimClrV2.Sophon.OnnxRuntime;
+
+namespace SimClrV2.Sophon.Benchmarks;
+
+/// <summary>
+/// Inference stage on ONNX Runtime, per image, with the default model: each invocation runs 4
+/// images (four batches of 1 or one batch of 4). Baseline: a bare <c>InferenceSession.Run</c> on
+/// preallocated tensors; our engine's overhead over it is the ratio.
+/// </summary>
+[MemoryDiagnoser]
+public class OnnxInferenceBenchmarks
+{
+    private const int Images = 4;
+    private InferenceSession _session = null!;
+    private OrtValue[] _bareInput = [];
+    private OrtValue[] _bareOutput = [];
+    private readonly string[] _inputNames = ["input"];
+    private readonly string[] _outputNames = ["logits"];
+    private RunOptions _runOptions = null!;
+    private IInferenceEngine _onnx = null!;
+    private InferenceBatch _onnxBatch = null!;
+
+    [Params(1, 4)]
+    public int Batch { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var input = new float[Batch * 3 * 32 * 32];
+        for (int i = 0; i < input.Length; i++)
+        {
+            input[i] = (i % 97) / 50f - 1f;
+        }
+
+        _session = new InferenceSession(BenchmarkData.DefaultModel);
+        _runOptions = new RunOptions();
+        _bareInput = [OrtValue.CreateTensorValueFromMemory(input, [Batch, 3, 32, 32])];
+        _bareOutput = [OrtValue.CreateTensorValueFromMemory(new float[Batch * 10], [Batch, 10])];
+        _onnx = new OnnxRuntimeEngine(new OnnxEngineOptions { ModelPath = BenchmarkData.DefaultModel, BatchSize = Batch });
+        _onnxBatch = _onnx.RentBatch();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _onnx.ReturnBatch(_onnxBatch);
+        _onnx.Dispose();
+        _bareInput[0].Dispose();
+        _bareOutput[0].Dispose();
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Images)]
+    public void BareOnnxSession()
+    {
+        for (int i = 0; i < Images; i += Batch)
+        {
+            _session.Run(_runOptions, _inputNames, _bareInput, _outputNames, _bareOutput);
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = Images)]
+    public void OnnxEngine()
+    {
+        for (int i = 0; i < Images; i += Batch)
+        {
+            _onnx.Run(_onnxBatch, Batch);
+        }
+    }
+}
