@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -59,7 +61,19 @@ internal static class PixelNormalizer
                 Normalize(pixels, layout, pixelCount, affine, order, destination, default(Float32Writer));
                 break;
             case TensorElementType.Float16:
-                Normalize(pixels, layout, pixelCount, affine, order, destination, default(Float16Writer));
+                // FP32 into pooled scratch, then one vectorised conversion of the whole image.
+                float[] scratch = ArrayPool<float>.Shared.Rent(pixelCount * 3);
+                try
+                {
+                    Span<float> values = scratch.AsSpan(0, pixelCount * 3);
+                    Normalize(pixels, layout, pixelCount, affine, order, MemoryMarshal.AsBytes(values), default(Float32Writer));
+                    TensorPrimitives.ConvertToHalf(values, MemoryMarshal.Cast<byte, Half>(destination)[..values.Length]);
+                }
+                finally
+                {
+                    ArrayPool<float>.Shared.Return(scratch);
+                }
+
                 break;
             case TensorElementType.Int8:
                 Normalize(pixels, layout, pixelCount, affine, order, destination, new Int8Writer(quantizationScale));

@@ -41,29 +41,6 @@ internal readonly struct Float32Writer : IPlaneWriter
     public void Write(ref byte plane, int index, float value) => Unsafe.Add(ref Unsafe.As<byte, float>(ref plane), index) = value;
 }
 
-/// <summary>FP16: IEEE half, round to nearest even (<see cref="Half"/> conversion).</summary>
-internal readonly struct Float16Writer : IPlaneWriter
-{
-    public static int ElementSize => 2;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Write16(ref byte plane, int index, Vector128<float> v0, Vector128<float> v1, Vector128<float> v2, Vector128<float> v3)
-    {
-        Span<float> values = stackalloc float[16];
-        v0.CopyTo(values);
-        v1.CopyTo(values[4..]);
-        v2.CopyTo(values[8..]);
-        v3.CopyTo(values[12..]);
-        for (int k = 0; k < 16; k++)
-        {
-            Write(ref plane, index + k, values[k]);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Write(ref byte plane, int index, float value) => Unsafe.Add(ref Unsafe.As<byte, Half>(ref plane), index) = (Half)value;
-}
-
 /// <summary>
 /// INT8: <c>q = round(x * scale)</c>, half to even, clamped to [-127, 127] (the symmetric range the
 /// vendor's quantiser uses).
