@@ -21,7 +21,7 @@ out=$(mktemp -d)
 # OPENBLAS_* settings slow numpy on some CPUs; the reference side runs without them.
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$py" "$root/benchmarks/reference/reference_pipeline.py" --input "$input" | tee "$out/reference.txt"
 (cd "$root/benchmarks/SimClrV2.Sophon.Benchmarks" && dotnet run -c Release -- $job --artifacts "$out/bdn" \
-   --filter '*PreprocessBenchmarks*' '*PostprocessBenchmarks*' --exporters json >"$out/bdn.log" 2>&1) || { tail -40 "$out/bdn.log"; exit 1; }
+   --filter '*PreprocessBenchmarks*' '*PostprocessBenchmarks*' '*DecodeBenchmarks.CifarPickle*' --exporters json >"$out/bdn.log" 2>&1) || { tail -40 "$out/bdn.log"; exit 1; }
 cat "$out"/bdn/results/*.md
 python3 - "$out" <<'PY'
 import glob, json, re, sys
@@ -40,12 +40,14 @@ for path in glob.glob(f"{out}/bdn/results/*-report-full-compressed.json"):
         if b["Method"] == "Simd" and "Output=Float32" in params and "Source=Planar" in params:
             batch = re.search(r"Batch=(\d+)", params).group(1)
             ours[("preprocess", batch)] = (ns / 1e6, alloc)
+        if b["Method"] == "CifarPickle":
+            ours[("decode", "all")] = (ns / 1e6, alloc)
         if b["Method"] == "Postprocessor":
             for batch in ("1", "4"):
                 ours[("postprocess", batch)] = (ns / 1e6, alloc)
 print(f"{'stage':<12} {'batch':>5} {'reference ms/img':>17} {'ours ms/img':>12} {'speed-up':>9} {'ours B/img':>10}")
-for stage in ("preprocess", "postprocess"):
-    for batch in ("1", "4"):
+for stage, batches in (("decode", ("all",)), ("preprocess", ("1", "4")), ("postprocess", ("1", "4"))):
+    for batch in batches:
         r = ref.get((stage, batch)); o = ours.get((stage, batch))
         if r and o:
             print(f"{stage:<12} {batch:>5} {r:>17.4f} {o[0]:>12.5f} {r / o[0]:>8.0f}x {o[1] if o[1] is not None else '?':>10}")
