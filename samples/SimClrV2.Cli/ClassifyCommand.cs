@@ -30,6 +30,8 @@ internal static class ClassifyCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print each prediction." };
         var bmodel = new Option<string>("--bmodel") { Description = "Run on a SOPHON TPU with this .bmodel instead of ONNX Runtime (its .manifest.json beside it configures it)." };
         var devId = new Option<int>("--dev-id") { Description = "SOPHON device id (with --bmodel).", DefaultValueFactory = _ => 0 };
+        var preprocess = new Option<string>("--preprocess") { Description = "Where preprocessing runs with --bmodel: cpu (SIMD) or bmcv (on the device).", DefaultValueFactory = _ => "cpu" };
+        preprocess.AcceptOnlyFromAmong("cpu", "bmcv");
         var sophonLib = new Option<string>("--sophon-lib") { Description = $"Folder holding libsophon (default: ${SophonLibrary.DirectoryVariable}, then {SophonLibrary.DefaultDirectory}, then the system loader)." };
         batch.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) { r.AddError("--batch must be at least 1."); } });
         topK.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) { r.AddError("--top-k must be at least 1."); } });
@@ -38,12 +40,18 @@ internal static class ClassifyCommand
 
         var command = new Command("classify", "Classify images and write the reference's result JSON and timing block.")
         {
-            input, model, batch, output, topK, threads, quiet, bmodel, devId, sophonLib,
+            input, model, batch, output, topK, threads, quiet, bmodel, devId, preprocess, sophonLib,
         };
         command.SetAction(parse => CliErrors.Run(stderr, () =>
         {
             string? bmodelPath = parse.GetValue(bmodel);
             string modelPath = bmodelPath ?? parse.GetValue(model) ?? CliDefaults.ModelPath;
+            bool bmcv = parse.GetValue(preprocess) == "bmcv";
+            if (bmcv && bmodelPath is null)
+            {
+                throw new ArgumentException("--preprocess bmcv runs on a SOPHON device; give --bmodel too (ONNX Runtime uses CPU preprocessing).");
+            }
+
             using ImageClassifier classifier = bmodelPath is null
                 ? OnnxImageClassifier.Create(new OnnxClassifierOptions
                 {
@@ -58,6 +66,7 @@ internal static class ClassifyCommand
                     DeviceId = parse.GetValue(devId),
                     TopK = parse.GetValue(topK),
                     Library = new SophonLibraryOptions { SearchDirectory = parse.GetValue(sophonLib) },
+                    Preprocess = bmcv ? PreprocessBackend.Bmcv : PreprocessBackend.Cpu,
                 });
             return Run(
                 stdout,
@@ -93,7 +102,7 @@ internal static class ClassifyCommand
 
         clock.Stop();
         string inputName = inputPaths.Length == 1 ? Path.GetFileName(Path.TrimEndingDirectorySeparator(inputPaths[0])) : "inputs";
-        string resultPath = outputPath ?? Path.Combine("results", $"{Path.GetFileName(modelPath)}_{inputName}_cpu_{classifier.EngineName}_result.json");
+        string resultPath = outputPath ?? Path.Combine("results", $"{Path.GetFileName(modelPath)}_{inputName}_{classifier.PreprocessorName}_{classifier.EngineName}_result.json");
         PredictionJson.Write(resultPath, predictions);
 
         if (!quiet)
@@ -114,7 +123,7 @@ internal static class ClassifyCommand
         int failed = predictions.Count(p => !p.Succeeded);
         stdout.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"classified {predictions.Count} images ({failed} failed) in {clock.Elapsed.TotalSeconds:F2} s, {predictions.Count / clock.Elapsed.TotalSeconds:F0} images/s, batch {classifier.BatchSize}; results: {resultPath}"));
+            $"classified {predictions.Count} images ({failed} failed) in {clock.Elapsed.TotalSeconds:F2} s, {predictions.Count / clock.Elapsed.TotalSeconds:F0} images/s, batch {classifier.BatchSize}, preprocessing {classifier.PreprocessorName}, engine {classifier.EngineName}; results: {resultPath}"));
         stdout.WriteLine(StageTimings.Average(predictions).ToReferenceBlock());
         return failed == predictions.Count ? CliErrors.Failure : 0;
     }

@@ -222,10 +222,11 @@ unsigned char *bm_emu_lookup(bm_handle_t handle, uint64_t device_addr, uint32_t 
     check_handle(handle, "device memory lookup");
     unsigned char *data = NULL;
     pthread_mutex_lock(&handle->lock);
+    /* Any address inside an allocation is device memory (sub-ranges: a batch slot, an attached image). */
     for (alloc_t *a = handle->allocs; a != NULL; a = a->next) {
-        if (a->addr == device_addr) {
-            data = a->data;
-            *size = a->size;
+        if (device_addr >= a->addr && device_addr < a->addr + a->size) {
+            data = a->data + (device_addr - a->addr);
+            *size = (uint32_t)(a->size - (device_addr - a->addr));
         }
     }
     pthread_mutex_unlock(&handle->lock);

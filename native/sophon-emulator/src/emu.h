@@ -81,7 +81,8 @@ enum { DT_FLOAT32 = 0, DT_FLOAT16 = 1, DT_INT8 = 2, DT_UINT8 = 3, DT_INT16 = 4, 
 EMU_EXPORT void bm_emu_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 /* True when fault injection says this call of fn fails; *status gets the status to return. */
 EMU_EXPORT bool bm_emu_fault(const char *fn, int *status);
-/* Host bytes behind a device buffer of this handle (NULL when it is not one of its allocations). */
+/* Host bytes behind a device address of this handle (NULL when it is in none of its allocations);
+ * *size gets the bytes from there to the end of the allocation. */
 EMU_EXPORT unsigned char *bm_emu_lookup(bm_handle_t handle, uint64_t device_addr, uint32_t *size);
 /* Queues work to run at bm_thread_sync on the calling OS thread (or bm_handle_sync). */
 EMU_EXPORT void bm_emu_enqueue(bm_handle_t handle, void (*run)(void *), void *arg);
@@ -93,5 +94,9 @@ EMU_EXPORT void bm_emu_outstanding(int *count, uint64_t *bytes);
 EMU_EXPORT void bm_emu_set_devices(int count);
 /* Replaces the fault spec ("fn:N[:status],..." - the Nth call of fn fails) and resets call counts. */
 EMU_EXPORT void bm_emu_set_faults(const char *spec);
+
+/* bmlib's allocation functions, used by libbmcv for images' own memory. */
+EMU_EXPORT bm_status_t bm_malloc_device_byte(bm_handle_t handle, bm_device_mem_t *mem, unsigned int size);
+EMU_EXPORT void bm_free_device(bm_handle_t handle, bm_device_mem_t mem);
 
 #endif

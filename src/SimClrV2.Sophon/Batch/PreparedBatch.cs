@@ -24,10 +24,7 @@ internal sealed class PreparedBatch(InferenceBatch buffer)
     /// <summary>True when every slot is filled.</summary>
     public bool IsFull => SlotCount == Buffer.Capacity;
 
-    /// <summary>The next free slot's bytes.</summary>
-    public Span<byte> NextSlot => Buffer.ImageSlot(SlotCount);
-
-    /// <summary>Records an input whose pixels now fill <see cref="NextSlot"/>.</summary>
+    /// <summary>Records an input whose pixels now fill slot <see cref="SlotCount"/>.</summary>
     public void AddImage(ImageInput input, int inputIndex, double decodeMs, double preprocessMs) =>
         _entries.Add(new Entry(input, inputIndex, SlotCount++, null, decodeMs, preprocessMs));
 

@@ -20,6 +20,9 @@ public interface IImageClassifier : IDisposable
     /// <summary>The engine's short name (<c>onnxruntime</c>, <c>sophon</c>).</summary>
     string EngineName { get; }
 
+    /// <summary>The preprocessing path's short name: <c>cpu</c> or <c>bmcv</c>.</summary>
+    string PreprocessorName { get; }
+
     /// <summary>The batch size inference runs at.</summary>
     int BatchSize { get; }
 

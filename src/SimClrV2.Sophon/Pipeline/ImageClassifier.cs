@@ -22,7 +22,7 @@ public sealed partial class ImageClassifier : IImageClassifier
 {
     private readonly IInferenceEngine _engine;
     private readonly bool _ownsEngine;
-    private readonly CpuPreprocessor _preprocessor;
+    private readonly IImagePreprocessor _preprocessor;
     private readonly Postprocessor _postprocessor;
     private readonly int _prefetch;
     private readonly ILogger _logger;
@@ -32,8 +32,9 @@ public sealed partial class ImageClassifier : IImageClassifier
     /// <param name="engine">The inference engine.</param>
     /// <param name="options">Preprocessing, labels, top-k, logging.</param>
     /// <param name="ownsEngine">Whether disposing the classifier disposes the engine.</param>
+    /// <param name="preprocessor">How images reach the tensor (default: <see cref="CpuPreprocessor"/> with the options' preprocessing).</param>
     /// <exception cref="ArgumentException">The options disagree with the engine (input size, label count).</exception>
-    public ImageClassifier(IInferenceEngine engine, ClassifierOptions options, bool ownsEngine = true)
+    public ImageClassifier(IInferenceEngine engine, ClassifierOptions options, bool ownsEngine = true, IImagePreprocessor? preprocessor = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(options);
@@ -41,7 +42,7 @@ public sealed partial class ImageClassifier : IImageClassifier
         ArgumentOutOfRangeException.ThrowIfLessThan(options.PrefetchBatches, 1, nameof(options.PrefetchBatches));
         _engine = engine;
         _ownsEngine = ownsEngine;
-        _preprocessor = new CpuPreprocessor(options.Preprocessing ?? PreprocessingOptions.Cifar10, engine.Input);
+        _preprocessor = preprocessor ?? new CpuPreprocessor(options.Preprocessing ?? PreprocessingOptions.Cifar10, engine.Input);
         _postprocessor = new Postprocessor(engine.OutputLength, options.Labels, options.TopK);
         _prefetch = options.PrefetchBatches;
         _logger = options.LoggerFactory?.CreateLogger<ImageClassifier>() ?? NullLogger<ImageClassifier>.Instance;
@@ -56,25 +57,29 @@ public sealed partial class ImageClassifier : IImageClassifier
     /// <param name="engine">The engine.</param>
     /// <param name="options">Explicit options (they win over the manifest).</param>
     /// <param name="manifest">The model's manifest, if any.</param>
+    /// <param name="preprocessor">Makes the preprocessor from the resolved options (default: the CPU one).</param>
     /// <returns>The classifier.</returns>
-    public static ImageClassifier Create(IInferenceEngine engine, ClassifierOptions options, ModelManifest? manifest)
+    public static ImageClassifier Create(IInferenceEngine engine, ClassifierOptions options, ModelManifest? manifest, Func<PreprocessingOptions, IImagePreprocessor>? preprocessor = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(options);
         try
         {
+            PreprocessingOptions preprocessing = options.Preprocessing
+                ?? manifest?.Preprocessing?.ToOptions()
+                ?? PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height };
             return new ImageClassifier(
                 engine,
                 new ClassifierOptions
                 {
-                    Preprocessing = options.Preprocessing
-                        ?? manifest?.Preprocessing?.ToOptions()
-                        ?? PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height },
+                    Preprocessing = preprocessing,
                     Labels = options.Labels ?? manifest?.Labels,
                     TopK = options.TopK,
                     PrefetchBatches = options.PrefetchBatches,
                     LoggerFactory = options.LoggerFactory,
-                });
+                },
+                ownsEngine: true,
+                preprocessor?.Invoke(preprocessing));
         }
         catch
         {
@@ -91,6 +96,9 @@ public sealed partial class ImageClassifier : IImageClassifier
 
     /// <inheritdoc />
     public string EngineName => _engine.Name;
+
+    /// <inheritdoc />
+    public string PreprocessorName => _preprocessor.Name;
 
     /// <inheritdoc />
     public int BatchSize => _engine.MaxBatchSize;
@@ -246,7 +254,7 @@ public sealed partial class ImageClassifier : IImageClassifier
             image = input.Decode();
             long decoded = Stopwatch.GetTimestamp();
             decodeMs += Stopwatch.GetElapsedTime(start, decoded).TotalMilliseconds;
-            _preprocessor.Process(image, batch.NextSlot);
+            _preprocessor.Process(image, batch.Buffer, batch.SlotCount);
             preprocessMs = Stopwatch.GetElapsedTime(decoded).TotalMilliseconds;
             batch.AddImage(input, index, decodeMs, preprocessMs);
         }

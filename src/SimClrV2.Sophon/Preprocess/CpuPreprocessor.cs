@@ -2,19 +2,17 @@ using System.Buffers;
 using System.Runtime.InteropServices;
 using SimClrV2.Sophon.Decode;
 using SimClrV2.Sophon.Infer;
-using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
 
 namespace SimClrV2.Sophon.Preprocess;
 
 /// <summary>
-/// CPU preprocessing: resize with ImageSharp only when the image size differs from the input size,
+/// CPU preprocessing: bilinear resize (see <see cref="BilinearResize"/>) only when the image size differs from the input size,
 /// then the SIMD normalisation kernel writes straight into the image's slot of the engine's batch
 /// tensor, in the engine's element type. An image already at the input size costs no allocation.
 /// Thread-safe (holds no per-call state).
 /// </summary>
-public sealed class CpuPreprocessor
+public sealed class CpuPreprocessor : IImagePreprocessor
 {
     private readonly ChannelAffine _affine;
 
@@ -50,26 +48,69 @@ public sealed class CpuPreprocessor
     /// <summary>The engine input written to.</summary>
     public EngineInput Input { get; }
 
-    /// <summary>Writes one decoded image into a tensor slot.</summary>
+    /// <inheritdoc />
+    public string Name => "cpu";
+
+    /// <inheritdoc />
+    public void Process(DecodedImage image, InferenceBatch batch, int slot)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        Process(image, batch.ImageSlot(slot));
+    }
+
+    /// <summary>Writes one decoded image into a tensor slot (resizing first when its size differs).</summary>
     /// <param name="image">The decoded image.</param>
     /// <param name="destination">The slot (<see cref="EngineInput.BytesPerImage"/> bytes).</param>
     public void Process(DecodedImage image, Span<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(image);
-        if (image.Width == Input.Width && image.Height == Input.Height)
+        byte[]? copy = null;
+        try
         {
-            if (image.Image is null)
+            ReadOnlySpan<byte> pixels = Pixels(image, ref copy, out PixelLayout layout);
+            if (image.Width == Input.Width && image.Height == Input.Height)
             {
-                Normalize(image.Pixels.Span, image.Layout, destination);
+                Normalize(pixels, layout, destination);
                 return;
             }
 
-            NormalizeImage(image.Image, destination);
-            return;
+            byte[] resized = BilinearResize.Resize(pixels, layout == PixelLayout.Planar, image.Width, image.Height, Input.Width, Input.Height);
+            try
+            {
+                Normalize(resized.AsSpan(0, Input.Width * Input.Height * 3), PixelLayout.Interleaved, destination);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(resized);
+            }
+        }
+        finally
+        {
+            if (copy is not null)
+            {
+                ArrayPool<byte>.Shared.Return(copy);
+            }
+        }
+    }
+
+    /// <summary>The image's 8-bit RGB bytes: its own memory where possible, else a pooled copy.</summary>
+    internal static ReadOnlySpan<byte> Pixels(DecodedImage image, ref byte[]? copy, out PixelLayout layout)
+    {
+        layout = image.Image is null ? image.Layout : PixelLayout.Interleaved;
+        if (image.Image is null)
+        {
+            return image.Pixels.Span;
         }
 
-        using Image<Rgb24> resized = Resize(image);
-        NormalizeImage(resized, destination);
+        if (image.Image.DangerousTryGetSinglePixelMemory(out Memory<Rgb24> memory))
+        {
+            return MemoryMarshal.AsBytes(memory.Span);
+        }
+
+        int size = image.Width * image.Height * 3;
+        copy = ArrayPool<byte>.Shared.Rent(size);
+        image.Image.CopyPixelDataTo(copy.AsSpan(0, size));
+        return copy.AsSpan(0, size);
     }
 
     /// <summary>Normalises raw RGB bytes already at the input size into a tensor slot.</summary>
@@ -78,64 +119,4 @@ public sealed class CpuPreprocessor
     /// <param name="destination">The slot.</param>
     public void Normalize(ReadOnlySpan<byte> pixels, PixelLayout layout, Span<byte> destination) =>
         PixelNormalizer.Normalize(pixels, layout, Input.Width * Input.Height, _affine, Options.ChannelOrder, destination, Input.ElementType, Input.QuantizationScale);
-
-    private void NormalizeImage(Image<Rgb24> image, Span<byte> destination)
-    {
-        if (image.DangerousTryGetSinglePixelMemory(out Memory<Rgb24> memory))
-        {
-            Normalize(MemoryMarshal.AsBytes(memory.Span), PixelLayout.Interleaved, destination);
-            return;
-        }
-
-        int size = image.Width * image.Height * 3;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
-        try
-        {
-            image.CopyPixelDataTo(buffer.AsSpan(0, size));
-            Normalize(buffer.AsSpan(0, size), PixelLayout.Interleaved, destination);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    private Image<Rgb24> Resize(DecodedImage image)
-    {
-        var size = new Size(Input.Width, Input.Height);
-        var resize = new ResizeOptions { Size = size, Mode = ResizeMode.Stretch, Sampler = KnownResamplers.Triangle };
-        if (image.Image is not null)
-        {
-            return image.Image.Clone(c => c.Resize(resize));
-        }
-
-        Image<Rgb24> source = ToImage(image.Pixels, image.Layout, image.Width, image.Height);
-        source.Mutate(c => c.Resize(resize));
-        return source;
-    }
-
-    private static Image<Rgb24> ToImage(ReadOnlyMemory<byte> pixels, PixelLayout layout, int width, int height)
-    {
-        if (layout == PixelLayout.Interleaved)
-        {
-            return SixLabors.ImageSharp.Image.LoadPixelData<Rgb24>(pixels.Span, width, height);
-        }
-
-        int plane = width * height;
-        var image = new Image<Rgb24>(width, height);
-        image.ProcessPixelRows(accessor =>
-        {
-            ReadOnlySpan<byte> p = pixels.Span;
-            for (int y = 0; y < height; y++)
-            {
-                Span<Rgb24> row = accessor.GetRowSpan(y);
-                for (int x = 0; x < width; x++)
-                {
-                    int i = (y * width) + x;
-                    row[x] = new Rgb24(p[i], p[plane + i], p[(2 * plane) + i]);
-                }
-            }
-        });
-        return image;
-    }
 }

@@ -19,6 +19,8 @@ public sealed class SophonEngine : IInferenceEngine
 {
     private readonly DeviceRunner[] _runners;
     private readonly ConcurrentBag<SophonBatch> _pool = new();
+    private readonly ConcurrentBag<SophonBatch> _all = new();
+    private readonly bool _deviceInput;
     private int _next;
     private int _disposed;
 
@@ -48,6 +50,7 @@ public sealed class SophonEngine : IInferenceEngine
         }
 
         ModelPath = options.ModelPath;
+        _deviceInput = options.DeviceInput;
         var runners = new List<DeviceRunner>();
         try
         {
@@ -106,7 +109,14 @@ public sealed class SophonEngine : IInferenceEngine
     public InferenceBatch RentBatch()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return _pool.TryTake(out SophonBatch? batch) ? batch : new SophonBatch(this);
+        if (_pool.TryTake(out SophonBatch? batch))
+        {
+            return batch;
+        }
+
+        batch = new SophonBatch(this, _deviceInput ? _runners[(int)((uint)Interlocked.Increment(ref _next) % (uint)_runners.Length)] : null);
+        _all.Add(batch);
+        return batch;
     }
 
     /// <inheritdoc />
@@ -119,7 +129,7 @@ public sealed class SophonEngine : IInferenceEngine
         SophonBatch own = Own(batch);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, batch.Capacity);
-        DeviceRunner runner = Pick();
+        DeviceRunner runner = own.Runner ?? Pick();
         runner.Worker.Invoke(() => runner.Run(own, count));
     }
 
@@ -131,9 +141,38 @@ public sealed class SophonEngine : IInferenceEngine
             return;
         }
 
+        foreach (SophonBatch batch in _all)
+        {
+            batch.DeviceInput?.Dispose();
+        }
+
         foreach (DeviceRunner runner in _runners)
         {
             runner.Dispose();
+        }
+    }
+
+    /// <summary>The device and device input memory of a batch rented in <see cref="SophonEngineOptions.DeviceInput"/> mode.</summary>
+    internal (SophonDeviceHandle Device, DeviceMemoryHandle Memory) DeviceSlotTarget(InferenceBatch batch)
+    {
+        SophonBatch own = Own(batch);
+        return own.Runner is not null && own.DeviceInput is not null
+            ? (own.Runner.Device, own.DeviceInput)
+            : throw new InvalidOperationException("The engine was not created with DeviceInput = true; device preprocessing needs batches with device input memory.");
+    }
+
+    /// <summary>Copies a device-input batch's input tensor back to the host (tests compare it with CPU preprocessing).</summary>
+    internal unsafe void CopyDeviceInput(InferenceBatch batch, Span<byte> destination)
+    {
+        (SophonDeviceHandle device, DeviceMemoryHandle memory) = DeviceSlotTarget(batch);
+        int length = Math.Min(destination.Length, (int)memory.Size);
+        fixed (byte* p = destination)
+        {
+            int status = SophonNative.bm_memcpy_d2s_partial(device.DangerousGetHandle(), p, memory.Memory, (uint)length);
+            if (status != 0)
+            {
+                throw new SophonException("bm_memcpy_d2s_partial", status, "copying a batch's device input back.");
+            }
         }
     }
 
@@ -166,16 +205,24 @@ public sealed class SophonEngine : IInferenceEngine
         private readonly byte[] _input;
         private readonly float[] _outputs;
 
-        public SophonBatch(SophonEngine owner)
+        public SophonBatch(SophonEngine owner, DeviceRunner? runner)
             : base(owner.Input, owner.MaxBatchSize, owner.OutputLength)
         {
             Owner = owner;
+            Runner = runner;
+            DeviceInput = runner?.Worker.Invoke(() => DeviceMemoryHandle.Allocate(runner.Runtime, (long)Capacity * Input.BytesPerImage));
             _input = GC.AllocateArray<byte>(Capacity * Input.BytesPerImage, pinned: true);
             _outputs = new float[Capacity * OutputLength];
             RawOutput = GC.AllocateArray<byte>(Capacity * OutputLength * SophonNetworkInfo.ElementSize(owner.Network.Outputs[0].DataType), pinned: true);
         }
 
         public SophonEngine Owner { get; }
+
+        /// <summary>The device a device-input batch belongs to (null: any device).</summary>
+        public DeviceRunner? Runner { get; }
+
+        /// <summary>The input tensor on the device (device-input mode), else null.</summary>
+        public DeviceMemoryHandle? DeviceInput { get; }
 
         public byte[] RawOutput { get; }
 
@@ -228,6 +275,10 @@ public sealed class SophonEngine : IInferenceEngine
 
         public StageBuffers[] Stages { get; private set; } = [];
 
+        public SophonDeviceHandle Device => _model.Device;
+
+        public SophonRuntimeHandle Runtime => _model.Runtime;
+
         public unsafe int Run(SophonBatch batch, int count)
         {
             StageBuffers stage = Stages.FirstOrDefault(s => s.Batch == count) ?? Stages.First(s => s.Batch >= count);
@@ -241,12 +292,20 @@ public sealed class SophonEngine : IInferenceEngine
                 throw new SophonException($"Internal error: stage of batch {stage.Batch} needs {stage.InputBytes} input bytes.");
             }
 
-            fixed (byte* input = batch.InputArray)
+            BmDeviceMem inputMemory = stage.InputMemory.Memory;
+            if (batch.DeviceInput is not null)
             {
-                Check("bm_memcpy_s2d_partial", SophonNative.bm_memcpy_s2d_partial(device, stage.InputMemory.Memory, input, (uint)stage.InputBytes));
+                inputMemory = batch.DeviceInput.Memory; // filled on the device by the preprocessor: no host copy
+            }
+            else
+            {
+                fixed (byte* input = batch.InputArray)
+                {
+                    Check("bm_memcpy_s2d_partial", SophonNative.bm_memcpy_s2d_partial(device, inputMemory, input, (uint)stage.InputBytes));
+                }
             }
 
-            BmTensor inputTensor = new() { DType = (int)Network.Inputs[0].DataType, Shape = stage.InputShape, DeviceMem = stage.InputMemory.Memory };
+            BmTensor inputTensor = new() { DType = (int)Network.Inputs[0].DataType, Shape = stage.InputShape, DeviceMem = inputMemory };
             BmTensor outputTensor = new() { DType = (int)Network.Outputs[0].DataType, DeviceMem = stage.OutputMemory.Memory };
             long launched = Stopwatch.GetTimestamp();
             fixed (byte* net = _netName)

@@ -14,6 +14,12 @@ public class SophonEngineOptions
     /// <summary>The network to run (default: the bmodel's first).</summary>
     public string? NetworkName { get; set; }
 
+    /// <summary>
+    /// True gives every batch device memory for its input tensor, bound to one device, which the
+    /// preprocessor fills on the device (BMCV) and launches use directly, with no host copy.
+    /// </summary>
+    public bool DeviceInput { get; set; }
+
     /// <summary>Where to find libsophon (default: <see cref="SophonLibrary"/>'s search).</summary>
     public SophonLibraryOptions? Library { get; set; }
 }

@@ -18,6 +18,22 @@ public sealed class SophonClassifierOptions : ModelFileClassifierOptions
 
     /// <summary>Where to find libsophon.</summary>
     public SophonLibraryOptions? Library { get; set; }
+
+    /// <summary>Where preprocessing runs: <see cref="PreprocessBackend.Cpu"/> (default) or <see cref="PreprocessBackend.Bmcv"/> on the device.</summary>
+    public PreprocessBackend Preprocess { get; set; } = PreprocessBackend.Cpu;
+
+    /// <summary>With BMCV: preprocess images outside BMCV's limits on the CPU (with a logged warning) instead of failing them (default true).</summary>
+    public bool BmcvFallbackToCpu { get; set; } = true;
+}
+
+/// <summary>Where preprocessing runs.</summary>
+public enum PreprocessBackend
+{
+    /// <summary>On the CPU (SIMD), then copied to the device with the batch.</summary>
+    Cpu,
+
+    /// <summary>On the device with BMCV (VPP resize/format, convert_to), straight into the input tensor.</summary>
+    Bmcv,
 }
 
 /// <summary>Creates <see cref="IImageClassifier"/>s that run on SOPHON TPUs: the same options, predictions and timings as the CPU classifier.</summary>
@@ -39,7 +55,10 @@ public static class SophonImageClassifier
             DeviceIds = options.DeviceIds ?? [options.DeviceId],
             NetworkName = options.NetworkName,
             Library = options.Library,
+            DeviceInput = options.Preprocess == PreprocessBackend.Bmcv,
         });
-        return ImageClassifier.Create(engine, options, manifest);
+        return options.Preprocess == PreprocessBackend.Bmcv
+            ? ImageClassifier.Create(engine, options, manifest, p => new BmcvPreprocessor(p, engine, options.BmcvFallbackToCpu, options.LoggerFactory))
+            : ImageClassifier.Create(engine, options, manifest);
     }
 }

@@ -81,3 +81,50 @@ internal static class NetInfoOffsets
     /// <summary><c>bm_stage_info_t</c> from libsophon 0.5.1: adds input_mems, output_mems.</summary>
     public const int StageSize = 32;
 }
+
+/// <summary><c>bm_image</c>: 24 bytes, passed by value; <c>image_private</c> is owned by bmcv.</summary>
+[StructLayout(LayoutKind.Sequential, Size = 24)]
+internal struct BmImage
+{
+    public int Width;          // 0
+    public int Height;         // 4
+    public int ImageFormat;    // 8
+    public int DataType;       // 12
+    public IntPtr ImagePrivate; // 16
+}
+
+/// <summary><c>bmcv_convert_to_attr</c>: y = alpha_c * x + beta_c per channel; 24 bytes, passed by value.</summary>
+[StructLayout(LayoutKind.Sequential, Size = 24)]
+internal struct BmcvConvertToAttr
+{
+    public float Alpha0;
+    public float Beta0;
+    public float Alpha1;
+    public float Beta1;
+    public float Alpha2;
+    public float Beta2;
+}
+
+/// <summary>bmcv constants used by the binding.</summary>
+internal static class Bmcv
+{
+    public const int FormatRgbPlanar = 8;
+    public const int FormatBgrPlanar = 9;
+    public const int FormatRgbPacked = 10;
+    public const int DataFloat32 = 0;
+    public const int Data1NByte = 1;
+    public const int Data1NByteSigned = 3;
+    public const int HeapAny = 2;
+    public const int ResizeLinear = 1;
+
+    /// <summary>Smallest and largest sides <c>bmcv_image_convert_to</c> takes.</summary>
+    public const int MinSide = 16;
+    public const int MaxConvertSide = 2048;
+
+    /// <summary>Largest side and scale ratio of one VPP pass.</summary>
+    public const int MaxVppSide = 4096;
+    public const int MaxVppScale = 32;
+
+    /// <summary>Row strides of VPP images are aligned to 64 bytes.</summary>
+    public static int Align64(int bytes) => (bytes + 63) & ~63;
+}

@@ -97,6 +97,20 @@ public static class SophonLibrary
         }
     }
 
+    /// <summary>Loads libbmcv too (only BMCV preprocessing needs it).</summary>
+    /// <exception cref="SophonLibraryNotFoundException">It could not be loaded.</exception>
+    internal static void EnsureBmcvLoaded()
+    {
+        EnsureLoaded();
+        lock (Gate)
+        {
+            if (_options.UseResolver)
+            {
+                Load(SophonNative.BmCv, ["libbmcv.so.0", "libbmcv.so"]);
+            }
+        }
+    }
+
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
     {
         lock (Gate)

@@ -11,6 +11,7 @@ internal static partial class SophonNative
 {
     public const string BmLib = "bmlib";
     public const string BmRt = "bmrt";
+    public const string BmCv = "bmcv";
 
     // ---- bmlib ----
     [LibraryImport(BmLib, EntryPoint = "bm_dev_getcount")]
@@ -69,4 +70,29 @@ internal static partial class SophonNative
     [LibraryImport(BmRt, EntryPoint = "bmrt_launch_tensor_ex")]
     public static unsafe partial byte bmrt_launch_tensor_ex(
         IntPtr runtime, byte* netName, BmTensor* inputs, int inputNum, BmTensor* outputs, int outputNum, byte userMem, byte userStMode);
+
+    // ---- bmcv (C++ default arguments do not exist over P/Invoke: stride, heap id and algorithm are explicit) ----
+    [LibraryImport(BmCv, EntryPoint = "bm_image_create")]
+    public static unsafe partial int bm_image_create(IntPtr handle, int height, int width, int format, int dataType, BmImage* image, int* stride);
+
+    [LibraryImport(BmCv, EntryPoint = "bm_image_destroy")]
+    public static partial int bm_image_destroy(BmImage image);
+
+    [LibraryImport(BmCv, EntryPoint = "bm_image_alloc_dev_mem")]
+    public static partial int bm_image_alloc_dev_mem(BmImage image, int heapId);
+
+    [LibraryImport(BmCv, EntryPoint = "bm_image_attach")]
+    public static unsafe partial int bm_image_attach(BmImage image, BmDeviceMem* memory);
+
+    [LibraryImport(BmCv, EntryPoint = "bm_image_get_device_mem")]
+    public static unsafe partial int bm_image_get_device_mem(BmImage image, BmDeviceMem* memory);
+
+    [LibraryImport(BmCv, EntryPoint = "bm_image_copy_host_to_device")]
+    public static unsafe partial int bm_image_copy_host_to_device(BmImage image, void** buffers);
+
+    [LibraryImport(BmCv, EntryPoint = "bmcv_image_vpp_convert")]
+    public static unsafe partial int bmcv_image_vpp_convert(IntPtr handle, int outputNum, BmImage input, BmImage* output, void* crop, int algorithm);
+
+    [LibraryImport(BmCv, EntryPoint = "bmcv_image_convert_to")]
+    public static unsafe partial int bmcv_image_convert_to(IntPtr handle, int inputNum, BmcvConvertToAttr attr, BmImage* input, BmImage* output);
 }

@@ -1,0 +1,346 @@
+/* Emulated libbmcv: the image subset SimClrV2.Sophon's BMCV preprocessing uses, with the vendor's
+ * rules: formats and data types, stride rules (VPP strides 64-byte aligned, convert_to output stride
+ * equal to the width), size limits, images destroyed exactly once, attached memory not owned.
+ * VPP resizes bilinearly: src = (dst + 0.5) * in/out - 0.5, clamped to the image, weights in float,
+ * rounded to nearest (the same arithmetic as the library's CPU resize, so both paths agree). */
+#define _GNU_SOURCE
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu.h"
+
+enum { FMT_RGB_PLANAR = 8, FMT_BGR_PLANAR = 9, FMT_RGB_PACKED = 10, FMT_BGR_PACKED = 11 };
+enum { IMG_FLOAT32 = 0, IMG_1N_BYTE = 1, IMG_1N_BYTE_SIGNED = 3 };
+
+typedef struct image_private {
+    uint32_t magic;
+    bm_handle_t handle;
+    int stride;             /* bytes per row of the (single) plane */
+    int rows;               /* rows of that plane: h for packed, 3h for planar */
+    bm_device_mem_t mem;
+    int has_mem;
+    int owns_mem;
+    struct image_private *next;
+} image_private_t;
+
+typedef struct {
+    int width;
+    int height;
+    int image_format;
+    int data_type;
+    image_private_t *image_private;
+} bm_image;
+
+typedef struct { float alpha_0, beta_0, alpha_1, beta_1, alpha_2, beta_2; } bmcv_convert_to_attr;
+typedef struct { int start_x, start_y, crop_w, crop_h; } bmcv_rect_t;
+
+_Static_assert(sizeof(bm_image) == 24, "bm_image is 24 bytes");
+_Static_assert(sizeof(bmcv_convert_to_attr) == 24, "bmcv_convert_to_attr is 24 bytes");
+
+#define IMAGE_MAGIC 0x494d4147u /* "IMAG" */
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static image_private_t *g_images; /* live images, to catch use after destroy and double destroy */
+
+static int is_planar(int format) { return format == FMT_RGB_PLANAR || format == FMT_BGR_PLANAR; }
+
+static int pixel_bytes(int data_type) { return data_type == IMG_FLOAT32 ? 4 : 1; }
+
+static image_private_t *live(bm_image image, const char *fn)
+{
+    pthread_mutex_lock(&g_lock);
+    image_private_t *found = NULL;
+    for (image_private_t *p = g_images; p != NULL; p = p->next) {
+        if (p == image.image_private) {
+            found = p;
+        }
+    }
+    pthread_mutex_unlock(&g_lock);
+    if (found == NULL || found->magic != IMAGE_MAGIC) {
+        bm_emu_fatal("%s: bm_image %p was destroyed (or never created); destroy each bm_image exactly once and stop using it after", fn, (void *)image.image_private);
+    }
+    return found;
+}
+
+static size_t plane_bytes(const image_private_t *p) { return (size_t)p->stride * (size_t)p->rows; }
+
+EMU_EXPORT bm_status_t bm_image_create(bm_handle_t handle, int height, int width, int format, int data_type, bm_image *image, int *stride)
+{
+    int status;
+    if (image == NULL) {
+        bm_emu_fatal("bm_image_create: image is NULL");
+    }
+    if (bm_emu_fault("bm_image_create", &status)) {
+        return status;
+    }
+    if (handle == NULL || width < 1 || height < 1 || width > 8192 || height > 8192) {
+        fprintf(stderr, "sophon-emulator: bm_image_create: bad handle or size %dx%d\n", width, height);
+        return BM_ERR_PARAM;
+    }
+    if (format < FMT_RGB_PLANAR || format > FMT_BGR_PACKED || (data_type != IMG_FLOAT32 && data_type != IMG_1N_BYTE && data_type != IMG_1N_BYTE_SIGNED)) {
+        fprintf(stderr, "sophon-emulator: bm_image_create: format %d / data type %d not supported by the emulator\n", format, data_type);
+        return BM_NOT_SUPPORTED;
+    }
+    int min_stride = width * pixel_bytes(data_type) * (is_planar(format) ? 1 : 3);
+    int row_bytes = stride != NULL ? stride[0] : min_stride;
+    if (row_bytes < min_stride) {
+        fprintf(stderr, "sophon-emulator: bm_image_create: stride %d < %d bytes per row\n", row_bytes, min_stride);
+        return BM_ERR_PARAM;
+    }
+    image_private_t *p = calloc(1, sizeof *p);
+    p->magic = IMAGE_MAGIC;
+    p->handle = handle;
+    p->stride = row_bytes;
+    p->rows = is_planar(format) ? 3 * height : height;
+    pthread_mutex_lock(&g_lock);
+    p->next = g_images;
+    g_images = p;
+    pthread_mutex_unlock(&g_lock);
+    image->width = width;
+    image->height = height;
+    image->image_format = format;
+    image->data_type = data_type;
+    image->image_private = p;
+    return BM_SUCCESS;
+}
+
+EMU_EXPORT bm_status_t bm_image_destroy(bm_image image)
+{
+    image_private_t *p = live(image, "bm_image_destroy");
+    pthread_mutex_lock(&g_lock);
+    for (image_private_t **link = &g_images; *link != NULL; link = &(*link)->next) {
+        if (*link == p) {
+            *link = p->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&g_lock);
+    if (p->has_mem && p->owns_mem) {
+        bm_free_device(p->handle, p->mem);
+    }
+    p->magic = 0;
+    free(p);
+    return BM_SUCCESS;
+}
+
+EMU_EXPORT bm_status_t bm_image_alloc_dev_mem(bm_image image, int heap_id)
+{
+    (void)heap_id;
+    int status;
+    image_private_t *p = live(image, "bm_image_alloc_dev_mem");
+    if (bm_emu_fault("bm_image_alloc_dev_mem", &status)) {
+        return status;
+    }
+    if (p->has_mem) {
+        fprintf(stderr, "sophon-emulator: bm_image_alloc_dev_mem: the image already has device memory\n");
+        return BM_ERR_FAILURE;
+    }
+    status = bm_malloc_device_byte(p->handle, &p->mem, (unsigned int)plane_bytes(p));
+    if (status == BM_SUCCESS) {
+        p->has_mem = 1;
+        p->owns_mem = 1;
+    }
+    return status;
+}
+
+EMU_EXPORT bm_status_t bm_image_attach(bm_image image, bm_device_mem_t *mems)
+{
+    int status;
+    image_private_t *p = live(image, "bm_image_attach");
+    if (mems == NULL) {
+        bm_emu_fatal("bm_image_attach: device memory array is NULL");
+    }
+    if (bm_emu_fault("bm_image_attach", &status)) {
+        return status;
+    }
+    uint32_t capacity = 0;
+    if (bm_emu_lookup(p->handle, mems[0].device_addr, &capacity) == NULL || capacity < plane_bytes(p) || mems[0].size < plane_bytes(p)) {
+        fprintf(stderr, "sophon-emulator: bm_image_attach: memory is not on this device or smaller than the image's %zu bytes\n", plane_bytes(p));
+        return BM_ERR_PARAM;
+    }
+    if (p->has_mem && p->owns_mem) {
+        bm_free_device(p->handle, p->mem);
+    }
+    p->mem = mems[0];
+    p->has_mem = 1;
+    p->owns_mem = 0; /* attached memory stays its owner's */
+    return BM_SUCCESS;
+}
+
+EMU_EXPORT bm_status_t bm_image_get_device_mem(bm_image image, bm_device_mem_t *mems)
+{
+    image_private_t *p = live(image, "bm_image_get_device_mem");
+    if (mems == NULL) {
+        bm_emu_fatal("bm_image_get_device_mem: output array is NULL");
+    }
+    if (!p->has_mem) {
+        return BM_ERR_FAILURE;
+    }
+    mems[0] = p->mem;
+    return BM_SUCCESS;
+}
+
+static unsigned char *image_data(image_private_t *p, const char *fn)
+{
+    uint32_t capacity = 0;
+    unsigned char *data = p->has_mem ? bm_emu_lookup(p->handle, p->mem.device_addr, &capacity) : NULL;
+    if (data == NULL || capacity < plane_bytes(p)) {
+        fprintf(stderr, "sophon-emulator: %s: the image has no (live) device memory\n", fn);
+        return NULL;
+    }
+    return data;
+}
+
+EMU_EXPORT bm_status_t bm_image_copy_host_to_device(bm_image image, void *buffers[])
+{
+    int status;
+    image_private_t *p = live(image, "bm_image_copy_host_to_device");
+    if (buffers == NULL || buffers[0] == NULL) {
+        bm_emu_fatal("bm_image_copy_host_to_device: buffer is NULL");
+    }
+    if (bm_emu_fault("bm_image_copy_host_to_device", &status)) {
+        return status;
+    }
+    unsigned char *data = image_data(p, "bm_image_copy_host_to_device");
+    if (data == NULL) {
+        return BM_ERR_FAILURE;
+    }
+    memcpy(data, buffers[0], plane_bytes(p)); /* host layout: the image's stride, one plane */
+    return BM_SUCCESS;
+}
+
+/* Channel c of pixel (x, y), for 1N_BYTE packed or planar images. */
+static unsigned char at(const unsigned char *d, const bm_image *img, int stride, int x, int y, int c)
+{
+    if (is_planar(img->image_format)) {
+        return d[(size_t)(c * img->height + y) * stride + x];
+    }
+    return d[(size_t)y * stride + x * 3 + c];
+}
+
+EMU_EXPORT bm_status_t bmcv_image_vpp_convert(bm_handle_t handle, int output_num, bm_image input, bm_image *output, bmcv_rect_t *crop, int algorithm)
+{
+    int status;
+    (void)handle;
+    if (output == NULL) {
+        bm_emu_fatal("bmcv_image_vpp_convert: output is NULL");
+    }
+    image_private_t *in = live(input, "bmcv_image_vpp_convert");
+    image_private_t *out = live(output[0], "bmcv_image_vpp_convert");
+    if (bm_emu_fault("bmcv_image_vpp_convert", &status)) {
+        return status;
+    }
+    if (output_num != 1 || crop != NULL || algorithm != 1) {
+        fprintf(stderr, "sophon-emulator: bmcv_image_vpp_convert: the emulator supports one output, no crop, LINEAR (1)\n");
+        return BM_NOT_SUPPORTED;
+    }
+    if (input.data_type != IMG_1N_BYTE || output[0].data_type != IMG_1N_BYTE || !is_planar(output[0].image_format)) {
+        fprintf(stderr, "sophon-emulator: bmcv_image_vpp_convert: 1N_BYTE input, 1N_BYTE planar output expected\n");
+        return BM_NOT_SUPPORTED;
+    }
+    if (in->stride % 64 != 0 || out->stride % 64 != 0) {
+        fprintf(stderr, "sophon-emulator: bmcv_image_vpp_convert: strides %d and %d must be 64-byte aligned\n", in->stride, out->stride);
+        return BM_ERR_PARAM;
+    }
+    int iw = input.width, ih = input.height, ow = output[0].width, oh = output[0].height;
+    if (iw < 16 || ih < 16 || ow < 16 || oh < 16 || iw > 4096 || ih > 4096 || ow > 4096 || oh > 4096
+        || iw > 32 * ow || ow > 32 * iw || ih > 32 * oh || oh > 32 * ih) {
+        fprintf(stderr, "sophon-emulator: bmcv_image_vpp_convert: %dx%d -> %dx%d is outside 16..4096 or a scale of 32\n", iw, ih, ow, oh);
+        return BM_ERR_PARAM;
+    }
+    unsigned char *src = image_data(in, "bmcv_image_vpp_convert");
+    unsigned char *dst = image_data(out, "bmcv_image_vpp_convert");
+    if (src == NULL || dst == NULL) {
+        return BM_ERR_FAILURE;
+    }
+    int swap = (is_planar(input.image_format) ? input.image_format == FMT_BGR_PLANAR : input.image_format == FMT_BGR_PACKED)
+               != (output[0].image_format == FMT_BGR_PLANAR);
+    float sx = (float)iw / (float)ow, sy = (float)ih / (float)oh;
+    for (int y = 0; y < oh; y++) {
+        float fy = ((float)y + 0.5f) * sy - 0.5f;
+        if (fy < 0.0f) {
+            fy = 0.0f;
+        }
+        int y0 = (int)fy;
+        if (y0 > ih - 1) {
+            y0 = ih - 1;
+        }
+        float wy = fy - (float)y0;
+        int y1 = y0 + 1 < ih ? y0 + 1 : ih - 1;
+        for (int x = 0; x < ow; x++) {
+            float fx = ((float)x + 0.5f) * sx - 0.5f;
+            if (fx < 0.0f) {
+                fx = 0.0f;
+            }
+            int x0 = (int)fx;
+            if (x0 > iw - 1) {
+                x0 = iw - 1;
+            }
+            float wx = fx - (float)x0;
+            int x1 = x0 + 1 < iw ? x0 + 1 : iw - 1;
+            for (int c = 0; c < 3; c++) {
+                int sc = swap ? 2 - c : c;
+                float top = (1.0f - wx) * (float)at(src, &input, in->stride, x0, y0, sc) + wx * (float)at(src, &input, in->stride, x1, y0, sc);
+                float bottom = (1.0f - wx) * (float)at(src, &input, in->stride, x0, y1, sc) + wx * (float)at(src, &input, in->stride, x1, y1, sc);
+                float v = (1.0f - wy) * top + wy * bottom;
+                int q = (int)(v + 0.5f);
+                dst[(size_t)(c * oh + y) * out->stride + x] = (unsigned char)(q < 0 ? 0 : q > 255 ? 255 : q);
+            }
+        }
+    }
+    return BM_SUCCESS;
+}
+
+EMU_EXPORT bm_status_t bmcv_image_convert_to(bm_handle_t handle, int input_num, bmcv_convert_to_attr attr, bm_image *input, bm_image *output)
+{
+    int status;
+    (void)handle;
+    if (input == NULL || output == NULL) {
+        bm_emu_fatal("bmcv_image_convert_to: NULL image array");
+    }
+    if (bm_emu_fault("bmcv_image_convert_to", &status)) {
+        return status;
+    }
+    float alpha[3] = { attr.alpha_0, attr.alpha_1, attr.alpha_2 }, beta[3] = { attr.beta_0, attr.beta_1, attr.beta_2 };
+    for (int n = 0; n < input_num; n++) {
+        image_private_t *in = live(input[n], "bmcv_image_convert_to");
+        image_private_t *out = live(output[n], "bmcv_image_convert_to");
+        int w = input[n].width, h = input[n].height;
+        if (w < 16 || h < 16 || w > 2048 || h > 2048 || output[n].width != w || output[n].height != h) {
+            fprintf(stderr, "sophon-emulator: bmcv_image_convert_to: sizes %dx%d -> %dx%d (16..2048, equal) not supported\n", w, h, output[n].width, output[n].height);
+            return BM_ERR_PARAM;
+        }
+        if (!is_planar(input[n].image_format) || input[n].image_format != output[n].image_format || input[n].data_type != IMG_1N_BYTE
+            || (output[n].data_type != IMG_FLOAT32 && output[n].data_type != IMG_1N_BYTE_SIGNED)) {
+            fprintf(stderr, "sophon-emulator: bmcv_image_convert_to: planar 1N_BYTE to planar FLOAT32 or 1N_BYTE_SIGNED expected\n");
+            return BM_NOT_SUPPORTED;
+        }
+        if (out->stride != w * pixel_bytes(output[n].data_type)) {
+            fprintf(stderr, "sophon-emulator: bmcv_image_convert_to: output stride %d must equal the width\n", out->stride);
+            return BM_ERR_PARAM;
+        }
+        unsigned char *src = image_data(in, "bmcv_image_convert_to");
+        unsigned char *dst = image_data(out, "bmcv_image_convert_to");
+        if (src == NULL || dst == NULL) {
+            return BM_ERR_FAILURE;
+        }
+        for (int c = 0; c < 3; c++) {
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    float v = alpha[c] * (float)src[(size_t)(c * h + y) * in->stride + x] + beta[c];
+                    size_t i = (size_t)(c * h + y) * w + x;
+                    if (output[n].data_type == IMG_FLOAT32) {
+                        memcpy(dst + i * 4, &v, 4);
+                    } else {
+                        float r = nearbyintf(v);
+                        dst[i] = (unsigned char)(int8_t)(r < -128.0f ? -128 : r > 127.0f ? 127 : (int)r);
+                    }
+                }
+            }
+        }
+    }
+    return BM_SUCCESS;
+}

@@ -1,0 +1,168 @@
+using System.Buffers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.Infer;
+using SimClrV2.Sophon.Preprocess;
+using SimClrV2.Sophon.Tpu.Interop;
+
+namespace SimClrV2.Sophon.Tpu;
+
+/// <summary>
+/// Preprocessing on the SOPHON device with BMCV, the vendor samples' way: the decoded RGB pixels go
+/// to a 64-byte-aligned RGB image on the device; one VPP pass converts it to planar RGB (or BGR) at
+/// the network's size (resizing bilinearly only when sizes differ); <c>bmcv_image_convert_to</c> then
+/// applies per-channel <c>alpha = scale·input_scale/std</c>, <c>beta = -mean·input_scale/std</c>,
+/// writing FLOAT32 (or 1N_BYTE_SIGNED for INT8 networks) into an image whose device memory IS the
+/// batch's slot of the network's input tensor: no extra copy, no round trip to the host.
+/// Images outside BMCV's limits (sides 16..4096, scale up to 32) are preprocessed on the CPU and
+/// uploaded into the slot when <c>fallbackToCpu</c> is set (a warning is logged), else they fail.
+/// </summary>
+public sealed partial class BmcvPreprocessor : IImagePreprocessor
+{
+    private readonly SophonEngine _engine;
+    private readonly CpuPreprocessor _cpu;
+    private readonly BmcvConvertToAttr _attr;
+    private readonly int _planarFormat;
+    private readonly int _outputType;
+    private readonly int _elementSize;
+    private readonly bool _fallbackToCpu;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the preprocessor for an engine made with <see cref="SophonEngineOptions.DeviceInput"/>.</summary>
+    /// <param name="options">How pixels become values.</param>
+    /// <param name="engine">The SOPHON engine (device-input mode).</param>
+    /// <param name="fallbackToCpu">Preprocess images outside BMCV's limits on the CPU (with a warning) instead of failing them.</param>
+    /// <param name="loggerFactory">Where warnings go.</param>
+    /// <exception cref="SophonModelException">The network's input cannot be written by BMCV (FP16/UINT8 inputs, sides outside 16..2048).</exception>
+    /// <exception cref="SophonLibraryNotFoundException">libbmcv is not installed.</exception>
+    public BmcvPreprocessor(PreprocessingOptions options, SophonEngine engine, bool fallbackToCpu = true, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        _cpu = new CpuPreprocessor(options, engine.Input);
+        _engine = engine;
+        EngineInput input = engine.Input;
+        if (input.ElementType is not (TensorElementType.Float32 or TensorElementType.Int8))
+        {
+            throw new SophonModelException($"BMCV's convert_to writes FLOAT32 or INT8 network inputs; input '{input.Name}' is {input.ElementType}. Use CPU preprocessing for this model.");
+        }
+
+        if (input.Width is < Bmcv.MinSide or > Bmcv.MaxConvertSide || input.Height is < Bmcv.MinSide or > Bmcv.MaxConvertSide)
+        {
+            throw new SophonModelException($"BMCV's convert_to takes {Bmcv.MinSide}..{Bmcv.MaxConvertSide} pixel sides; the network input is {input.Width}x{input.Height}. Use CPU preprocessing for this model.");
+        }
+
+        SophonLibrary.EnsureBmcvLoaded();
+        var affine = new ChannelAffine(options);
+        float q = input.ElementType == TensorElementType.Int8 ? input.QuantizationScale : 1f;
+        _attr = new BmcvConvertToAttr { Alpha0 = affine.A0 * q, Beta0 = affine.B0 * q, Alpha1 = affine.A1 * q, Beta1 = affine.B1 * q, Alpha2 = affine.A2 * q, Beta2 = affine.B2 * q };
+        _planarFormat = options.ChannelOrder == ChannelOrder.Rgb ? Bmcv.FormatRgbPlanar : Bmcv.FormatBgrPlanar;
+        _outputType = input.ElementType == TensorElementType.Int8 ? Bmcv.Data1NByteSigned : Bmcv.DataFloat32;
+        _elementSize = input.ElementType.SizeInBytes();
+        _fallbackToCpu = fallbackToCpu;
+        _logger = loggerFactory?.CreateLogger<BmcvPreprocessor>() ?? NullLogger<BmcvPreprocessor>.Instance;
+    }
+
+    /// <inheritdoc />
+    public string Name => "bmcv";
+
+    /// <inheritdoc />
+    public PreprocessingOptions Options => _cpu.Options;
+
+    /// <summary>Whether BMCV handles an image of this size (else the CPU fallback, or an error).</summary>
+    /// <param name="width">Image width.</param>
+    /// <param name="height">Image height.</param>
+    /// <returns>True inside the limits.</returns>
+    public bool Supports(int width, int height)
+    {
+        int w = _cpu.Input.Width, h = _cpu.Input.Height;
+        return width is >= Bmcv.MinSide and <= Bmcv.MaxVppSide && height is >= Bmcv.MinSide and <= Bmcv.MaxVppSide
+            && width <= Bmcv.MaxVppScale * w && w <= Bmcv.MaxVppScale * width && height <= Bmcv.MaxVppScale * h && h <= Bmcv.MaxVppScale * height;
+    }
+
+    /// <inheritdoc />
+    public unsafe void Process(DecodedImage image, InferenceBatch batch, int slot)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(batch);
+        (SophonDeviceHandle device, DeviceMemoryHandle memory) = _engine.DeviceSlotTarget(batch);
+        EngineInput input = _cpu.Input;
+        long offset = (long)slot * input.BytesPerImage;
+        if (!Supports(image.Width, image.Height))
+        {
+            if (!_fallbackToCpu)
+            {
+                throw new ArgumentException($"A {image.Width}x{image.Height} image is outside BMCV's limits (sides {Bmcv.MinSide}..{Bmcv.MaxVppSide}, scale up to {Bmcv.MaxVppScale}) for a {input.Width}x{input.Height} input; enable the CPU fallback or use CPU preprocessing.", nameof(image));
+            }
+
+            LogFallback(_logger, image.Width, image.Height);
+            UploadFromCpu(image, batch.ImageSlot(slot), device, memory, offset);
+            return;
+        }
+
+        byte[]? copy = null;
+        byte[]? staging = null;
+        try
+        {
+            ReadOnlySpan<byte> pixels = CpuPreprocessor.Pixels(image, ref copy, out PixelLayout layout);
+            bool planar = layout == PixelLayout.Planar;
+            int rowBytes = planar ? image.Width : image.Width * 3;
+            int stride = Bmcv.Align64(rowBytes);
+            int rows = planar ? 3 * image.Height : image.Height;
+            staging = ArrayPool<byte>.Shared.Rent(stride * rows);
+            for (int r = 0; r < rows; r++)
+            {
+                pixels.Slice(r * rowBytes, rowBytes).CopyTo(staging.AsSpan(r * stride, rowBytes));
+            }
+
+            using BmImageHandle source = BmImageHandle.Create(device, image.Width, image.Height, planar ? Bmcv.FormatRgbPlanar : Bmcv.FormatRgbPacked, Bmcv.Data1NByte, stride);
+            source.AllocateDeviceMemory();
+            source.CopyFromHost(staging.AsSpan(0, stride * rows));
+
+            using BmImageHandle resized = BmImageHandle.Create(device, input.Width, input.Height, _planarFormat, Bmcv.Data1NByte, Bmcv.Align64(input.Width));
+            resized.AllocateDeviceMemory();
+            BmImage resizedImage = resized.Image;
+            Check("bmcv_image_vpp_convert", SophonNative.bmcv_image_vpp_convert(device.DangerousGetHandle(), 1, source.Image, &resizedImage, null, Bmcv.ResizeLinear));
+
+            using BmImageHandle tensor = BmImageHandle.Create(device, input.Width, input.Height, _planarFormat, _outputType, input.Width * _elementSize);
+            tensor.Attach(memory, offset, (uint)input.BytesPerImage);
+            BmImage tensorImage = tensor.Image;
+            Check("bmcv_image_convert_to", SophonNative.bmcv_image_convert_to(device.DangerousGetHandle(), 1, _attr, &resizedImage, &tensorImage));
+        }
+        finally
+        {
+            if (copy is not null)
+            {
+                ArrayPool<byte>.Shared.Return(copy);
+            }
+
+            if (staging is not null)
+            {
+                ArrayPool<byte>.Shared.Return(staging);
+            }
+        }
+    }
+
+    private unsafe void UploadFromCpu(DecodedImage image, Span<byte> hostSlot, SophonDeviceHandle device, DeviceMemoryHandle memory, long offset)
+    {
+        _cpu.Process(image, hostSlot);
+        BmDeviceMem target = memory.Memory;
+        target.DeviceAddress += (ulong)offset;
+        target.Size = (uint)hostSlot.Length;
+        fixed (byte* p = hostSlot)
+        {
+            Check("bm_memcpy_s2d_partial", SophonNative.bm_memcpy_s2d_partial(device.DangerousGetHandle(), target, p, (uint)hostSlot.Length));
+        }
+    }
+
+    private static void Check(string function, int status)
+    {
+        if (status != 0)
+        {
+            throw new SophonException(function, status, "BMCV preprocessing failed; check the image size and format against BMCV's limits.");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A {Width}x{Height} image is outside BMCV's limits; it was preprocessed on the CPU")]
+    private static partial void LogFallback(ILogger logger, int width, int height);
+}

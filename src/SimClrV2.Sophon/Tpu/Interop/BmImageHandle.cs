@@ -1,0 +1,115 @@
+using System.Runtime.InteropServices;
+
+namespace SimClrV2.Sophon.Tpu.Interop;
+
+/// <summary>
+/// A <c>bm_image</c> (<c>bm_image_create</c> / <c>bm_image_destroy</c>, exactly once: destroy takes
+/// the image by value, so a second destroy would be a use after free). Device memory allocated for
+/// the image is freed by its destroy; memory attached to it stays owned by its own handle, which
+/// this handle keeps alive (a reference) until the image is destroyed. Holds its device alive too.
+/// </summary>
+internal sealed class BmImageHandle : SafeHandle
+{
+    private SophonDeviceHandle? _device;
+    private DeviceMemoryHandle? _attached;
+    private BmImage _image;
+
+    public BmImageHandle()
+        : base(IntPtr.Zero, ownsHandle: true)
+    {
+    }
+
+    /// <summary>The image struct to pass to bmcv.</summary>
+    public BmImage Image => _image;
+
+    /// <inheritdoc />
+    public override bool IsInvalid => handle == IntPtr.Zero;
+
+    /// <summary>Creates an image (no device memory yet).</summary>
+    /// <param name="device">The device.</param>
+    /// <param name="width">Width in pixels.</param>
+    /// <param name="height">Height in pixels.</param>
+    /// <param name="format">A bm_image_format_ext value.</param>
+    /// <param name="dataType">A bm_image_data_format_ext value.</param>
+    /// <param name="stride">Bytes per row of its plane.</param>
+    /// <returns>The image.</returns>
+    public static unsafe BmImageHandle Create(SophonDeviceHandle device, int width, int height, int format, int dataType, int stride)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var image = new BmImageHandle();
+        bool added = false;
+        device.DangerousAddRef(ref added);
+        BmImage raw = default;
+        int status = SophonNative.bm_image_create(device.DangerousGetHandle(), height, width, format, dataType, &raw, &stride);
+        if (status != 0 || raw.ImagePrivate == IntPtr.Zero)
+        {
+            device.DangerousRelease();
+            image.SetHandleAsInvalid();
+            throw new SophonException("bm_image_create", status, $"a {width}x{height} image (format {format}, data type {dataType}, stride {stride}) could not be created on device {device.DeviceId}.");
+        }
+
+        image._device = device;
+        image._image = raw;
+        image.SetHandle(raw.ImagePrivate);
+        return image;
+    }
+
+    /// <summary>Gives the image device memory of its own (freed with the image).</summary>
+    public void AllocateDeviceMemory() =>
+        Check("bm_image_alloc_dev_mem", SophonNative.bm_image_alloc_dev_mem(_image, Bmcv.HeapAny));
+
+    /// <summary>Makes a range of existing device memory the image's memory (not owned: it stays alive while the image is).</summary>
+    /// <param name="memory">The owner of the memory.</param>
+    /// <param name="offset">Byte offset in it.</param>
+    /// <param name="size">Bytes the image uses.</param>
+    public unsafe void Attach(DeviceMemoryHandle memory, long offset, uint size)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        if (offset < 0 || offset + size > memory.Size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), $"Bytes {offset}..{offset + size} do not fit a {memory.Size}-byte buffer.");
+        }
+
+        bool added = false;
+        memory.DangerousAddRef(ref added);
+        BmDeviceMem slice = memory.Memory;
+        slice.DeviceAddress += (ulong)offset;
+        slice.Size = size;
+        int status = SophonNative.bm_image_attach(_image, &slice);
+        if (status != 0)
+        {
+            memory.DangerousRelease();
+            Check("bm_image_attach", status);
+        }
+
+        _attached?.DangerousRelease();
+        _attached = memory;
+    }
+
+    /// <summary>Copies host bytes (one plane, laid out with the image's stride) to the image's device memory.</summary>
+    public unsafe void CopyFromHost(ReadOnlySpan<byte> plane)
+    {
+        fixed (byte* p = plane)
+        {
+            void* buffer = p;
+            Check("bm_image_copy_host_to_device", SophonNative.bm_image_copy_host_to_device(_image, &buffer));
+        }
+    }
+
+    /// <inheritdoc />
+    protected override bool ReleaseHandle()
+    {
+        bool destroyed = SophonNative.bm_image_destroy(_image) == 0;
+        _attached?.DangerousRelease();
+        _device?.DangerousRelease();
+        return destroyed;
+    }
+
+    private void Check(string function, int status)
+    {
+        if (status != 0)
+        {
+            throw new SophonException(function, status, $"on a {_image.Width}x{_image.Height} image of device {_device?.DeviceId}.");
+        }
+    }
+}
