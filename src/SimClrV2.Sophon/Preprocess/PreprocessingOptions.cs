@@ -18,8 +18,8 @@ public enum ChannelOrder
 /// <see cref="Height"/> when (and only when) the image size differs.
 /// </summary>
 /// <remarks>
-/// Resizing stretches the whole image to the input size (no crop, no letterbox) with ImageSharp's
-/// bilinear (<c>Triangle</c>) resampler, which widens its kernel when downscaling (antialiased).
+/// Resizing stretches the whole image to the input size (no crop, no letterbox), bilinearly with the
+/// same arithmetic as BMCV's VPP (OpenCV's INTER_LINEAR convention, no antialiasing).
 /// <see cref="Mean"/> and <see cref="Std"/> are given in the network's channel order.
 /// </remarks>
 public sealed record PreprocessingOptions

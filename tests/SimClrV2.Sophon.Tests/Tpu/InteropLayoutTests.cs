@@ -37,6 +37,15 @@ public class InteropLayoutTests
     }
 
     [Test]
+    public void BmcvImageAndConvertToAttributesAre24Bytes()
+    {
+        Assert.That(Marshal.SizeOf<BmImage>(), Is.EqualTo(24));
+        Assert.That(Offsets<BmImage>("Width", "Height", "ImageFormat", "DataType", "ImagePrivate"), Is.EqualTo(new[] { 0, 4, 8, 12, 16 }));
+        Assert.That(Marshal.SizeOf<BmcvConvertToAttr>(), Is.EqualTo(24));
+        Assert.That(Offsets<BmcvConvertToAttr>("Alpha0", "Beta0", "Alpha1", "Beta1", "Alpha2", "Beta2"), Is.EqualTo(new[] { 0, 4, 8, 12, 16, 20 }));
+    }
+
+    [Test]
     public void ShapeRefusesMoreThanEightDims()
     {
         Assert.That(() => BmShape.From(new int[9]), Throws.ArgumentException.With.Message.Contains("at most 8"));

@@ -1,0 +1,126 @@
+using System.Runtime.InteropServices;
+using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.Infer;
+using SimClrV2.Sophon.Pipeline;
+using SimClrV2.Sophon.Preprocess;
+using SimClrV2.Sophon.Results;
+using SimClrV2.Sophon.Tests.TestSupport;
+using SimClrV2.Sophon.Tpu;
+
+namespace SimClrV2.Sophon.Tests.Tpu;
+
+/// <summary>BMCV preprocessing on the emulator: the same tensor as the CPU path, the same predictions, and failures contained.</summary>
+public class BmcvPreprocessorTests : EmulatorTestBase
+{
+    private static IEnumerable<ImageInput> TensorInputs()
+    {
+        foreach (ImageInput photo in ImageInputs.FromFolder(TestData.SampleImages))
+        {
+            yield return photo;
+        }
+
+        yield return ImageInput.FromPixels(TestData.RandomBytes(64 * 48 * 3, 5), 64, 48, "random-64x48");
+        yield return ImageInput.FromPixels(TestData.RandomBytes(32 * 32 * 3, 6), 32, 32, "random-32x32");
+        yield return ImageInput.FromPixels(TestData.RandomBytes(32 * 32 * 3, 7), 32, 32, "planar-32x32", PixelLayout.Planar);
+    }
+
+    /// <summary>The input tensor one image becomes, through BMCV on the device and through the CPU path.</summary>
+    private static (byte[] Bmcv, byte[] Cpu) Tensors(string precision, ImageInput input, PreprocessingOptions options)
+    {
+        using var engine = new SophonEngine(new SophonEngineOptions { ModelPath = Emulator.Model(precision, 4), DeviceInput = true });
+        var bmcv = new BmcvPreprocessor(options, engine, fallbackToCpu: false);
+        var cpu = new CpuPreprocessor(options, engine.Input);
+        InferenceBatch batch = engine.RentBatch();
+        using DecodedImage image = input.Decode();
+        bmcv.Process(image, batch, 1);
+        var device = new byte[batch.InputBytes.Length];
+        engine.CopyDeviceInput(batch, device);
+        var host = new byte[engine.Input.BytesPerImage];
+        cpu.Process(image, host);
+        engine.ReturnBatch(batch);
+        return (device.AsSpan(engine.Input.BytesPerImage, engine.Input.BytesPerImage).ToArray(), host);
+    }
+
+    [TestCaseSource(nameof(TensorInputs))]
+    public void FloatTensorEqualsTheCpuPathWithin1e3(ImageInput input)
+    {
+        foreach (PreprocessingOptions options in new[] { PreprocessingOptions.Cifar10, PreprocessingOptions.Cifar10 with { ChannelOrder = ChannelOrder.Bgr } })
+        {
+            (byte[] bmcv, byte[] cpu) = Tensors("fp32", input, options);
+
+            float[] device = MemoryMarshal.Cast<byte, float>(bmcv).ToArray();
+            float[] host = MemoryMarshal.Cast<byte, float>(cpu).ToArray();
+            Assert.That(device, Is.EqualTo(host).Within(1e-3), $"{input.Name} {options.ChannelOrder}");
+        }
+    }
+
+    [TestCaseSource(nameof(TensorInputs))]
+    public void Int8TensorEqualsTheCpuPathWithinOne(ImageInput input)
+    {
+        (byte[] bmcv, byte[] cpu) = Tensors("int8", input, PreprocessingOptions.Cifar10);
+
+        int[] difference = bmcv.Zip(cpu, (d, h) => Math.Abs((sbyte)d - (sbyte)h)).ToArray();
+        Assert.That(difference, Is.All.LessThanOrEqualTo(1), input.Name);
+    }
+
+    [Test]
+    public void PredictionsAreIdenticalToCpuPreprocessing()
+    {
+        IReadOnlyList<ImageInput> photos = ImageInputs.FromFolder(TestData.SampleImages);
+        using ImageClassifier cpu = SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = Emulator.Model("fp32", 4) });
+        using ImageClassifier bmcv = SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = Emulator.Model("fp32", 4), Preprocess = PreprocessBackend.Bmcv });
+
+        IReadOnlyList<Prediction> expected = cpu.Classify(photos);
+        IReadOnlyList<Prediction> actual = bmcv.Classify(photos);
+
+        Assert.That((cpu.PreprocessorName, bmcv.PreprocessorName), Is.EqualTo(("cpu", "bmcv")));
+        Assert.That(actual.Select(p => p.ClassIndex), Is.EqualTo(expected.Select(p => p.ClassIndex)));
+        Assert.That(actual.Select(p => p.Score), Is.EqualTo(expected.Select(p => p.Score)).Within(1e-4));
+    }
+
+    [Test]
+    public void ImagesOutsideTheLimitsFallBackToTheCpuOrFail()
+    {
+        ImageInput tiny = ImageInput.FromPixels(TestData.RandomBytes(8 * 8 * 3, 1), 8, 8, "tiny");
+        ImageInput normal = ImageInput.FromPixels(TestData.RandomBytes(32 * 32 * 3, 2), 32, 32, "normal");
+        using ImageClassifier cpu = SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = Emulator.Model("fp32", 4) });
+        using ImageClassifier fallback = SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = Emulator.Model("fp32", 4), Preprocess = PreprocessBackend.Bmcv });
+        using ImageClassifier strict = SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = Emulator.Model("fp32", 4), Preprocess = PreprocessBackend.Bmcv, BmcvFallbackToCpu = false });
+
+        IReadOnlyList<Prediction> expected = cpu.Classify([tiny, normal]);
+        IReadOnlyList<Prediction> viaFallback = fallback.Classify([tiny, normal]);
+        IReadOnlyList<Prediction> viaStrict = strict.Classify([tiny, normal]);
+
+        Assert.That(viaFallback.Select(p => p.Score), Is.EqualTo(expected.Select(p => p.Score)).Within(1e-4));
+        Assert.That(viaStrict[0].Error, Does.Contain("outside BMCV's limits"));
+        Assert.That(viaStrict[1].Succeeded, Is.True);
+    }
+
+    [Test]
+    public void Fp16NetworksAreRefusedForBmcvWithTheReason()
+    {
+        Assert.That(
+            () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = Emulator.Model("fp16", 4), Preprocess = PreprocessBackend.Bmcv }),
+            Throws.TypeOf<SophonModelException>().With.Message.Contains("FLOAT32 or INT8"));
+    }
+
+    [TestCase("bm_image_create:2")]
+    [TestCase("bm_image_alloc_dev_mem:1")]
+    [TestCase("bm_image_copy_host_to_device:1")]
+    [TestCase("bmcv_image_vpp_convert:1")]
+    [TestCase("bm_image_attach:1")]
+    [TestCase("bmcv_image_convert_to:1")]
+    public void FailureOfEachBmcvCallIsAnErrorEntryAndLeaksNothing(string fault)
+    {
+        string function = fault[..fault.IndexOf(':', StringComparison.Ordinal)];
+        List<ImageInput> inputs = Enumerable.Range(0, 6).Select(i => ImageInput.FromPixels(TestData.RandomBytes(40 * 40 * 3, i), 40, 40, $"b{i}")).ToList();
+        using ImageClassifier classifier = SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = Emulator.Model("int8", 4), Preprocess = PreprocessBackend.Bmcv });
+        Emulator.SetFaults(fault);
+
+        IReadOnlyList<Prediction> predictions = classifier.Classify(inputs);
+
+        Assert.That(predictions.Count(p => !p.Succeeded), Is.EqualTo(1), "only the image whose call failed");
+        Assert.That(predictions.Single(p => !p.Succeeded).Error, Does.StartWith(function));
+        Assert.That(predictions.Where(p => p.Succeeded), Has.Exactly(5).Items);
+    }
+}
