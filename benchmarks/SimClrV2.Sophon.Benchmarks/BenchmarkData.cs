@@ -30,6 +30,24 @@ internal static class BenchmarkData
         return Enumerable.Range(0, count).Select(i => all[i * all.Count / count]).ToList();
     }
 
+    /// <summary>
+    /// The folder of the six bmodels: SIMCLRV2_BMODEL_DIR (real ones on a board), else emulated ones
+    /// written now into a temporary folder, returned in <paramref name="temporary"/> for deletion.
+    /// </summary>
+    public static string BModelFolder(out string? temporary)
+    {
+        UseEmulator();
+        temporary = null;
+        if (Environment.GetEnvironmentVariable("SIMCLRV2_BMODEL_DIR") is { Length: > 0 } folder)
+        {
+            return folder;
+        }
+
+        temporary = Directory.CreateTempSubdirectory("simclrv2-bench-").FullName;
+        SimClrV2.Cli.EmulatedModels.Write(DefaultModel, temporary, ImageInputs.FromFolder(SampleImages));
+        return temporary;
+    }
+
     /// <summary>Points the SOPHON binding at the emulator unless SIMCLRV2_SOPHON_LIB_DIR names libsophon.</summary>
     public static void UseEmulator()
     {

@@ -30,13 +30,7 @@ public class BmcvPreprocessBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        BenchmarkData.UseEmulator();
-        string? folder = Environment.GetEnvironmentVariable("SIMCLRV2_BMODEL_DIR");
-        if (folder is null)
-        {
-            folder = _folder = Directory.CreateTempSubdirectory("simclrv2-bench-").FullName;
-            EmulatedModels.Write(BenchmarkData.DefaultModel, folder, ImageInputs.FromFolder(BenchmarkData.SampleImages));
-        }
+        string folder = BenchmarkData.BModelFolder(out _folder);
 
         _engine = new SophonEngine(new SophonEngineOptions { ModelPath = Path.Combine(folder, EmulatedModels.FileName("fp32", 4)), DeviceInput = true });
         _batch = _engine.RentBatch();
