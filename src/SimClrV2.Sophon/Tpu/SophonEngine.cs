@@ -20,6 +20,7 @@ public sealed class SophonEngine : IInferenceEngine
     private readonly DeviceRunner[] _runners;
     private readonly ConcurrentBag<SophonBatch> _pool = new();
     private readonly ConcurrentBag<SophonBatch> _all = new();
+    private readonly ConcurrentBag<BatchRun> _runs = new();
     private readonly bool _deviceInput;
     private int _next;
     private int _disposed;
@@ -130,7 +131,17 @@ public sealed class SophonEngine : IInferenceEngine
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, batch.Capacity);
         DeviceRunner runner = own.Runner ?? Pick();
-        runner.Worker.Invoke(() => runner.Run(own, count));
+        BatchRun item = _runs.TryTake(out BatchRun? pooled) ? pooled : new BatchRun();
+        item.Set(runner, own, count);
+        try
+        {
+            runner.Worker.Run(item);
+        }
+        finally
+        {
+            item.Set(null, null, 0);
+            _runs.Add(item);
+        }
     }
 
     /// <inheritdoc />
@@ -149,6 +160,11 @@ public sealed class SophonEngine : IInferenceEngine
         foreach (DeviceRunner runner in _runners)
         {
             runner.Dispose();
+        }
+
+        foreach (BatchRun run in _runs)
+        {
+            run.Dispose();
         }
     }
 
@@ -198,6 +214,23 @@ public sealed class SophonEngine : IInferenceEngine
         SophonDataType.UInt8 => TensorElementType.UInt8,
         _ => throw new SophonModelException($"Input '{tensor}' is {type}; the classifier feeds FLOAT32, FLOAT16, INT8 or UINT8 inputs."),
     };
+
+    /// <summary>A pooled hand-off of one batch to a device's worker thread (no allocation per run).</summary>
+    private sealed class BatchRun : SophonWorker.WorkItem
+    {
+        private DeviceRunner? _runner;
+        private SophonBatch? _batch;
+        private int _count;
+
+        public void Set(DeviceRunner? runner, SophonBatch? batch, int count)
+        {
+            _runner = runner;
+            _batch = batch;
+            _count = count;
+        }
+
+        public override void Execute() => _runner!.Run(_batch!, _count);
+    }
 
     /// <summary>Host buffers of a batch: the input tensor in the network's dtype, the raw output and the float output.</summary>
     private sealed class SophonBatch : InferenceBatch

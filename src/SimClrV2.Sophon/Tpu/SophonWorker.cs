@@ -7,6 +7,7 @@ namespace SimClrV2.Sophon.Tpu;
 /// One dedicated OS thread that owns every native call for one device's runtime: creation, launch
 /// and <c>bm_thread_sync</c> (which only waits for work launched by the calling OS thread), and
 /// teardown. Callers block until their item ran; exceptions are rethrown on the caller's thread.
+/// Batch runs use pooled work items, so the hand-off allocates nothing in steady state.
 /// </summary>
 internal sealed class SophonWorker : IDisposable
 {
@@ -26,7 +27,7 @@ internal sealed class SophonWorker : IDisposable
     /// <summary>The worker's managed thread id (for tests of thread affinity).</summary>
     public int ManagedThreadId => _thread.ManagedThreadId;
 
-    /// <summary>Runs work on the worker thread and waits for it.</summary>
+    /// <summary>Runs work on the worker thread and waits for it (setup and teardown; allocates).</summary>
     public T Invoke<T>(Func<T> work)
     {
         if (Environment.CurrentManagedThreadId == _thread.ManagedThreadId)
@@ -34,7 +35,22 @@ internal sealed class SophonWorker : IDisposable
             return work();
         }
 
-        var item = new WorkItem(() => work());
+        var item = new FuncItem<T>(work);
+        try
+        {
+            Run(item);
+            return item.Result!;
+        }
+        finally
+        {
+            item.Dispose();
+        }
+    }
+
+    /// <summary>Queues an item, waits until it ran on the worker thread, rethrows its failure.</summary>
+    public void Run(WorkItem item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
         Interlocked.Increment(ref _pending);
         try
         {
@@ -47,9 +63,10 @@ internal sealed class SophonWorker : IDisposable
         }
 
         item.Done.Wait();
-        item.Done.Dispose();
-        item.Error?.Throw();
-        return (T)item.Result!;
+        item.Done.Reset();
+        ExceptionDispatchInfo? error = item.Error;
+        item.Error = null;
+        error?.Throw();
     }
 
     /// <summary>Runs the remaining work, then stops the thread.</summary>
@@ -70,7 +87,7 @@ internal sealed class SophonWorker : IDisposable
         {
             try
             {
-                item.Result = item.Work();
+                item.Execute();
             }
 #pragma warning disable CA1031 // every failure goes back to the caller's thread
             catch (Exception ex)
@@ -86,14 +103,22 @@ internal sealed class SophonWorker : IDisposable
         }
     }
 
-    private sealed class WorkItem(Func<object?> work)
+    /// <summary>Work for the worker thread; reusable (the event is reset after each run).</summary>
+    internal abstract class WorkItem : IDisposable
     {
-        public Func<object?> Work { get; } = work;
-
         public ManualResetEventSlim Done { get; } = new();
 
-        public object? Result { get; set; }
-
         public ExceptionDispatchInfo? Error { get; set; }
+
+        public abstract void Execute();
+
+        public void Dispose() => Done.Dispose();
+    }
+
+    private sealed class FuncItem<T>(Func<T> work) : WorkItem
+    {
+        public T? Result { get; private set; }
+
+        public override void Execute() => Result = work();
     }
 }
