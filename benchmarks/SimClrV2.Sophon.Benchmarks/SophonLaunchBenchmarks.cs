@@ -8,9 +8,10 @@ namespace SimClrV2.Sophon.Benchmarks;
 /// <summary>
 /// One batch-4 launch on the libsophon emulator with a trivial network (Models/trivial-classifier.onnx),
 /// per batch. NativeLaunchAndSync is the bare native sequence on the calling thread (copy in,
-/// bmrt_launch_tensor_ex, bm_thread_sync, copy out); EngineRun is SophonEngine.Run (hand-off to the
-/// device's worker thread, validation, the same native calls, dequantisation). Their difference is
-/// the managed cost per launch. Needs the emulator built (dotnet build the tests, or cmake) or
+/// bmrt_launch_tensor_ex, bm_thread_sync, copy out); EngineRunOnCallingThread is the engine's launch
+/// without the thread hand-off (validation, the same native calls, dequantisation): its difference
+/// from the baseline is the managed cost per launch; EngineRun adds the hand-off to the device's
+/// worker thread. Needs the emulator built (dotnet build the tests, or cmake) or
 /// SIMCLRV2_SOPHON_LIB_DIR pointing at libsophon.
 /// </summary>
 [MemoryDiagnoser]
@@ -79,6 +80,14 @@ public class SophonLaunchBenchmarks
         }
 
         return status;
+    }
+
+    /// <summary>The engine's launch without the hand-off: validation, P/Invoke, copies, sync, dequantisation.</summary>
+    [Benchmark]
+    public int EngineRunOnCallingThread()
+    {
+        _engine.RunOnCallingThread(_batch, 4);
+        return _batch.Capacity;
     }
 
     [Benchmark]

@@ -168,6 +168,16 @@ public sealed class SophonEngine : IInferenceEngine
         }
     }
 
+    /// <summary>
+    /// Runs a batch on the calling thread (launch and sync both on it) instead of the device's
+    /// worker: the benchmarks use it to separate the thread hand-off from the rest of a launch.
+    /// </summary>
+    internal void RunOnCallingThread(InferenceBatch batch, int count)
+    {
+        SophonBatch own = Own(batch);
+        (own.Runner ?? _runners[0]).Run(own, count);
+    }
+
     /// <summary>The device and device input memory of a batch rented in <see cref="SophonEngineOptions.DeviceInput"/> mode.</summary>
     internal (SophonDeviceHandle Device, DeviceMemoryHandle Memory) DeviceSlotTarget(InferenceBatch batch)
     {
@@ -314,7 +324,7 @@ public sealed class SophonEngine : IInferenceEngine
 
         public unsafe int Run(SophonBatch batch, int count)
         {
-            StageBuffers stage = Stages.FirstOrDefault(s => s.Batch == count) ?? Stages.First(s => s.Batch >= count);
+            StageBuffers stage = ChooseStage(count);
             IntPtr device = _model.Device.DangerousGetHandle();
 
             // Validated in C# before every call that could throw inside the vendor library:
@@ -359,6 +369,26 @@ public sealed class SophonEngine : IInferenceEngine
 
             Dequantize(batch.RawOutput.AsSpan(0, (int)outBytes), Network.Outputs[0], batch.Outputs[..(count * OutputLength)]);
             return count;
+        }
+
+        /// <summary>The stage of exactly <paramref name="count"/> images, else the smallest larger one (padded).</summary>
+        private StageBuffers ChooseStage(int count)
+        {
+            StageBuffers? larger = null;
+            foreach (StageBuffers s in Stages)
+            {
+                if (s.Batch == count)
+                {
+                    return s;
+                }
+
+                if (s.Batch > count && (larger is null || s.Batch < larger.Batch))
+                {
+                    larger = s;
+                }
+            }
+
+            return larger ?? throw new ArgumentOutOfRangeException(nameof(count), $"No stage runs {count} images.");
         }
 
         public void Dispose()
