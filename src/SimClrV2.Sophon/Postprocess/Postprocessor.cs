@@ -53,16 +53,36 @@ public sealed class Postprocessor
         }
 
         float[]? rented = null;
-        Span<float> probabilities = ClassCount <= StackLimit ? stackalloc float[ClassCount] : (rented = ArrayPool<float>.Shared.Rent(ClassCount)).AsSpan(0, ClassCount);
+        Span<float> exps = ClassCount <= StackLimit ? stackalloc float[ClassCount] : (rented = ArrayPool<float>.Shared.Rent(ClassCount)).AsSpan(0, ClassCount);
         Span<int> top = TopK <= 64 ? stackalloc int[TopK] : new int[TopK];
         try
         {
-            Softmax.Compute(logits, probabilities);
-            Softmax.TopK(probabilities, top);
+            // Stable softmax fused for one row: exp(x - max), their sum, then only the top-k are
+            // divided (the order of exps is the order of probabilities).
+            float max = float.NegativeInfinity;
+            foreach (float x in logits)
+            {
+                max = x > max ? x : max;
+                if (!float.IsFinite(x))
+                {
+                    throw new ArgumentException($"The logits contain {x}; the network produced a non-finite output.", nameof(logits));
+                }
+            }
+
+            float sum = 0f;
+            for (int i = 0; i < exps.Length; i++)
+            {
+                float e = MathF.Exp(logits[i] - max);
+                exps[i] = e;
+                sum += e;
+            }
+
+            Softmax.TopK(exps, top);
+            float inverse = 1f / sum;
             var scores = new ClassScore[TopK];
             for (int i = 0; i < scores.Length; i++)
             {
-                scores[i] = new ClassScore(top[i], _labels[top[i]], probabilities[top[i]]);
+                scores[i] = new ClassScore(top[i], _labels[top[i]], exps[top[i]] * inverse);
             }
 
             return new Prediction
@@ -71,7 +91,7 @@ public sealed class Postprocessor
                 InputIndex = inputIndex,
                 ClassIndex = top[0],
                 Label = _labels[top[0]],
-                Score = probabilities[top[0]],
+                Score = scores[0].Score,
                 TopK = scores,
                 ExpectedClassIndex = expected,
                 Timings = timings,
