@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using SimClrV2.Cli;
 using SimClrV2.Sophon.Decode;
 using SimClrV2.Sophon.Infer;
 using SimClrV2.Sophon.Preprocess;
@@ -14,12 +13,9 @@ namespace SimClrV2.Sophon.Benchmarks;
 /// VPP hardware (SIMCLRV2_SOPHON_LIB_DIR, SIMCLRV2_BMODEL_DIR).
 /// </summary>
 [MemoryDiagnoser]
-public class BmcvPreprocessBenchmarks
+public class BmcvPreprocessBenchmarks : SophonBenchmarkBase
 {
     private const int Images = 4;
-    private string? _folder;
-    private SophonEngine _engine = null!;
-    private InferenceBatch _batch = null!;
     private CpuPreprocessor _cpu = null!;
     private BmcvPreprocessor _bmcv = null!;
     private DecodedImage[] _images = [];
@@ -30,12 +26,9 @@ public class BmcvPreprocessBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        string folder = BenchmarkData.BModelFolder(out _folder);
-
-        _engine = new SophonEngine(new SophonEngineOptions { ModelPath = Path.Combine(folder, EmulatedModels.FileName("fp32", 4)), DeviceInput = true });
-        _batch = _engine.RentBatch();
-        _cpu = new CpuPreprocessor(PreprocessingOptions.Cifar10, _engine.Input);
-        _bmcv = new BmcvPreprocessor(PreprocessingOptions.Cifar10, _engine, fallbackToCpu: false);
+        CreateEngine("fp32", 4, deviceInput: true);
+        _cpu = new CpuPreprocessor(PreprocessingOptions.Cifar10, Engine.Input);
+        _bmcv = new BmcvPreprocessor(PreprocessingOptions.Cifar10, Engine, fallbackToCpu: false);
         int width = int.Parse(Size.Split('x')[0], System.Globalization.CultureInfo.InvariantCulture);
         int height = int.Parse(Size.Split('x')[1], System.Globalization.CultureInfo.InvariantCulture);
         var random = new Random(3);
@@ -47,23 +40,12 @@ public class BmcvPreprocessBenchmarks
         }).ToArray();
     }
 
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _engine.ReturnBatch(_batch);
-        _engine.Dispose();
-        if (_folder is not null)
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-    }
-
     [Benchmark(Baseline = true, OperationsPerInvoke = Images)]
     public void Cpu()
     {
         for (int i = 0; i < Images; i++)
         {
-            _cpu.Process(_images[i], _batch, i);
+            _cpu.Process(_images[i], RentedBatch, i);
         }
     }
 
@@ -72,7 +54,7 @@ public class BmcvPreprocessBenchmarks
     {
         for (int i = 0; i < Images; i++)
         {
-            _bmcv.Process(_images[i], _batch, i);
+            _bmcv.Process(_images[i], RentedBatch, i);
         }
     }
 }

@@ -1,8 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using SimClrV2.Cli;
-using SimClrV2.Sophon.Decode;
-using SimClrV2.Sophon.Infer;
-using SimClrV2.Sophon.Tpu;
 
 namespace SimClrV2.Sophon.Benchmarks;
 
@@ -13,12 +9,9 @@ namespace SimClrV2.Sophon.Benchmarks;
 /// Each invocation runs 4 images.
 /// </summary>
 [MemoryDiagnoser]
-public class SophonInferenceBenchmarks
+public class SophonInferenceBenchmarks : SophonBenchmarkBase
 {
     private const int Images = 4;
-    private string? _folder;
-    private SophonEngine _engine = null!;
-    private InferenceBatch _batch = null!;
 
     [Params(1, 4)]
     public int Batch { get; set; }
@@ -27,31 +20,14 @@ public class SophonInferenceBenchmarks
     public string Precision { get; set; } = "fp32";
 
     [GlobalSetup]
-    public void Setup()
-    {
-        string folder = BenchmarkData.BModelFolder(out _folder);
-
-        _engine = new SophonEngine(new SophonEngineOptions { ModelPath = Path.Combine(folder, EmulatedModels.FileName(Precision, Batch)) });
-        _batch = _engine.RentBatch();
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _engine.ReturnBatch(_batch);
-        _engine.Dispose();
-        if (_folder is not null)
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-    }
+    public void Setup() => CreateEngine(Precision, Batch);
 
     [Benchmark(OperationsPerInvoke = Images)]
     public void EngineRun()
     {
         for (int i = 0; i < Images; i += Batch)
         {
-            _engine.Run(_batch, Batch);
+            Engine.Run(RentedBatch, Batch);
         }
     }
 }
