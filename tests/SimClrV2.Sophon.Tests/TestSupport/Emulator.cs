@@ -56,6 +56,15 @@ internal static unsafe class Emulator
         }
     }
 
+    /// <summary>Deletes the emulated bmodels made for this run, if any.</summary>
+    public static void DeleteModels()
+    {
+        if (ModelFolder.IsValueCreated && Directory.Exists(ModelFolder.Value))
+        {
+            Directory.Delete(ModelFolder.Value, recursive: true);
+        }
+    }
+
     public static void SetDevices(int count)
     {
         var f = (delegate* unmanaged<int, void>)NativeLibrary.GetExport(Library.Value, "bm_emu_set_devices");
