@@ -221,6 +221,23 @@ static unsigned char at(const unsigned char *d, const bm_image *img, int stride,
     return d[(size_t)y * stride + x * 3 + c];
 }
 
+/* Source position of destination index d: (d + 0.5) * scale - 0.5, clamped to the image; the two
+ * neighbours and the weight of the second (the library's CPU resize does the same arithmetic). */
+static float source_coord(int d, float scale, int size, int *first, int *second)
+{
+    float f = ((float)d + 0.5f) * scale - 0.5f;
+    if (f < 0.0f) {
+        f = 0.0f;
+    }
+    int i = (int)f;
+    if (i > size - 1) {
+        i = size - 1;
+    }
+    *first = i;
+    *second = i + 1 < size ? i + 1 : size - 1;
+    return f - (float)i;
+}
+
 EMU_EXPORT bm_status_t bmcv_image_vpp_convert(bm_handle_t handle, int output_num, bm_image input, bm_image *output, bmcv_rect_t *crop, int algorithm)
 {
     int status;
@@ -260,27 +277,11 @@ EMU_EXPORT bm_status_t bmcv_image_vpp_convert(bm_handle_t handle, int output_num
                != (output[0].image_format == FMT_BGR_PLANAR);
     float sx = (float)iw / (float)ow, sy = (float)ih / (float)oh;
     for (int y = 0; y < oh; y++) {
-        float fy = ((float)y + 0.5f) * sy - 0.5f;
-        if (fy < 0.0f) {
-            fy = 0.0f;
-        }
-        int y0 = (int)fy;
-        if (y0 > ih - 1) {
-            y0 = ih - 1;
-        }
-        float wy = fy - (float)y0;
-        int y1 = y0 + 1 < ih ? y0 + 1 : ih - 1;
+        int y0, y1;
+        float wy = source_coord(y, sy, ih, &y0, &y1);
         for (int x = 0; x < ow; x++) {
-            float fx = ((float)x + 0.5f) * sx - 0.5f;
-            if (fx < 0.0f) {
-                fx = 0.0f;
-            }
-            int x0 = (int)fx;
-            if (x0 > iw - 1) {
-                x0 = iw - 1;
-            }
-            float wx = fx - (float)x0;
-            int x1 = x0 + 1 < iw ? x0 + 1 : iw - 1;
+            int x0, x1;
+            float wx = source_coord(x, sx, iw, &x0, &x1);
             for (int c = 0; c < 3; c++) {
                 int sc = swap ? 2 - c : c;
                 float top = (1.0f - wx) * (float)at(src, &input, in->stride, x0, y0, sc) + wx * (float)at(src, &input, in->stride, x1, y0, sc);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -16,14 +15,13 @@ public enum PixelLayout
 
 /// <summary>
 /// A decoded image: either an ImageSharp <see cref="Image{Rgb24}"/> or 8-bit RGB bytes in a known
-/// layout. Disposing releases what the decoder owned (the image, a pooled buffer).
+/// layout. Disposing releases the ImageSharp image when the decoder owned it.
 /// </summary>
 public sealed class DecodedImage : IDisposable
 {
     private readonly bool _ownsImage;
-    private byte[]? _pooled;
 
-    private DecodedImage(int width, int height, PixelLayout layout, Image<Rgb24>? image, bool ownsImage, ReadOnlyMemory<byte> pixels, byte[]? pooled)
+    private DecodedImage(int width, int height, PixelLayout layout, Image<Rgb24>? image, bool ownsImage, ReadOnlyMemory<byte> pixels)
     {
         Width = width;
         Height = height;
@@ -31,7 +29,6 @@ public sealed class DecodedImage : IDisposable
         Image = image;
         _ownsImage = ownsImage;
         Pixels = pixels;
-        _pooled = pooled;
     }
 
     /// <summary>Width in pixels.</summary>
@@ -56,7 +53,7 @@ public sealed class DecodedImage : IDisposable
     public static DecodedImage FromImage(Image<Rgb24> image, bool takeOwnership)
     {
         ArgumentNullException.ThrowIfNull(image);
-        return new DecodedImage(image.Width, image.Height, PixelLayout.Interleaved, image, takeOwnership, default, null);
+        return new DecodedImage(image.Width, image.Height, PixelLayout.Interleaved, image, takeOwnership, default);
     }
 
     /// <summary>Wraps RGB bytes the caller keeps alive for the lifetime of this object.</summary>
@@ -68,17 +65,7 @@ public sealed class DecodedImage : IDisposable
     public static DecodedImage FromPixels(ReadOnlyMemory<byte> pixels, int width, int height, PixelLayout layout)
     {
         ValidatePixels(pixels.Length, width, height);
-        return new DecodedImage(width, height, layout, null, false, pixels, null);
-    }
-
-    /// <summary>Copies RGB bytes into a pooled buffer released at dispose.</summary>
-    internal static DecodedImage CopyPixels(ReadOnlySpan<byte> pixels, int width, int height, PixelLayout layout)
-    {
-        ValidatePixels(pixels.Length, width, height);
-        int size = width * height * 3;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
-        pixels[..size].CopyTo(buffer);
-        return new DecodedImage(width, height, layout, null, false, buffer.AsMemory(0, size), buffer);
+        return new DecodedImage(width, height, layout, null, false, pixels);
     }
 
     /// <inheritdoc />
@@ -87,12 +74,6 @@ public sealed class DecodedImage : IDisposable
         if (_ownsImage)
         {
             Image?.Dispose();
-        }
-
-        byte[]? pooled = Interlocked.Exchange(ref _pooled, null);
-        if (pooled is not null)
-        {
-            ArrayPool<byte>.Shared.Return(pooled);
         }
     }
 
