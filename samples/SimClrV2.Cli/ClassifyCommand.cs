@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.Models;
 using SimClrV2.Sophon.OnnxRuntime;
 using SimClrV2.Sophon.Pipeline;
 using SimClrV2.Sophon.Results;
@@ -14,6 +15,7 @@ namespace SimClrV2.Cli;
 internal static class ClassifyCommand
 {
     private const int PrintLimit = 20;
+    private const int MaxBatch = 1024;
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
@@ -33,10 +35,16 @@ internal static class ClassifyCommand
         var preprocess = new Option<string>("--preprocess") { Description = "Where preprocessing runs with --bmodel: cpu (SIMD) or bmcv (on the device).", DefaultValueFactory = _ => "cpu" };
         preprocess.AcceptOnlyFromAmong("cpu", "bmcv");
         var sophonLib = new Option<string>("--sophon-lib") { Description = $"Folder holding libsophon (default: ${SophonLibrary.DirectoryVariable}, then {SophonLibrary.DefaultDirectory}, then the system loader)." };
-        batch.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) { r.AddError("--batch must be at least 1."); } });
+        batch.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > MaxBatch) { r.AddError($"--batch must be 1..{MaxBatch}."); } });
         topK.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) { r.AddError("--top-k must be at least 1."); } });
         devId.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) { r.AddError("--dev-id must be 0 or more."); } });
-        threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) { r.AddError("--threads must be 0 or more."); } });
+        threads.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 0 || r.GetValueOrDefault<int>() > Environment.ProcessorCount)
+            {
+                r.AddError($"--threads must be 0 (one per processor) to {Environment.ProcessorCount} (this machine's processors).");
+            }
+        });
 
         var command = new Command("classify", "Classify images and write the reference's result JSON and timing block.")
         {
@@ -50,6 +58,16 @@ internal static class ClassifyCommand
             if (bmcv && bmodelPath is null)
             {
                 throw new ArgumentException("--preprocess bmcv runs on a SOPHON device; give --bmodel too (ONNX Runtime uses CPU preprocessing).");
+            }
+
+            if (bmodelPath is not null && parse.GetResult(batch) is { Implicit: false })
+            {
+                throw new ArgumentException("--batch does not apply with --bmodel: a bmodel's batch sizes are fixed when it is compiled (its stages; see 'simclrv2 inspect'). Drop --batch, or compile a bmodel with the batch size you want.");
+            }
+
+            if (bmodelPath is not null && parse.GetResult(threads) is { Implicit: false })
+            {
+                throw new ArgumentException("--threads sets ONNX Runtime's threads and does not apply with --bmodel; drop it.");
             }
 
             using ImageClassifier classifier = bmodelPath is null
@@ -82,16 +100,15 @@ internal static class ClassifyCommand
 
     private static int Run(TextWriter stdout, TextWriter stderr, ImageClassifier classifier, string modelPath, string[] inputPaths, string? outputPath, bool quiet)
     {
-        var inputs = new List<ImageInput>();
-        foreach (string path in inputPaths)
-        {
-            inputs.AddRange(ImageInputs.FromPath(path, classifier.Labels));
-        }
-
+        List<ImageInput> inputs = ReadInputs(stderr, inputPaths, classifier.Labels);
         if (inputs.Count == 0)
         {
             throw new InvalidDataException($"No images found in {string.Join(", ", inputPaths.Select(p => $"'{p}'"))}; image files need one of the extensions {string.Join(" ", ImageInputs.ImageExtensions)}.");
         }
+
+        string inputName = inputPaths.Length == 1 ? Path.GetFileName(Path.TrimEndingDirectorySeparator(inputPaths[0])) : "inputs";
+        string resultPath = outputPath ?? Path.Combine("results", $"{Path.GetFileName(modelPath)}_{inputName}_{classifier.PreprocessorName}_{classifier.EngineName}_result.json");
+        PredictionJson.EnsureOutputIsNotAnInput(resultPath, inputs, modelPath, ModelManifest.PathFor(modelPath));
 
         var clock = Stopwatch.StartNew();
         IReadOnlyList<Prediction> predictions;
@@ -101,17 +118,16 @@ internal static class ClassifyCommand
         }
 
         clock.Stop();
-        string inputName = inputPaths.Length == 1 ? Path.GetFileName(Path.TrimEndingDirectorySeparator(inputPaths[0])) : "inputs";
-        string resultPath = outputPath ?? Path.Combine("results", $"{Path.GetFileName(modelPath)}_{inputName}_{classifier.PreprocessorName}_{classifier.EngineName}_result.json");
         PredictionJson.Write(resultPath, predictions);
 
         if (!quiet)
         {
             foreach (Prediction p in predictions.Take(PrintLimit))
             {
+                string source = ConsoleText.Printable(p.Source);
                 stdout.WriteLine(p.Succeeded
-                    ? string.Create(CultureInfo.InvariantCulture, $"{p.Source,-28} {p.Label,-12} {p.Score:F4}")
-                    : $"{p.Source,-28} ERROR        {p.Error}");
+                    ? string.Create(CultureInfo.InvariantCulture, $"{source,-28} {ConsoleText.Printable(p.Label),-12} {p.Score:F4}")
+                    : $"{source,-28} ERROR        {ConsoleText.Printable(p.Error)}");
             }
 
             if (predictions.Count > PrintLimit)
@@ -126,5 +142,38 @@ internal static class ClassifyCommand
             $"classified {predictions.Count} images ({failed} failed) in {clock.Elapsed.TotalSeconds:F2} s, {predictions.Count / clock.Elapsed.TotalSeconds:F0} images/s, batch {classifier.BatchSize}, preprocessing {classifier.PreprocessorName}, engine {classifier.EngineName}; results: {resultPath}"));
         stdout.WriteLine(StageTimings.Average(predictions).ToReferenceBlock());
         return failed == predictions.Count ? CliErrors.Failure : 0;
+    }
+
+    /// <summary>
+    /// The inputs of every path, in order. A path that cannot be read (missing, not a regular file,
+    /// a damaged CIFAR file) becomes one error entry and a warning, so the other paths still run;
+    /// only when no path can be read is it an error.
+    /// </summary>
+    private static List<ImageInput> ReadInputs(TextWriter stderr, string[] paths, IReadOnlyList<string> labels)
+    {
+        var inputs = new List<ImageInput>();
+        Exception? firstFailure = null;
+        int failed = 0;
+        foreach (string path in paths)
+        {
+            try
+            {
+                inputs.AddRange(ImageInputs.FromPath(path, labels));
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or UnauthorizedAccessException or IOException)
+            {
+                firstFailure ??= ex;
+                failed++;
+                stderr.WriteLine($"warning: {ConsoleText.Printable(ex.Message)}");
+                inputs.Add(ImageInput.FromError(path, ex.Message));
+            }
+        }
+
+        if (failed == paths.Length && firstFailure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(firstFailure);
+        }
+
+        return inputs;
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
@@ -20,9 +19,8 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
     private readonly RunOptions _runOptions;
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
-    private readonly ConcurrentBag<OnnxBatch> _pool = new();
-    private readonly ConcurrentBag<OnnxBatch> _all = new();
-    private int _disposed;
+    private readonly InferenceBatchPool<OnnxBatch> _pool;
+    private readonly RunGate _gate;
 
     /// <summary>Loads a model.</summary>
     /// <param name="options">The model path, names and batch size.</param>
@@ -34,12 +32,23 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
         ArgumentException.ThrowIfNullOrEmpty(options.ModelPath, nameof(options.ModelPath));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1, nameof(options.BatchSize));
         ArgumentOutOfRangeException.ThrowIfNegative(options.IntraOpNumThreads, nameof(options.IntraOpNumThreads));
+        if (options.IntraOpNumThreads > Environment.ProcessorCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.IntraOpNumThreads, $"IntraOpNumThreads is {options.IntraOpNumThreads} but this machine has {Environment.ProcessorCount} processors; more threads than processors only slow inference down. Use 0 (one per processor) or 1..{Environment.ProcessorCount}.");
+        }
+        if (Directory.Exists(options.ModelPath))
+        {
+            throw new FileNotFoundException($"Model '{options.ModelPath}' is a folder; pass the path of the .onnx file inside it.", options.ModelPath);
+        }
+
         if (!File.Exists(options.ModelPath))
         {
             throw new FileNotFoundException($"Model '{options.ModelPath}' does not exist; pass the path of an .onnx file.", options.ModelPath);
         }
 
         ModelPath = options.ModelPath;
+        _pool = new InferenceBatchPool<OnnxBatch>(() => new OnnxBatch(this), this);
+        _gate = new RunGate(this);
         using var sessionOptions = new SessionOptions { IntraOpNumThreads = options.IntraOpNumThreads };
         try
         {
@@ -75,6 +84,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
             MaxBatchSize = IsBatchSizeFixed ? inDims[0] : options.BatchSize;
             Input = new EngineInput(inputName, ToElementType(input.ElementDataType, inputName), inDims[1], inDims[2], inDims[3]);
             OutputLength = outDims[1];
+            InferenceBatch.EnsureFits(Input, MaxBatchSize, OutputLength);
             _inputNames = [inputName];
             _outputNames = [outputName];
             _runOptions = new RunOptions();
@@ -110,65 +120,50 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
     public string OutputName => _outputNames[0];
 
     /// <inheritdoc />
-    public InferenceBatch RentBatch()
-    {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (_pool.TryTake(out OnnxBatch? batch))
-        {
-            return batch;
-        }
-
-        batch = new OnnxBatch(this);
-        _all.Add(batch);
-        return batch;
-    }
+    public InferenceBatch RentBatch() => _pool.Rent();
 
     /// <inheritdoc />
-    public void ReturnBatch(InferenceBatch batch)
-    {
-        if (batch is not OnnxBatch onnx || !ReferenceEquals(onnx.Owner, this))
-        {
-            throw new ArgumentException("The batch was not rented from this engine.", nameof(batch));
-        }
-
-        _pool.Add(onnx);
-    }
+    public void ReturnBatch(InferenceBatch batch) => _pool.Return(Own(batch));
 
     /// <inheritdoc />
     public void Run(InferenceBatch batch, int count)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (batch is not OnnxBatch onnx || !ReferenceEquals(onnx.Owner, this))
-        {
-            throw new ArgumentException("The batch was not rented from this engine.", nameof(batch));
-        }
-
+        OnnxBatch onnx = Own(batch);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, batch.Capacity);
-
-        // A fixed-batch model always runs whole batches; rows past count are padding.
-        OrtValue[][] tensors = onnx.Tensors(IsBatchSizeFixed ? batch.Capacity : count);
-        long start = Stopwatch.GetTimestamp();
-        _session.Run(_runOptions, _inputNames, tensors[0], _outputNames, tensors[1]);
-        batch.ComputeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        _gate.Enter();
+        try
+        {
+            // A fixed-batch model always runs whole batches; rows past count are padding.
+            OrtValue[][] tensors = onnx.Tensors(IsBatchSizeFixed ? batch.Capacity : count);
+            long start = Stopwatch.GetTimestamp();
+            _session.Run(_runOptions, _inputNames, tensors[0], _outputNames, tensors[1]);
+            batch.ComputeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        finally
+        {
+            _gate.Exit();
+        }
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Waits for runs in flight on other threads to end, then releases the session and every batch
+    /// buffer (runs started later throw <see cref="ObjectDisposedException"/>).
+    /// </summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (!_gate.Close())
         {
             return;
         }
 
-        foreach (OnnxBatch batch in _all)
-        {
-            batch.Dispose();
-        }
-
+        _pool.Dispose();
         _runOptions.Dispose();
         _session.Dispose();
     }
+
+    private OnnxBatch Own(InferenceBatch batch) =>
+        batch is OnnxBatch onnx && ReferenceEquals(onnx.Owner, this) ? onnx : throw new ArgumentException("The batch was not rented from this engine.", nameof(batch));
 
     private static (string Name, NodeMetadata Metadata) Select(IReadOnlyDictionary<string, NodeMetadata> nodes, string? wanted, string kind)
     {

@@ -40,6 +40,7 @@ struct bm_context {
 };
 
 static atomic_int g_count;
+static atomic_int g_unsynced; /* launches discarded by bm_dev_free without a sync, over all handles */
 static _Atomic uint64_t g_bytes;
 
 static pid_t current_tid(void) { return (pid_t)syscall(SYS_gettid); }
@@ -135,6 +136,7 @@ EMU_EXPORT void bm_dev_free(bm_handle_t handle)
         free(w);
         w = next;
     }
+    atomic_fetch_add(&g_unsynced, pending);
     if (leaked > 0 || pending > 0) {
         fprintf(stderr, "sophon-emulator: leak report at bm_dev_free(dev%d): %d allocation(s), %llu bytes outstanding; %d launch(es) never synced\n",
                 handle->devid, leaked, (unsigned long long)leaked_bytes, pending);
@@ -359,6 +361,11 @@ void bm_emu_runtime_attach(bm_handle_t handle, int delta)
     pthread_mutex_lock(&handle->lock);
     handle->runtimes += delta;
     pthread_mutex_unlock(&handle->lock);
+}
+
+int bm_emu_unsynced(void)
+{
+    return atomic_load(&g_unsynced);
 }
 
 void bm_emu_outstanding(int *count, uint64_t *bytes)

@@ -90,6 +90,9 @@ EMU_EXPORT void bm_emu_enqueue(bm_handle_t handle, void (*run)(void *), void *ar
 EMU_EXPORT void bm_emu_runtime_attach(bm_handle_t handle, int delta);
 /* Device allocations not freed, over all handles (leaks reported at bm_dev_free stay counted). */
 EMU_EXPORT void bm_emu_outstanding(int *count, uint64_t *bytes);
+/* Launches that bm_dev_free discarded because nobody synced them, over all handles (the vendor
+ * frees them silently; a correct caller syncs every launch before teardown). */
+EMU_EXPORT int bm_emu_unsynced(void);
 /* Sets the device count (-1: from SOPHON_EMU_DEVICES, default 1). */
 EMU_EXPORT void bm_emu_set_devices(int count);
 /* Replaces the fault spec ("fn:N[:status],..." - the Nth call of fn fails) and resets call counts. */

@@ -6,14 +6,35 @@ namespace SimClrV2.Sophon.Batch;
 /// <summary>
 /// A batch on its way to inference: the engine's buffer with its first <see cref="SlotCount"/>
 /// image slots filled, and one entry per input in input order (inputs that failed to decode or
-/// preprocess have an entry but no slot, so they never reach the engine).
+/// preprocess have an entry but no slot, so they never reach the engine). A batch whose buffer
+/// could not be rented has no buffer: every input of it becomes an error entry.
 /// </summary>
-internal sealed class PreparedBatch(InferenceBatch buffer)
+internal sealed class PreparedBatch
 {
-    private readonly List<Entry> _entries = new(buffer.Capacity);
+    private readonly List<Entry> _entries;
+    private readonly int _capacity;
 
-    /// <summary>The engine-owned tensor buffer.</summary>
-    public InferenceBatch Buffer { get; } = buffer;
+    /// <summary>A batch over a rented buffer.</summary>
+    public PreparedBatch(InferenceBatch buffer)
+    {
+        Buffer = buffer;
+        _capacity = buffer.Capacity;
+        _entries = new(_capacity);
+    }
+
+    /// <summary>A batch without a buffer (renting one failed): its inputs get <paramref name="failure"/> as their error.</summary>
+    public PreparedBatch(int capacity, string failure)
+    {
+        _capacity = capacity;
+        _entries = new(capacity);
+        Failure = failure;
+    }
+
+    /// <summary>The engine-owned tensor buffer; null when renting it failed.</summary>
+    public InferenceBatch? Buffer { get; }
+
+    /// <summary>Why this batch has no buffer, or null.</summary>
+    public string? Failure { get; }
 
     /// <summary>Entries in input order.</summary>
     public IReadOnlyList<Entry> Entries => _entries;
@@ -22,7 +43,7 @@ internal sealed class PreparedBatch(InferenceBatch buffer)
     public int SlotCount { get; private set; }
 
     /// <summary>True when every slot is filled.</summary>
-    public bool IsFull => SlotCount == Buffer.Capacity;
+    public bool IsFull => (Buffer is null ? _entries.Count : SlotCount) == _capacity;
 
     /// <summary>Records an input whose pixels now fill slot <see cref="SlotCount"/>.</summary>
     public void AddImage(ImageInput input, int inputIndex, double decodeMs, double preprocessMs) =>

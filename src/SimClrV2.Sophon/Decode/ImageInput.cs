@@ -26,14 +26,25 @@ public abstract class ImageInput
     /// <summary>The ground-truth class name when the source knows it (a folder name), else null.</summary>
     public string? LabelName { get; init; }
 
+    /// <summary>The file this input reads (an image file, a CIFAR file), or null for streams, images and pixels.</summary>
+    public virtual string? SourceFile => null;
+
     /// <summary>Decode time shared by all images of a source read at once (a CIFAR file), per image.</summary>
     internal virtual TimeSpan SharedDecodeTime => TimeSpan.Zero;
 
-    /// <summary>Decodes the image. Throws on a corrupt or unreadable image; the pipeline turns that into an error entry.</summary>
+    /// <summary>Decodes the image under <see cref="DecodeOptions.Default"/>.</summary>
     /// <returns>The decoded image; the caller disposes it.</returns>
-    public abstract DecodedImage Decode();
+    public DecodedImage Decode() => Decode(DecodeOptions.Default);
 
-    /// <summary>An image file (PNG, JPEG, BMP, anything ImageSharp 2 reads), decoded when classified.</summary>
+    /// <summary>
+    /// Decodes the image under the given limits. Throws on a corrupt, truncated, oversized or
+    /// unreadable image; the pipeline turns that into an error entry for this input only.
+    /// </summary>
+    /// <param name="options">The decode limits.</param>
+    /// <returns>The decoded image; the caller disposes it.</returns>
+    public abstract DecodedImage Decode(DecodeOptions options);
+
+    /// <summary>An image file (PNG, JPEG, BMP, GIF, TGA, TIFF, WebP, PBM/PGM/PPM), decoded when classified; only regular files are read.</summary>
     /// <param name="path">The file path.</param>
     /// <param name="name">The reported name; the file name when null.</param>
     /// <returns>The input.</returns>
@@ -55,7 +66,7 @@ public abstract class ImageInput
             throw new ArgumentException("The stream must be readable.", nameof(stream));
         }
 
-        return new DelegateImageInput(name, () => DecodedImage.FromImage(SixLabors.ImageSharp.Image.Load<Rgb24>(stream), takeOwnership: true));
+        return new DelegateImageInput(name, options => ImageDecoding.Decode(stream, $"stream '{name}'", options));
     }
 
     /// <summary>An ImageSharp image the caller owns (it is neither changed nor disposed).</summary>
@@ -65,7 +76,7 @@ public abstract class ImageInput
     public static ImageInput FromImage(Image<Rgb24> image, string name)
     {
         ArgumentNullException.ThrowIfNull(image);
-        return new DelegateImageInput(name, () => DecodedImage.FromImage(image, takeOwnership: false));
+        return new DelegateImageInput(name, _ => DecodedImage.FromImage(image, takeOwnership: false));
     }
 
     /// <summary>Raw 8-bit RGB pixels (copied now, so the span may be reused at once).</summary>
@@ -79,31 +90,47 @@ public abstract class ImageInput
     {
         DecodedImage.ValidatePixels(rgb24.Length, width, height);
         byte[] copy = rgb24.ToArray();
-        return new DelegateImageInput(name, () => DecodedImage.FromPixels(copy, width, height, layout));
+        return new DelegateImageInput(name, _ => DecodedImage.FromPixels(copy, width, height, layout));
     }
 
-    private sealed class DelegateImageInput(string name, Func<DecodedImage> decode) : ImageInput(name)
+    /// <summary>
+    /// An input already known to have failed (a missing path, an unreadable source): it keeps its
+    /// place in the results as an error entry with <paramref name="error"/>.
+    /// </summary>
+    /// <param name="name">The reported name.</param>
+    /// <param name="error">Why it failed.</param>
+    /// <returns>The input.</returns>
+    public static ImageInput FromError(string name, string error)
     {
-        public override DecodedImage Decode() => decode();
+        ArgumentException.ThrowIfNullOrEmpty(error);
+        return new FailedImageInput(name, error);
+    }
+
+    private sealed class FailedImageInput(string name, string error) : ImageInput(name)
+    {
+        public override DecodedImage Decode(DecodeOptions options) => throw new InvalidDataException(error);
+    }
+
+    private sealed class DelegateImageInput(string name, Func<DecodeOptions, DecodedImage> decode) : ImageInput(name)
+    {
+        public override DecodedImage Decode(DecodeOptions options)
+        {
+            ArgumentNullException.ThrowIfNull(options);
+            return decode(options);
+        }
     }
 }
 
-/// <summary>An image file decoded with ImageSharp when classified.</summary>
+/// <summary>An image file decoded when classified (see <see cref="ImageDecoding"/>).</summary>
 internal sealed class FileImageInput(string path, string name) : ImageInput(name)
 {
-    public override DecodedImage Decode()
+    public string Path { get; } = path;
+
+    public override string? SourceFile => Path;
+
+    public override DecodedImage Decode(DecodeOptions options)
     {
-        try
-        {
-            return DecodedImage.FromImage(SixLabors.ImageSharp.Image.Load<Rgb24>(path), takeOwnership: true);
-        }
-        catch (UnknownImageFormatException ex)
-        {
-            throw new InvalidDataException($"'{path}' is not an image ImageSharp can decode (PNG, JPEG, BMP, GIF, TGA, TIFF, WebP, PBM): {ex.Message}", ex);
-        }
-        catch (ImageFormatException ex)
-        {
-            throw new InvalidDataException($"'{path}' is corrupt: {ex.Message}", ex);
-        }
+        ArgumentNullException.ThrowIfNull(options);
+        return ImageDecoding.DecodeFile(Path, options);
     }
 }

@@ -1,4 +1,5 @@
 using SimClrV2.Sophon.Decode.Cifar;
+using SimClrV2.Sophon.Decode.Files;
 
 namespace SimClrV2.Sophon.Decode;
 
@@ -24,26 +25,40 @@ public static class ImageInputs
     /// <summary>File extensions read from folders (case-insensitive).</summary>
     public static IReadOnlyList<string> ImageExtensions { get; } = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".tif", ".tiff", ".webp", ".pbm"];
 
-    /// <summary>Decides what a path names: a folder, a CIFAR pickle (by its first bytes), a CIFAR binary file (<c>.bin</c>) or an image.</summary>
+    /// <summary>
+    /// Decides what a path names: a folder, a CIFAR binary file (<c>.bin</c>), an image (by its
+    /// extension), else a CIFAR pickle when its first bytes say so, else an image. Nothing but a
+    /// folder or a regular file is accepted (a FIFO or a device would block or never end).
+    /// </summary>
     /// <param name="path">A file or folder path.</param>
     /// <returns>The kind.</returns>
     /// <exception cref="FileNotFoundException">Nothing exists at the path.</exception>
+    /// <exception cref="InvalidDataException">The path is a FIFO, a device or a socket.</exception>
     public static InputKind Detect(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (Directory.Exists(path))
+        FileStatus status = FileStatus.Of(path);
+        if (status.Kind == FileKind.Directory)
         {
             return InputKind.Folder;
         }
 
-        if (!File.Exists(path))
+        if (status.Kind == FileKind.Missing)
         {
             throw new FileNotFoundException($"Input '{path}' does not exist; pass an image file, a folder of images, a CIFAR-10 'test_batch' pickle or a 'test_batch.bin' file.", path);
         }
 
-        if (string.Equals(Path.GetExtension(path), ".bin", StringComparison.OrdinalIgnoreCase))
+        InputFile.EnsureRegular(path, "input");
+        string extension = Path.GetExtension(path);
+        if (string.Equals(extension, ".bin", StringComparison.OrdinalIgnoreCase))
         {
             return InputKind.CifarBinary;
+        }
+
+        // A file named as an image is an image, whatever its first bytes; only other names are sniffed.
+        if (ImageExtensions.Contains(extension, StringComparer.OrdinalIgnoreCase))
+        {
+            return InputKind.ImageFile;
         }
 
         return CifarDataset.LooksLikePickle(path) ? InputKind.CifarPickle : InputKind.ImageFile;
@@ -64,6 +79,8 @@ public static class ImageInputs
     /// <summary>
     /// The image files under a folder, recursively, in ordinal order of their relative paths. Each
     /// input's name is its file name; its label is the parent folder's name when that is a class name.
+    /// Links are followed, but each real folder is read once (a link cycle ends); a sub-folder that
+    /// cannot be listed becomes one error entry.
     /// </summary>
     /// <param name="folder">The folder.</param>
     /// <param name="labels">Class names (case-insensitive match).</param>
@@ -78,11 +95,8 @@ public static class ImageInputs
         }
 
         var extensions = new HashSet<string>(ImageExtensions, StringComparer.OrdinalIgnoreCase);
-        return Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
-            .Where(f => extensions.Contains(Path.GetExtension(f)))
-            .Select(f => (Full: f, Relative: Path.GetRelativePath(folder, f).Replace('\\', '/')))
-            .OrderBy(f => f.Relative, StringComparer.Ordinal)
-            .Select(f => CreateFolderInput(f.Full, labels))
+        return FolderWalk.Files(folder, name => extensions.Contains(Path.GetExtension(name)))
+            .Select(f => f.Error is null ? CreateFolderInput(f.FullPath, labels) : ImageInput.FromError(f.RelativePath + "/", f.Error))
             .ToList();
     }
 

@@ -19,8 +19,8 @@ public sealed record EngineInput(
     float QuantizationScale = 1f)
 {
     /// <summary>Elements in one image (C x H x W).</summary>
-    public int ElementsPerImage => Channels * Height * Width;
+    public int ElementsPerImage => checked(Channels * Height * Width);
 
     /// <summary>Bytes in one image of the input tensor.</summary>
-    public int BytesPerImage => ElementsPerImage * ElementType.SizeInBytes();
+    public int BytesPerImage => checked(ElementsPerImage * ElementType.SizeInBytes());
 }

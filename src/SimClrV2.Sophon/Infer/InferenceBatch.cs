@@ -15,9 +15,33 @@ public abstract class InferenceBatch
         ArgumentNullException.ThrowIfNull(input);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(outputLength, 1);
+        EnsureFits(input, capacity, outputLength);
         Input = input;
         Capacity = capacity;
         OutputLength = outputLength;
+    }
+
+    /// <summary>
+    /// Checks that a batch of <paramref name="capacity"/> images fits in single buffers (input tensor
+    /// and output rows each at most <see cref="Array.MaxLength"/> elements). Engines call it when they
+    /// are created, so a too-large batch size is refused with its numbers instead of overflowing later.
+    /// </summary>
+    /// <param name="input">The engine input.</param>
+    /// <param name="capacity">Images per batch.</param>
+    /// <param name="outputLength">Values per output row.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The batch is too large.</exception>
+    public static void EnsureFits(EngineInput input, int capacity, int outputLength)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        long inputBytes = (long)capacity * input.ElementsPerImage * input.ElementType.SizeInBytes();
+        long outputs = (long)capacity * outputLength;
+        if (inputBytes > Array.MaxLength || outputs > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(capacity),
+                capacity,
+                $"A batch of {capacity} images of {input.Channels}x{input.Height}x{input.Width} {input.ElementType} needs {inputBytes:N0} input bytes and {outputs:N0} outputs; one buffer holds at most {Array.MaxLength:N0}. Use a batch of at most {Math.Min(Array.MaxLength / Math.Max(1L, (long)input.ElementsPerImage * input.ElementType.SizeInBytes()), Array.MaxLength / Math.Max(1, outputLength))}.");
+        }
     }
 
     /// <summary>The input layout of this batch.</summary>

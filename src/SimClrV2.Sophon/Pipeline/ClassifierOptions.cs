@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using SimClrV2.Sophon.Decode;
 using SimClrV2.Sophon.Models;
 using SimClrV2.Sophon.Preprocess;
 
@@ -15,6 +16,9 @@ public class ClassifierOptions
 
     /// <summary>How many of the most probable classes each prediction lists (1..number of classes; default 5, capped at the class count).</summary>
     public int TopK { get; set; } = 5;
+
+    /// <summary>Limits on encoded images (pixels claimed, bytes); null: <see cref="DecodeOptions.Default"/>.</summary>
+    public DecodeOptions? Decode { get; set; }
 
     /// <summary>Batches prepared ahead of inference (decode and preprocess overlap inference); default 2.</summary>
     public int PrefetchBatches { get; set; } = 2;

@@ -25,6 +25,7 @@ public sealed partial class ImageClassifier : IImageClassifier
     private readonly IImagePreprocessor _preprocessor;
     private readonly Postprocessor _postprocessor;
     private readonly int _prefetch;
+    private readonly DecodeOptions _decode;
     private readonly ILogger _logger;
     private int _disposed;
 
@@ -45,6 +46,8 @@ public sealed partial class ImageClassifier : IImageClassifier
         _preprocessor = preprocessor ?? new CpuPreprocessor(options.Preprocessing ?? PreprocessingOptions.Cifar10, engine.Input);
         _postprocessor = new Postprocessor(engine.OutputLength, options.Labels, options.TopK);
         _prefetch = options.PrefetchBatches;
+        _decode = options.Decode ?? DecodeOptions.Default;
+        _decode.Validate();
         _logger = options.LoggerFactory?.CreateLogger<ImageClassifier>() ?? NullLogger<ImageClassifier>.Instance;
         LogCreated(_logger, engine.Name, engine.Input.Name, engine.Input.ElementType, engine.MaxBatchSize, _preprocessor.Options);
     }
@@ -76,6 +79,7 @@ public sealed partial class ImageClassifier : IImageClassifier
                     Labels = options.Labels ?? manifest?.Labels,
                     TopK = options.TopK,
                     PrefetchBatches = options.PrefetchBatches,
+                    Decode = options.Decode,
                     LoggerFactory = options.LoggerFactory,
                 },
                 ownsEngine: true,
@@ -156,7 +160,7 @@ public sealed partial class ImageClassifier : IImageClassifier
                 }
                 finally
                 {
-                    _engine.ReturnBatch(batch.Buffer);
+                    Return(batch);
                 }
 
                 foreach (Prediction prediction in predictions)
@@ -186,12 +190,12 @@ public sealed partial class ImageClassifier : IImageClassifier
             while (inFlight.TryDequeue(out (PreparedBatch Batch, Task<InferenceOutcome> Outcome) left))
             {
                 await ((Task)left.Outcome).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                _engine.ReturnBatch(left.Batch.Buffer);
+                Return(left.Batch);
             }
 
             while (channel.Reader.TryRead(out PreparedBatch? unread))
             {
-                _engine.ReturnBatch(unread.Buffer);
+                Return(unread);
             }
         }
     }
@@ -211,11 +215,32 @@ public sealed partial class ImageClassifier : IImageClassifier
         try
         {
             int index = 0;
-            foreach (ImageInput input in inputs)
+            using IEnumerator<ImageInput> enumerator = inputs.GetEnumerator();
+            bool more = true;
+            while (more)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                current ??= new PreparedBatch(_engine.RentBatch());
-                Prepare(input ?? throw new ArgumentException($"Input {index} is null.", nameof(inputs)), index++, current);
+                ImageInput input;
+                try
+                {
+                    if (!enumerator.MoveNext())
+                    {
+                        break;
+                    }
+
+                    input = enumerator.Current ?? ImageInput.FromError($"input #{index}", $"input {index} is null");
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // The caller's sequence failed: everything before it is kept, and the failure
+                    // itself becomes one error entry in its place.
+                    LogInputsFailed(_logger, index, ex);
+                    input = ImageInput.FromError($"input #{index}", $"reading the inputs failed after {index} input(s): {ex.Message}");
+                    more = false;
+                }
+
+                current ??= RentBatch();
+                Prepare(input, index++, current);
                 if (current.IsFull)
                 {
                     await writer.WriteAsync(current, cancellationToken).ConfigureAwait(false);
@@ -235,7 +260,7 @@ public sealed partial class ImageClassifier : IImageClassifier
         {
             if (current is not null)
             {
-                _engine.ReturnBatch(current.Buffer);
+                Return(current);
             }
 
             writer.TryComplete(ex);
@@ -243,15 +268,43 @@ public sealed partial class ImageClassifier : IImageClassifier
         }
     }
 
+    /// <summary>A batch over a rented buffer; when renting fails (device memory, say), a buffer-less batch whose inputs become error entries, so the run goes on.</summary>
+    private PreparedBatch RentBatch()
+    {
+        try
+        {
+            return new PreparedBatch(_engine.RentBatch());
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not ObjectDisposedException)
+        {
+            LogRentFailed(_logger, ex);
+            return new PreparedBatch(_engine.MaxBatchSize, $"no batch buffer for this input: {ex.Message}");
+        }
+    }
+
+    private void Return(PreparedBatch batch)
+    {
+        if (batch.Buffer is not null)
+        {
+            _engine.ReturnBatch(batch.Buffer);
+        }
+    }
+
     private void Prepare(ImageInput input, int index, PreparedBatch batch)
     {
+        if (batch.Buffer is null)
+        {
+            batch.AddError(input, index, batch.Failure!, input.SharedDecodeTime.TotalMilliseconds, 0);
+            return;
+        }
+
         long start = Stopwatch.GetTimestamp();
         double decodeMs = input.SharedDecodeTime.TotalMilliseconds;
         double preprocessMs = 0;
         DecodedImage? image = null;
         try
         {
-            image = input.Decode();
+            image = input.Decode(_decode);
             long decoded = Stopwatch.GetTimestamp();
             decodeMs += Stopwatch.GetElapsedTime(start, decoded).TotalMilliseconds;
             _preprocessor.Process(image, batch.Buffer, batch.SlotCount);
@@ -271,7 +324,7 @@ public sealed partial class ImageClassifier : IImageClassifier
 
     private InferenceOutcome Infer(PreparedBatch batch)
     {
-        if (batch.SlotCount == 0)
+        if (batch.SlotCount == 0 || batch.Buffer is null)
         {
             return default;
         }
@@ -313,7 +366,7 @@ public sealed partial class ImageClassifier : IImageClassifier
 
             long start = Stopwatch.GetTimestamp();
             Prediction p = _postprocessor.Create(
-                batch.Buffer.OutputRow(entry.Slot),
+                batch.Buffer!.OutputRow(entry.Slot),
                 entry.Input.Name,
                 entry.InputIndex,
                 expected,
@@ -333,6 +386,12 @@ public sealed partial class ImageClassifier : IImageClassifier
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Input '{Input}' failed: {Reason}")]
     private static partial void LogInputFailed(ILogger logger, string input, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Reading the inputs failed after {Count} input(s); the results so far are kept")]
+    private static partial void LogInputsFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "No batch buffer could be rented; the inputs of this batch become error entries")]
+    private static partial void LogRentFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Inference of a batch of {Count} failed")]
     private static partial void LogBatchFailed(ILogger logger, int count, Exception exception);

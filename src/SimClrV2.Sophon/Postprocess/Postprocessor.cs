@@ -44,7 +44,7 @@ public sealed class Postprocessor
     /// <param name="inputIndex">The input's position.</param>
     /// <param name="expected">The ground-truth class, if known.</param>
     /// <param name="timings">The timings so far (postprocess is measured by the caller).</param>
-    /// <returns>The prediction.</returns>
+    /// <returns>The prediction; a failed one (with <see cref="Prediction.Error"/>) when a logit is NaN or infinite.</returns>
     public Prediction Create(ReadOnlySpan<float> logits, string source, int inputIndex, int? expected, StageTimings timings)
     {
         if (logits.Length != ClassCount)
@@ -60,12 +60,20 @@ public sealed class Postprocessor
             // Stable softmax fused for one row: exp(x - max), their sum, then only the top-k are
             // divided (the order of exps is the order of probabilities).
             float max = float.NegativeInfinity;
-            foreach (float x in logits)
+            for (int i = 0; i < logits.Length; i++)
             {
+                float x = logits[i];
                 max = x > max ? x : max;
                 if (!float.IsFinite(x))
                 {
-                    throw new ArgumentException($"The logits contain {x}; the network produced a non-finite output.", nameof(logits));
+                    return new Prediction
+                    {
+                        Source = source,
+                        InputIndex = inputIndex,
+                        ExpectedClassIndex = expected,
+                        Timings = timings,
+                        Error = string.Create(CultureInfo.InvariantCulture, $"the network's output for this image is not finite ({x} for class {i}); the model overflowed on it (check its preprocessing and, for quantised models, its calibration)"),
+                    };
                 }
             }
 

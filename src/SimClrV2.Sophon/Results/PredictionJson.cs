@@ -1,4 +1,6 @@
 using System.Text.Json;
+using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.Decode.Files;
 
 namespace SimClrV2.Sophon.Results;
 
@@ -16,20 +18,87 @@ public sealed record PredictionRecord(string Filename, int Prediction, double Sc
 /// </summary>
 public static class PredictionJson
 {
-    /// <summary>Writes predictions to a file, creating its folder.</summary>
+    /// <summary>
+    /// Writes predictions to a file, creating its folder. The file is written under a temporary
+    /// name beside it and renamed over the destination only when complete, so a failure never
+    /// leaves a half-written file or destroys the previous one.
+    /// </summary>
     /// <param name="path">The destination.</param>
     /// <param name="predictions">The predictions.</param>
     public static void Write(string path, IEnumerable<Prediction> predictions)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null)
+        ArgumentNullException.ThrowIfNull(predictions);
+        string full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
         {
-            Directory.CreateDirectory(folder);
+            throw new ArgumentException($"Output '{path}' is a folder; pass a file name for the results (e.g. '{Path.Combine(path, "results.json")}').", nameof(path));
         }
 
-        using FileStream stream = File.Create(path);
-        Write(stream, predictions);
+        string folder = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(folder);
+        string temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                Write(stream, predictions);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporary); // nothing to delete after the rename
+        }
+    }
+
+    /// <summary>
+    /// Refuses an output path that would overwrite something the run reads: one of the inputs'
+    /// files (an image, an image inside an input folder, a CIFAR file) or one of
+    /// <paramref name="otherFiles"/> (the model, its manifest). Links are followed, so a link to
+    /// an input counts as the input. Call it before the run, so nothing is computed in vain.
+    /// </summary>
+    /// <param name="output">The result file about to be written.</param>
+    /// <param name="inputs">The run's inputs.</param>
+    /// <param name="otherFiles">Other files the run reads (null entries are ignored).</param>
+    /// <exception cref="ArgumentException">The output is one of those files, or a folder.</exception>
+    public static void EnsureOutputIsNotAnInput(string output, IEnumerable<ImageInput> inputs, params string?[] otherFiles)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(output);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(otherFiles);
+        FileStatus target = FileStatus.Of(output);
+        if (target.Kind == FileKind.Directory)
+        {
+            throw new ArgumentException($"Output '{output}' is a folder; pass a file name for the results.", nameof(output));
+        }
+
+        if (target.Kind == FileKind.Missing)
+        {
+            return; // a new file cannot be anything the run reads
+        }
+
+        IEnumerable<string> read = inputs.Select(i => i.SourceFile).Concat(otherFiles).OfType<string>();
+        foreach (string file in read.Distinct(StringComparer.Ordinal))
+        {
+            if (SameFile(target, output, file))
+            {
+                throw new ArgumentException($"Output '{output}' is '{file}', which this run reads; writing the results there would destroy it. Choose another --output.", nameof(output));
+            }
+        }
+    }
+
+    private static bool SameFile(FileStatus target, string output, string other)
+    {
+        if (target.HasIdentity)
+        {
+            FileStatus status = FileStatus.Of(other);
+            return status.HasIdentity && status.Device == target.Device && status.Inode == target.Inode;
+        }
+
+        return string.Equals(Path.GetFullPath(output), Path.GetFullPath(other), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
     }
 
     /// <summary>Writes predictions to a stream (left open).</summary>

@@ -18,12 +18,11 @@ namespace SimClrV2.Sophon.Tpu;
 public sealed class SophonEngine : IInferenceEngine
 {
     private readonly DeviceRunner[] _runners;
-    private readonly ConcurrentBag<SophonBatch> _pool = new();
-    private readonly ConcurrentBag<SophonBatch> _all = new();
-    private readonly ConcurrentBag<BatchRun> _runs = new();
+    private readonly InferenceBatchPool<SophonBatch> _pool;
+    private readonly RunGate _gate;
+    private readonly ConcurrentQueue<BatchRun> _runs = new();
     private readonly bool _deviceInput;
     private int _next;
-    private int _disposed;
 
     /// <summary>Loads the bmodel on each device, each on its own worker thread.</summary>
     /// <param name="options">Model, devices, network.</param>
@@ -38,6 +37,11 @@ public sealed class SophonEngine : IInferenceEngine
         if (options.DeviceIds is null || options.DeviceIds.Count == 0 || options.DeviceIds.Distinct().Count() != options.DeviceIds.Count || options.DeviceIds.Any(d => d < 0))
         {
             throw new ArgumentException("DeviceIds must list one or more distinct device ids (>= 0).", nameof(options));
+        }
+
+        if (Directory.Exists(options.ModelPath))
+        {
+            throw new FileNotFoundException($"bmodel '{options.ModelPath}' is a folder; pass the path of the .bmodel file inside it.", options.ModelPath);
         }
 
         if (!File.Exists(options.ModelPath))
@@ -71,6 +75,10 @@ public sealed class SophonEngine : IInferenceEngine
         }
 
         _runners = [.. runners];
+        _pool = new InferenceBatchPool<SophonBatch>(
+            () => new SophonBatch(this, _deviceInput ? _runners[(int)((uint)Interlocked.Increment(ref _next) % (uint)_runners.Length)] : null),
+            this);
+        _gate = new RunGate(this);
         DeviceRunner first = _runners[0];
         Network = first.Network;
         Input = first.Input;
@@ -107,55 +115,46 @@ public sealed class SophonEngine : IInferenceEngine
     public IReadOnlyList<int> WorkerThreadIds => _runners.Select(r => r.Worker.ManagedThreadId).ToArray();
 
     /// <inheritdoc />
-    public InferenceBatch RentBatch()
-    {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (_pool.TryTake(out SophonBatch? batch))
-        {
-            return batch;
-        }
-
-        batch = new SophonBatch(this, _deviceInput ? _runners[(int)((uint)Interlocked.Increment(ref _next) % (uint)_runners.Length)] : null);
-        _all.Add(batch);
-        return batch;
-    }
+    public InferenceBatch RentBatch() => _pool.Rent();
 
     /// <inheritdoc />
-    public void ReturnBatch(InferenceBatch batch) => _pool.Add(Own(batch));
+    public void ReturnBatch(InferenceBatch batch) => _pool.Return(Own(batch));
 
     /// <inheritdoc />
     public void Run(InferenceBatch batch, int count)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         SophonBatch own = Own(batch);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, batch.Capacity);
-        DeviceRunner runner = own.Runner ?? Pick();
-        BatchRun item = _runs.TryTake(out BatchRun? pooled) ? pooled : new BatchRun();
-        item.Set(runner, own, count);
+        _gate.Enter();
+        BatchRun item = _runs.TryDequeue(out BatchRun? pooled) ? pooled : new BatchRun();
         try
         {
+            DeviceRunner runner = own.Runner ?? Pick();
+            item.Set(runner, own, count);
             runner.Worker.Run(item);
         }
         finally
         {
             item.Set(null, null, 0);
-            _runs.Add(item);
+            _runs.Enqueue(item);
+            _gate.Exit();
         }
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Waits for runs in flight to end, then frees, per device in the vendor's order, the batches'
+    /// device memory, the stage buffers, the runtime and the device (runs started later throw
+    /// <see cref="ObjectDisposedException"/>).
+    /// </summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (!_gate.Close())
         {
             return;
         }
 
-        foreach (SophonBatch batch in _all)
-        {
-            batch.DeviceInput?.Dispose();
-        }
+        _pool.Dispose();
 
         foreach (DeviceRunner runner in _runners)
         {
@@ -243,7 +242,7 @@ public sealed class SophonEngine : IInferenceEngine
     }
 
     /// <summary>Host buffers of a batch: the input tensor in the network's dtype, the raw output and the float output.</summary>
-    private sealed class SophonBatch : InferenceBatch
+    private sealed class SophonBatch : InferenceBatch, IDisposable
     {
         private readonly byte[] _input;
         private readonly float[] _outputs;
@@ -274,6 +273,8 @@ public sealed class SophonEngine : IInferenceEngine
         public override Span<float> Outputs => _outputs;
 
         public byte[] InputArray => _input;
+
+        public void Dispose() => DeviceInput?.Dispose();
     }
 
     /// <summary>One stage's shapes and device buffers.</summary>
@@ -359,7 +360,15 @@ public sealed class SophonEngine : IInferenceEngine
                 }
             }
 
-            Check("bm_thread_sync", SophonNative.bm_thread_sync(device));
+            int synced = SophonNative.bm_thread_sync(device);
+            if (synced != 0)
+            {
+                // The launch may still be queued: drain everything sent through the handle before
+                // these buffers are reused or freed, then report the failure for this batch.
+                _ = SophonNative.bm_handle_sync(device);
+                Check("bm_thread_sync", synced);
+            }
+
             batch.ComputeMs = Stopwatch.GetElapsedTime(launched).TotalMilliseconds;
             uint outBytes = (uint)(count * stage.OutputRowBytes);
             fixed (byte* raw = batch.RawOutput)
@@ -395,6 +404,9 @@ public sealed class SophonEngine : IInferenceEngine
         {
             Worker.Invoke(() =>
             {
+                // Nothing may still run on the device when its memory is freed (a failed sync can
+                // leave a launch queued): wait for all work of the handle first.
+                _ = SophonNative.bm_handle_sync(_model.Device.DangerousGetHandle());
                 foreach (StageBuffers s in Stages)
                 {
                     s.InputMemory.Dispose();

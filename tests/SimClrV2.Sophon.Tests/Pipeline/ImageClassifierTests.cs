@@ -224,10 +224,10 @@ public class ImageClassifierTests
 
     private sealed class SlowInput(ImageInput inner, TimeSpan delay) : ImageInput(inner.Name)
     {
-        public override DecodedImage Decode()
+        public override DecodedImage Decode(DecodeOptions options)
         {
             Thread.Sleep(delay);
-            return inner.Decode();
+            return inner.Decode(options);
         }
     }
 

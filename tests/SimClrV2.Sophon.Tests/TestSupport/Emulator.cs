@@ -40,6 +40,13 @@ internal static unsafe class Emulator
         return (count, bytes);
     }
 
+    /// <summary>Launches the emulator's bm_dev_free discarded without a sync, since the process started.</summary>
+    public static int Unsynced()
+    {
+        var f = (delegate* unmanaged<int>)NativeLibrary.GetExport(Library.Value, "bm_emu_unsynced");
+        return f();
+    }
+
     public static void SetFaults(string? spec)
     {
         var f = (delegate* unmanaged<byte*, void>)NativeLibrary.GetExport(Library.Value, "bm_emu_set_faults");

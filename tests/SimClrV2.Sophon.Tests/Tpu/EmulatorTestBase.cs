@@ -4,12 +4,19 @@ namespace SimClrV2.Sophon.Tests.Tpu;
 
 /// <summary>
 /// Fixtures that run against the libsophon emulator: skipped when it is not built; after each
-/// test, faults and the device count are reset and no device allocation may be left.
+/// test, faults and the device count are reset and no device allocation, and no launch that was
+/// never synced, may be left.
 /// </summary>
 public abstract class EmulatorTestBase
 {
+    private int _unsyncedBefore;
+
     [SetUp]
-    public void RequireEmulator() => Emulator.Require();
+    public void RequireEmulator()
+    {
+        Emulator.Require();
+        _unsyncedBefore = Emulator.Unsynced();
+    }
 
     [TearDown]
     public void CheckNothingLeaked()
@@ -17,5 +24,6 @@ public abstract class EmulatorTestBase
         Emulator.SetFaults(null);
         Emulator.SetDevices(-1);
         Assert.That(Emulator.Outstanding(), Is.EqualTo((0, 0UL)), "every device allocation was freed");
+        Assert.That(Emulator.Unsynced() - _unsyncedBefore, Is.Zero, "every launch was synced before its device was freed");
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using SimClrV2.Sophon.Decode.Files;
 
 namespace SimClrV2.Sophon.Decode.Cifar;
 
@@ -39,7 +40,10 @@ public sealed class CifarDataset
     /// <summary>Number of images.</summary>
     public int Count => _labels.Length;
 
-    /// <summary>Class index (0..9) per image.</summary>
+    /// <summary>The label of an image whose label in the file is not 0..9: it is classified, with no known label.</summary>
+    public const int UnknownLabel = -1;
+
+    /// <summary>Class index (0..9) per image; <see cref="UnknownLabel"/> where the file's label is not a CIFAR-10 class.</summary>
     public IReadOnlyList<int> Labels => _labels;
 
     /// <summary>Name per image: the <c>filenames</c> entry of a pickle; <c>&lt;file&gt;_&lt;index&gt;</c> for the binary format, which has none.</summary>
@@ -66,7 +70,7 @@ public sealed class CifarDataset
         TimeSpan shared = Count == 0 ? TimeSpan.Zero : LoadTime / Count;
         for (int i = 0; i < inputs.Length; i++)
         {
-            inputs[i] = new CifarImageInput(this, i, shared) { LabelIndex = _labels[i] };
+            inputs[i] = new CifarImageInput(this, i, shared) { LabelIndex = _labels[i] == UnknownLabel ? null : _labels[i] };
         }
 
         return inputs;
@@ -77,7 +81,7 @@ public sealed class CifarDataset
     /// <returns>True for a pickle.</returns>
     public static bool LooksLikePickle(string path)
     {
-        using FileStream stream = File.OpenRead(path);
+        using FileStream stream = InputFile.OpenRead(path, "input", bufferSize: 1);
         Span<byte> head = stackalloc byte[2];
         return stream.Read(head) == 2 && head[0] == 0x80 && head[1] <= 5;
     }
@@ -91,7 +95,7 @@ public sealed class CifarDataset
     {
         EnsureExists(path);
         var clock = Stopwatch.StartNew();
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using FileStream stream = InputFile.OpenRead(path, "CIFAR-10 file", 1 << 16);
         return FromPickle(stream, path, clock);
     }
 
@@ -109,16 +113,26 @@ public sealed class CifarDataset
     /// <param name="path">E.g. <c>cifar-10-batches-bin/test_batch.bin</c>.</param>
     /// <returns>The data set.</returns>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The length is not a whole number of records, or a label is out of range.</exception>
+    /// <exception cref="InvalidDataException">The path is not a regular file, or its length is not a whole number of records.</exception>
     public static CifarDataset ReadBinary(string path)
     {
-        EnsureExists(path);
+        FileStatus status = EnsureExists(path);
         var clock = Stopwatch.StartNew();
-        byte[] bytes = File.ReadAllBytes(path);
         const int record = BytesPerImage + 1;
-        if (bytes.Length == 0 || bytes.Length % record != 0)
+        if (status.Length == 0 || status.Length % record != 0)
         {
-            throw new InvalidDataException($"'{path}' is not a CIFAR-10 binary file: its {bytes.Length} bytes are not a whole number of {record}-byte records (1 label byte + 3072 pixel bytes).");
+            throw new InvalidDataException($"'{path}' is not a CIFAR-10 binary file: its {status.Length} bytes are not a whole number of {record}-byte records (1 label byte + 3072 pixel bytes).");
+        }
+
+        if (status.Length > Array.MaxLength)
+        {
+            throw new InvalidDataException($"'{path}' holds {status.Length / record:N0} records; one CIFAR-10 file is read into memory at once, at most {Array.MaxLength / BytesPerImage:N0} images. Split it.");
+        }
+
+        byte[] bytes = new byte[status.Length];
+        using (FileStream stream = InputFile.OpenRead(path, "CIFAR-10 file", bufferSize: 1))
+        {
+            stream.ReadExactly(bytes);
         }
 
         int count = bytes.Length / record;
@@ -129,12 +143,7 @@ public sealed class CifarDataset
         for (int i = 0; i < count; i++)
         {
             int label = bytes[i * record];
-            if (label >= ClassCount)
-            {
-                throw new InvalidDataException($"'{path}': record {i} has label {label}; CIFAR-10 labels are 0..9.");
-            }
-
-            labels[i] = label;
+            labels[i] = label < ClassCount ? label : UnknownLabel; // a bad label byte costs that label, not the file
             names[i] = string.Create(CultureInfo.InvariantCulture, $"{stem}_{i:D5}");
             Buffer.BlockCopy(bytes, (i * record) + 1, pixels, i * BytesPerImage, BytesPerImage);
         }
@@ -174,9 +183,7 @@ public sealed class CifarDataset
         var labels = new int[count];
         for (int i = 0; i < count; i++)
         {
-            labels[i] = labelList[i] is long l && l is >= 0 and < ClassCount
-                ? (int)l
-                : throw Invalid(source, $"label {i} is not an integer in 0..9");
+            labels[i] = labelList[i] is long l && l is >= 0 and < ClassCount ? (int)l : UnknownLabel;
         }
 
         var names = new string[count];
@@ -209,13 +216,15 @@ public sealed class CifarDataset
         return new CifarDataset(source, data.Data, labels, names, clock.Elapsed);
     }
 
-    private static void EnsureExists(string path)
+    private static FileStatus EnsureExists(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
+        if (FileStatus.Of(path).Kind == FileKind.Missing)
         {
             throw new FileNotFoundException($"CIFAR-10 file '{path}' does not exist; pass the 'test_batch' file of cifar-10-batches-py or 'test_batch.bin' of cifar-10-batches-bin.", path);
         }
+
+        return InputFile.EnsureRegular(path, "CIFAR-10 file");
     }
 
     private static InvalidDataException Invalid(string source, string message) =>
@@ -225,7 +234,9 @@ public sealed class CifarDataset
     {
         internal override TimeSpan SharedDecodeTime => shared;
 
-        public override DecodedImage Decode() =>
+        public override string? SourceFile => dataset.Source;
+
+        public override DecodedImage Decode(DecodeOptions options) =>
             DecodedImage.FromPixels(dataset.GetPixels(index), ImageSize, ImageSize, PixelLayout.Planar);
     }
 }

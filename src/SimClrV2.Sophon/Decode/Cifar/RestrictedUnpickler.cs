@@ -14,12 +14,24 @@ internal sealed class RestrictedUnpickler
 {
     private const int MaxMemo = 1 << 20;
 
+    /// <summary>Objects (containers, strings, numbers) one pickle may create: the CIFAR-10 files make about 20,000; this bounds the memory a hostile file can take.</summary>
+    internal const int MaxObjects = 4 << 20;
+
+    /// <summary>Containers (dicts, lists, tuples) one pickle may create; each costs far more than the byte that makes it.</summary>
+    internal const int MaxContainers = 1 << 16;
+
+    /// <summary>Bytes read ahead for a value whose declared length cannot be checked against the stream's length.</summary>
+    private const int ReadChunk = 1 << 20;
+
     private readonly Stream _stream;
     private readonly string _source;
     private readonly List<object?> _stack = new();
     private readonly Stack<int> _marks = new();
     private readonly Dictionary<int, object?> _memo = new();
     private long _opcodeOffset;
+    private long _position;
+    private int _objects;
+    private int _containers;
 
     private RestrictedUnpickler(Stream stream, string source)
     {
@@ -41,8 +53,9 @@ internal sealed class RestrictedUnpickler
     {
         while (true)
         {
-            _opcodeOffset = _stream.Position;
+            _opcodeOffset = _position;
             int op = _stream.ReadByte();
+            _position += op >= 0 ? 1 : 0;
             if (op < 0)
             {
                 throw Error("the stream ends before the STOP opcode (truncated file?)");
@@ -66,9 +79,9 @@ internal sealed class RestrictedUnpickler
 
                     return _stack[0];
                 case '(': _marks.Push(_stack.Count); break; // MARK
-                case '}': Push(new PickleDict()); break; // EMPTY_DICT
-                case ']': Push(new List<object?>()); break; // EMPTY_LIST
-                case ')': Push(Array.Empty<object?>()); break; // EMPTY_TUPLE
+                case '}': Push(Container(new PickleDict())); break; // EMPTY_DICT
+                case ']': Push(Container(new List<object?>())); break; // EMPTY_LIST
+                case ')': Push(Container(Array.Empty<object?>())); break; // EMPTY_TUPLE
                 case 'N': Push(null); break; // NONE
                 case 0x88: Push(true); break; // NEWTRUE
                 case 0x89: Push(false); break; // NEWFALSE
@@ -85,10 +98,10 @@ internal sealed class RestrictedUnpickler
                 case 'r': Memoize(ReadMemoIndex()); break; // LONG_BINPUT
                 case 'h': Push(Recall(ReadByte())); break; // BINGET
                 case 'j': Push(Recall(ReadMemoIndex())); break; // LONG_BINGET
-                case 't': Push(PopToMark().ToArray()); break; // TUPLE
-                case 0x85: Push(new[] { Pop() }); break; // TUPLE1
-                case 0x86: { object? b = Pop(), a = Pop(); Push(new[] { a, b }); break; } // TUPLE2
-                case 0x87: { object? c = Pop(), b = Pop(), a = Pop(); Push(new[] { a, b, c }); break; } // TUPLE3
+                case 't': Push(Container(PopToMark().ToArray())); break; // TUPLE
+                case 0x85: Push(Container(new[] { Pop() })); break; // TUPLE1
+                case 0x86: { object? b = Pop(), a = Pop(); Push(Container(new[] { a, b })); break; } // TUPLE2
+                case 0x87: { object? c = Pop(), b = Pop(), a = Pop(); Push(Container(new[] { a, b, c })); break; } // TUPLE3
                 case 'a': { object? item = Pop(); Peek<List<object?>>("APPEND").Add(item); break; }
                 case 'e': { List<object?> items = PopToMark(); Peek<List<object?>>("APPENDS").AddRange(items); break; }
                 case 's': { object? value = Pop(), key = Pop(); Peek<PickleDict>("SETITEM").Set(key, value, this); break; }
@@ -199,7 +212,25 @@ internal sealed class RestrictedUnpickler
         }
     }
 
-    private void Push(object? value) => _stack.Add(value);
+    private void Push(object? value)
+    {
+        if (++_objects > MaxObjects)
+        {
+            throw Error($"more than {MaxObjects:N0} objects; a CIFAR-10 file has about 20,000, so this is not one (or it is built to exhaust memory)");
+        }
+
+        _stack.Add(value);
+    }
+
+    private T Container<T>(T container)
+    {
+        if (++_containers > MaxContainers)
+        {
+            throw Error($"more than {MaxContainers:N0} dicts, lists and tuples; a CIFAR-10 file has a handful, so this is not one (or it is built to exhaust memory)");
+        }
+
+        return container;
+    }
 
     private object? Pop()
     {
@@ -256,6 +287,7 @@ internal sealed class RestrictedUnpickler
     private int ReadByte()
     {
         int b = _stream.ReadByte();
+        _position += b >= 0 ? 1 : 0;
         return b >= 0 ? b : throw Error("the stream ends inside an opcode argument (truncated file?)");
     }
 
@@ -264,7 +296,7 @@ internal sealed class RestrictedUnpickler
     private int ReadLength()
     {
         int length = BinaryPrimitives.ReadInt32LittleEndian(ReadBytes(4));
-        if (length < 0 || (_stream.CanSeek && length > _stream.Length - _stream.Position))
+        if (length < 0 || (_stream.CanSeek && length > _stream.Length - _stream.Position) || length > Array.MaxLength)
         {
             throw Error($"length {length} runs past the end of the stream (truncated file?)");
         }
@@ -272,19 +304,40 @@ internal sealed class RestrictedUnpickler
         return length;
     }
 
+    /// <summary>
+    /// Reads a value of a declared length. Where the stream's length is unknown, the buffer grows
+    /// with the bytes that actually arrive, so a declared length the stream does not hold costs at
+    /// most twice what was read before the stream ends, never the declared size.
+    /// </summary>
     private byte[] ReadBytes(int count)
     {
-        var buffer = new byte[count];
-        try
+        if (count == 0)
         {
-            _stream.ReadExactly(buffer);
-        }
-        catch (EndOfStreamException)
-        {
-            throw Error("the stream ends inside a value (truncated file?)");
+            return [];
         }
 
-        return buffer;
+        var buffer = new byte[_stream.CanSeek ? count : Math.Min(count, ReadChunk)];
+        int filled = 0;
+        while (true)
+        {
+            int read = _stream.Read(buffer, filled, buffer.Length - filled);
+            if (read == 0)
+            {
+                throw Error("the stream ends inside a value (truncated file?)");
+            }
+
+            filled += read;
+            _position += read;
+            if (filled == count)
+            {
+                return buffer;
+            }
+
+            if (filled == buffer.Length)
+            {
+                Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, count));
+            }
+        }
     }
 
     private string ReadLine()

@@ -1,0 +1,32 @@
+namespace SimClrV2.Sophon.Decode;
+
+/// <summary>
+/// Limits applied to every encoded image before and while it is decoded, so a hostile or broken file
+/// costs an error entry, not the process: the size the header claims is checked before any pixel
+/// buffer is allocated, only the first frame of an animation is decoded, metadata is skipped, and a
+/// truncated file is refused instead of being classified with invented pixels.
+/// </summary>
+public sealed record DecodeOptions
+{
+    /// <summary>The defaults: 64 megapixels, 256 MiB of encoded data.</summary>
+    public static DecodeOptions Default { get; } = new();
+
+    /// <summary>
+    /// The most pixels (width x height, as the header states it) an image may have; larger images
+    /// are refused before decoding. Default 64 Mi (e.g. 9000 x 7000 from a 63-megapixel camera);
+    /// an RGB24 image of that size takes 192 MiB while it is decoded.
+    /// </summary>
+    public long MaxPixels { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>The most bytes an encoded image (a file or a stream) may have. Default 256 MiB.</summary>
+    public long MaxEncodedBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>Checks the limits are positive.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A limit is below 1, or <see cref="MaxEncodedBytes"/> is above <see cref="Array.MaxLength"/>.</exception>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxPixels, 1, nameof(MaxPixels));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxEncodedBytes, 1, nameof(MaxEncodedBytes));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxEncodedBytes, Array.MaxLength, nameof(MaxEncodedBytes));
+    }
+}

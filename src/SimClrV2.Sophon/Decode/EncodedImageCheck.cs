@@ -1,0 +1,441 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Bmp;
+using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Pbm;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Formats.Tga;
+using SixLabors.ImageSharp.Formats.Tiff;
+using SixLabors.ImageSharp.Formats.Webp;
+
+namespace SimClrV2.Sophon.Decode;
+
+/// <summary>
+/// Finds truncation in an encoded image by walking its container structure (chunks, segments,
+/// blocks, strips) against the bytes present: ImageSharp fills missing data with grey or black and
+/// reports success, which would give a confident prediction for pixels that do not exist. Only the
+/// structure is walked (no decompression); what the walk cannot judge is left to the decoder.
+/// </summary>
+internal static class EncodedImageCheck
+{
+    /// <summary>Why the image is truncated, or null when its structure is complete (or cannot be judged).</summary>
+    /// <param name="data">The whole encoded image.</param>
+    /// <param name="format">Its format, as identified.</param>
+    /// <returns>The reason, or null.</returns>
+    public static string? FindTruncation(ReadOnlySpan<byte> data, IImageFormat format) => format switch
+    {
+        PngFormat => Png(data),
+        JpegFormat => Jpeg(data),
+        GifFormat => Gif(data),
+        BmpFormat => Bmp(data),
+        TgaFormat => Tga(data),
+        WebpFormat => Webp(data),
+        TiffFormat => Tiff(data),
+        PbmFormat => Pbm(data),
+        _ => null,
+    };
+
+    private static string Ends(long needed, int length) =>
+        string.Create(CultureInfo.InvariantCulture, $"its structure needs {needed:N0} bytes but the file has {length:N0}");
+
+    private static string? Png(ReadOnlySpan<byte> d)
+    {
+        long i = 8;
+        while (i + 8 <= d.Length)
+        {
+            uint length = BinaryPrimitives.ReadUInt32BigEndian(d[(int)i..]);
+            ReadOnlySpan<byte> type = d.Slice((int)i + 4, 4);
+            long next = i + 12 + length;
+            if (next > d.Length)
+            {
+                return Ends(next, d.Length);
+            }
+
+            if (type.SequenceEqual("IEND"u8))
+            {
+                return null;
+            }
+
+            i = next;
+        }
+
+        return "the file ends before its IEND chunk";
+    }
+
+    private static string? Jpeg(ReadOnlySpan<byte> d)
+    {
+        int i = 2;
+        while (true)
+        {
+            int ff = i < d.Length ? d[i..].IndexOf((byte)0xFF) : -1;
+            if (ff < 0)
+            {
+                return "the file ends before the end-of-image marker";
+            }
+
+            i += ff;
+            while (i < d.Length && d[i] == 0xFF)
+            {
+                i++;
+            }
+
+            if (i >= d.Length)
+            {
+                return "the file ends before the end-of-image marker";
+            }
+
+            byte marker = d[i++];
+            if (marker == 0xD9)
+            {
+                return null; // EOI
+            }
+
+            if (marker is 0x01 or (>= 0xD0 and <= 0xD7))
+            {
+                continue; // markers without a length
+            }
+
+            if (i + 2 > d.Length)
+            {
+                return Ends(i + 2, d.Length);
+            }
+
+            int length = BinaryPrimitives.ReadUInt16BigEndian(d[i..]);
+            if (length < 2)
+            {
+                return null; // corrupt, not truncated: the decoder reports it
+            }
+
+            if (i + length > d.Length)
+            {
+                return Ends(i + length, d.Length);
+            }
+
+            i += length;
+            if (marker != 0xDA)
+            {
+                continue;
+            }
+
+            // Entropy-coded data after SOS runs to the next marker other than stuffing (FF 00) and restarts.
+            while (true)
+            {
+                int next = i < d.Length ? d[i..].IndexOf((byte)0xFF) : -1;
+                if (next < 0 || i + next + 1 >= d.Length)
+                {
+                    return "the file ends inside the compressed image data, before the end-of-image marker";
+                }
+
+                i += next;
+                byte after = d[i + 1];
+                if (after == 0x00 || after is >= 0xD0 and <= 0xD7)
+                {
+                    i += 2;
+                    continue;
+                }
+
+                if (after == 0xFF)
+                {
+                    i++;
+                    continue;
+                }
+
+                break; // a marker: the outer loop reads it
+            }
+        }
+    }
+
+    private static string? Gif(ReadOnlySpan<byte> d)
+    {
+        if (d.Length < 13)
+        {
+            return Ends(13, d.Length);
+        }
+
+        long i = 13;
+        if ((d[10] & 0x80) != 0)
+        {
+            i += 3L << ((d[10] & 7) + 1);
+        }
+
+        while (true)
+        {
+            if (i >= d.Length)
+            {
+                return "the file ends before its first image";
+            }
+
+            switch (d[(int)i])
+            {
+                case 0x21: // extension: label, then sub-blocks
+                    i = SubBlocks(d, i + 2);
+                    break;
+                case 0x2C: // image descriptor (only the first image is decoded)
+                    if (i + 10 > d.Length)
+                    {
+                        return Ends(i + 10, d.Length);
+                    }
+
+                    byte packed = d[(int)i + 9];
+                    i += 10;
+                    if ((packed & 0x80) != 0)
+                    {
+                        i += 3L << ((packed & 7) + 1);
+                    }
+
+                    i = SubBlocks(d, i + 1); // after the LZW minimum code size
+                    return i <= d.Length ? null : "the file ends inside its first image's data";
+                default:
+                    return null; // trailer or corruption: the decoder judges
+            }
+
+            if (i > d.Length)
+            {
+                return "the file ends inside an extension block";
+            }
+        }
+    }
+
+    /// <summary>Skips GIF sub-blocks from <paramref name="i"/>; returns the offset after the terminator, or past the end when truncated.</summary>
+    private static long SubBlocks(ReadOnlySpan<byte> d, long i)
+    {
+        while (i < d.Length)
+        {
+            byte size = d[(int)i];
+            i += 1 + size;
+            if (size == 0)
+            {
+                return i;
+            }
+        }
+
+        return d.Length + 1L;
+    }
+
+    private static string? Bmp(ReadOnlySpan<byte> d)
+    {
+        if (d.Length < 30)
+        {
+            return Ends(30, d.Length);
+        }
+
+        uint fileSize = BinaryPrimitives.ReadUInt32LittleEndian(d[2..]);
+        long pixelOffset = BinaryPrimitives.ReadUInt32LittleEndian(d[10..]);
+        int headerSize = BinaryPrimitives.ReadInt32LittleEndian(d[14..]);
+        long width, height;
+        int bits;
+        uint compression = 0;
+        if (headerSize == 12)
+        {
+            width = BinaryPrimitives.ReadUInt16LittleEndian(d[18..]);
+            height = BinaryPrimitives.ReadUInt16LittleEndian(d[20..]);
+            bits = BinaryPrimitives.ReadUInt16LittleEndian(d[24..]);
+        }
+        else if (d.Length >= 34)
+        {
+            width = Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(d[18..]));
+            height = Math.Abs((long)BinaryPrimitives.ReadInt32LittleEndian(d[22..]));
+            bits = BinaryPrimitives.ReadUInt16LittleEndian(d[28..]);
+            compression = BinaryPrimitives.ReadUInt32LittleEndian(d[30..]);
+        }
+        else
+        {
+            return Ends(34, d.Length);
+        }
+
+        if (compression is 0 or 3 or 6)
+        {
+            long needed = pixelOffset + ((((width * bits) + 31) / 32) * 4 * height);
+            return needed > d.Length ? Ends(needed, d.Length) : null;
+        }
+
+        return fileSize > d.Length ? Ends(fileSize, d.Length) : null;
+    }
+
+    private static string? Tga(ReadOnlySpan<byte> d)
+    {
+        if (d.Length < 18)
+        {
+            return Ends(18, d.Length);
+        }
+
+        int type = d[2];
+        long pixels = (long)BinaryPrimitives.ReadUInt16LittleEndian(d[12..]) * BinaryPrimitives.ReadUInt16LittleEndian(d[14..]);
+        int bytesPerPixel = (d[16] + 7) / 8;
+        long i = 18 + d[0] + (d[1] == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(d[5..]) * ((d[7] + 7) / 8) : 0);
+        if (type is 1 or 2 or 3)
+        {
+            long needed = i + (pixels * bytesPerPixel);
+            return needed > d.Length ? Ends(needed, d.Length) : null;
+        }
+
+        if (type is not (9 or 10 or 11))
+        {
+            return null;
+        }
+
+        for (long done = 0; done < pixels;)
+        {
+            if (i >= d.Length)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"the file ends after {done:N0} of {pixels:N0} run-length coded pixels");
+            }
+
+            byte header = d[(int)i++];
+            int count = (header & 0x7F) + 1;
+            i += (header & 0x80) != 0 ? bytesPerPixel : (long)count * bytesPerPixel;
+            done += count;
+            if (i > d.Length)
+            {
+                return Ends(i, d.Length);
+            }
+        }
+
+        return null;
+    }
+
+    private static string? Webp(ReadOnlySpan<byte> d)
+    {
+        if (d.Length < 12)
+        {
+            return Ends(12, d.Length);
+        }
+
+        long needed = 8L + BinaryPrimitives.ReadUInt32LittleEndian(d[4..]);
+        return needed > d.Length ? Ends(needed, d.Length) : null;
+    }
+
+    private static string? Tiff(ReadOnlySpan<byte> d)
+    {
+        if (d.Length < 8)
+        {
+            return Ends(8, d.Length);
+        }
+
+        bool little = d[0] == (byte)'I';
+        if (U16(d, 2, little) != 42)
+        {
+            return null; // BigTIFF or corruption: the decoder judges
+        }
+
+        long ifd = U32(d, 4, little);
+        if (ifd + 2 > d.Length)
+        {
+            return Ends(ifd + 2, d.Length);
+        }
+
+        int count = U16(d, (int)ifd, little);
+        if (ifd + 2 + (count * 12L) > d.Length)
+        {
+            return Ends(ifd + 2 + (count * 12L), d.Length);
+        }
+
+        (int Type, long Count, long Field)? offsets = null, sizes = null;
+        for (int e = 0; e < count; e++)
+        {
+            int at = (int)ifd + 2 + (e * 12);
+            int tag = U16(d, at, little);
+            var entry = (Type: U16(d, at + 2, little), Count: (long)U32(d, at + 4, little), Field: (long)at + 8);
+            if (tag is 273 or 324)
+            {
+                offsets = entry;
+            }
+            else if (tag is 279 or 325)
+            {
+                sizes = entry;
+            }
+        }
+
+        if (offsets is not { } o || sizes is not { } s || o.Count != s.Count)
+        {
+            return null;
+        }
+
+        for (long k = 0; k < o.Count; k++)
+        {
+            long? start = Value(d, o, k, little);
+            long? size = Value(d, s, k, little);
+            if (start is null || size is null)
+            {
+                return "the file ends inside its strip table";
+            }
+
+            if (start + size > d.Length)
+            {
+                return Ends(start.Value + size.Value, d.Length);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Entry k of a SHORT or LONG array field (inline when it fits in 4 bytes); null when it lies past the end.</summary>
+    private static long? Value(ReadOnlySpan<byte> d, (int Type, long Count, long Field) entry, long k, bool little)
+    {
+        int size = entry.Type == 3 ? 2 : 4;
+        long start = entry.Count * size <= 4 ? entry.Field : U32(d, (int)entry.Field, little);
+        long at = start + (k * size);
+        if (at + size > d.Length)
+        {
+            return null;
+        }
+
+        return size == 2 ? U16(d, (int)at, little) : U32(d, (int)at, little);
+    }
+
+    private static int U16(ReadOnlySpan<byte> d, int at, bool little) =>
+        little ? BinaryPrimitives.ReadUInt16LittleEndian(d[at..]) : BinaryPrimitives.ReadUInt16BigEndian(d[at..]);
+
+    private static uint U32(ReadOnlySpan<byte> d, int at, bool little) =>
+        little ? BinaryPrimitives.ReadUInt32LittleEndian(d[at..]) : BinaryPrimitives.ReadUInt32BigEndian(d[at..]);
+
+    private static string? Pbm(ReadOnlySpan<byte> d)
+    {
+        if (d.Length < 2 || d[0] != (byte)'P' || d[1] is not ((byte)'4' or (byte)'5' or (byte)'6'))
+        {
+            return null; // the plain (text) variants are not judged
+        }
+
+        char kind = (char)d[1];
+        int i = 2;
+        var values = new long[kind == '4' ? 2 : 3];
+        for (int v = 0; v < values.Length; v++)
+        {
+            while (i < d.Length && (IsSpace(d[i]) || d[i] == '#'))
+            {
+                if (d[i] == '#')
+                {
+                    while (i < d.Length && d[i] != '\n')
+                    {
+                        i++;
+                    }
+                }
+                else
+                {
+                    i++;
+                }
+            }
+
+            long value = 0;
+            while (i < d.Length && d[i] is >= (byte)'0' and <= (byte)'9' && value < int.MaxValue)
+            {
+                value = (value * 10) + (d[i++] - '0');
+            }
+
+            values[v] = value;
+        }
+
+        i++; // the single whitespace before the data
+        long samples = kind switch
+        {
+            '4' => ((values[0] + 7) / 8) * values[1],
+            '5' => values[0] * values[1] * (values[2] > 255 ? 2 : 1),
+            _ => 3 * values[0] * values[1] * (values[2] > 255 ? 2 : 1),
+        };
+        return i + samples > d.Length ? Ends(i + samples, d.Length) : null;
+    }
+
+    private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or 0x0B or 0x0C;
+}

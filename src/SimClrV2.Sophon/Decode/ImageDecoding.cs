@@ -1,0 +1,218 @@
+using System.Buffers;
+using SimClrV2.Sophon.Decode.Files;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Bmp;
+using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Pbm;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Formats.Tga;
+using SixLabors.ImageSharp.Formats.Tiff;
+using SixLabors.ImageSharp.Formats.Webp;
+using SixLabors.ImageSharp.Metadata;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace SimClrV2.Sophon.Decode;
+
+/// <summary>
+/// Decodes encoded images under <see cref="DecodeOptions"/>: the whole encoded image is read into a
+/// pooled buffer (at most <see cref="DecodeOptions.MaxEncodedBytes"/>), its header is identified and
+/// its claimed size checked, its structure is checked for truncation, and only then is it decoded,
+/// with ImageSharp restricted to the documented formats, first frame only, metadata skipped.
+/// </summary>
+internal static class ImageDecoding
+{
+    /// <summary>The formats read: PNG, JPEG, BMP, GIF, TGA, TIFF, WebP, PBM/PGM/PPM.</summary>
+    public const string Formats = "PNG, JPEG, BMP, GIF, TGA, TIFF, WebP, PBM/PGM/PPM";
+
+    private static readonly Configuration Configuration = CreateConfiguration();
+
+    /// <summary>Decodes an image file.</summary>
+    public static DecodedImage DecodeFile(string path, DecodeOptions options)
+    {
+        FileStatus status = InputFile.EnsureRegular(path, "image");
+        if (status.Length > options.MaxEncodedBytes)
+        {
+            throw new InvalidDataException($"'{path}' has {status.Length:N0} bytes, more than DecodeOptions.MaxEncodedBytes ({options.MaxEncodedBytes:N0}); raise the limit if the image is genuine.");
+        }
+
+        using FileStream stream = InputFile.OpenRead(path, "image", bufferSize: 1);
+        return Decode(stream, $"'{path}'", options);
+    }
+
+    /// <summary>Decodes an encoded image from a stream (read to its end, at most <see cref="DecodeOptions.MaxEncodedBytes"/>).</summary>
+    public static DecodedImage Decode(Stream stream, string what, DecodeOptions options)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(InitialSize(stream, options));
+        try
+        {
+            int length = ReadAll(stream, ref buffer, what, options);
+            return Decode(buffer.AsMemory(0, length), what, options);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Decodes encoded bytes.</summary>
+    public static DecodedImage Decode(ReadOnlyMemory<byte> encoded, string what, DecodeOptions options)
+    {
+        if (encoded.IsEmpty)
+        {
+            throw new InvalidDataException($"{what} is empty (0 bytes).");
+        }
+
+        using var stream = new ReadOnlyMemoryStream(encoded);
+        IImageInfo? info;
+        IImageFormat? format;
+        try
+        {
+            info = Image.Identify(Configuration, stream, out format);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new InvalidDataException($"{what} is corrupt: its header cannot be read ({ex.Message}).", ex);
+        }
+
+        if (info is null || format is null)
+        {
+            throw new InvalidDataException($"{what} is not an image in a format this library reads ({Formats}).");
+        }
+
+        if (info.Width < 1 || info.Height < 1 || (long)info.Width * info.Height > options.MaxPixels)
+        {
+            throw new InvalidDataException($"{what} claims {info.Width}x{info.Height} = {(long)info.Width * info.Height:N0} pixels, more than DecodeOptions.MaxPixels ({options.MaxPixels:N0}) or empty; it was not decoded. Raise the limit if the image is genuine.");
+        }
+
+        if (EncodedImageCheck.FindTruncation(encoded.Span, format) is { } truncation)
+        {
+            throw new InvalidDataException($"{what} is truncated: {truncation}; it was not classified.");
+        }
+
+        stream.Position = 0;
+        try
+        {
+            return DecodedImage.FromImage(Image.Load<Rgb24>(Configuration, stream), takeOwnership: true);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new InvalidDataException($"{what} is corrupt: {ex.Message}", ex);
+        }
+    }
+
+    private static int InitialSize(Stream stream, DecodeOptions options)
+    {
+        long known = stream.CanSeek ? stream.Length - stream.Position : 64 * 1024;
+        return (int)Math.Clamp(known + 1, 1, Math.Min(options.MaxEncodedBytes + 1, Array.MaxLength));
+    }
+
+    /// <summary>Reads the stream to its end into the (pooled, growing) buffer; refuses more than the limit.</summary>
+    private static int ReadAll(Stream stream, ref byte[] buffer, string what, DecodeOptions options)
+    {
+        int length = 0;
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                if (length > options.MaxEncodedBytes)
+                {
+                    break;
+                }
+
+                byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, Array.MaxLength));
+                buffer.AsSpan(0, length).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = larger;
+            }
+
+            int read = stream.Read(buffer, length, buffer.Length - length);
+            if (read == 0)
+            {
+                break;
+            }
+
+            length += read;
+            if (length > options.MaxEncodedBytes)
+            {
+                break;
+            }
+        }
+
+        return length <= options.MaxEncodedBytes
+            ? length
+            : throw new InvalidDataException($"{what} has more than DecodeOptions.MaxEncodedBytes ({options.MaxEncodedBytes:N0}) bytes; raise the limit if the image is genuine.");
+    }
+
+    private static Configuration CreateConfiguration()
+    {
+        var configuration = new Configuration(
+            new PngConfigurationModule(),
+            new JpegConfigurationModule(),
+            new BmpConfigurationModule(),
+            new GifConfigurationModule(),
+            new TgaConfigurationModule(),
+            new TiffConfigurationModule(),
+            new WebpConfigurationModule(),
+            new PbmConfigurationModule());
+        ImageFormatManager formats = configuration.ImageFormatsManager;
+        formats.SetDecoder(PngFormat.Instance, new PngDecoder { IgnoreMetadata = true });
+        formats.SetDecoder(JpegFormat.Instance, new JpegDecoder { IgnoreMetadata = true });
+        formats.SetDecoder(GifFormat.Instance, new GifDecoder { IgnoreMetadata = true, DecodingMode = FrameDecodingMode.First });
+        formats.SetDecoder(TiffFormat.Instance, new TiffDecoder { IgnoreMetadata = true, DecodingMode = FrameDecodingMode.First });
+        formats.SetDecoder(WebpFormat.Instance, new WebpDecoder { IgnoreMetadata = true });
+        return configuration;
+    }
+
+    /// <summary>A seekable read-only stream over memory (no copy).</summary>
+    private sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> memory) : Stream
+    {
+        private int _position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => true;
+
+        public override bool CanWrite => false;
+
+        public override long Length => memory.Length;
+
+        public override long Position
+        {
+            get => _position;
+            set => _position = (int)Math.Clamp(value, 0, memory.Length);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            int n = Math.Min(buffer.Length, memory.Length - _position);
+            memory.Span.Slice(_position, n).CopyTo(buffer);
+            _position += n;
+            return n;
+        }
+
+        public override int ReadByte() => _position < memory.Length ? memory.Span[_position++] : -1;
+
+        public override long Seek(long offset, SeekOrigin origin)
+        {
+            Position = origin switch
+            {
+                SeekOrigin.Begin => offset,
+                SeekOrigin.Current => _position + offset,
+                _ => memory.Length + offset,
+            };
+            return _position;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
