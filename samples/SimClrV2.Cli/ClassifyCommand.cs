@@ -152,6 +152,7 @@ internal static class ClassifyCommand
     private static List<ImageInput> ReadInputs(TextWriter stderr, string[] paths, IReadOnlyList<string> labels)
     {
         var inputs = new List<ImageInput>();
+        var warnings = new List<string>();
         Exception? firstFailure = null;
         int failed = 0;
         foreach (string path in paths)
@@ -164,7 +165,7 @@ internal static class ClassifyCommand
             {
                 firstFailure ??= ex;
                 failed++;
-                stderr.WriteLine($"warning: {ConsoleText.Printable(ex.Message)}");
+                warnings.Add($"warning: {ConsoleText.Printable(ex.Message)}");
                 inputs.Add(ImageInput.FromError(path, ex.Message));
             }
         }
@@ -174,6 +175,7 @@ internal static class ClassifyCommand
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(firstFailure);
         }
 
+        warnings.ForEach(stderr.WriteLine);
         return inputs;
     }
 }

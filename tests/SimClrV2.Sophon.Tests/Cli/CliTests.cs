@@ -90,7 +90,7 @@ public class CliTests
         (int code, _, string stderr) = Run("classify", "--batch", "0");
 
         Assert.That(code, Is.Not.Zero);
-        Assert.That(stderr, Does.Contain("--batch must be at least 1"));
+        Assert.That(stderr, Does.Contain("--batch must be 1..1024"));
     }
 
     [Test]

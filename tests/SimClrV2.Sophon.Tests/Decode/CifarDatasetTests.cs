@@ -99,11 +99,14 @@ public class CifarDatasetTests
     }
 
     [Test]
-    public void LabelOutOfRangeIsRefused()
+    public void LabelOutOfRangeCostsOnlyThatLabel()
     {
-        byte[] pickle = PickleWriter.Cifar(new byte[3072], 1, 3072, [12], ["a"]);
+        byte[] pickle = PickleWriter.Cifar(new byte[2 * 3072], 2, 3072, [12, 3], ["a", "b"]);
 
-        Assert.That(() => Read(pickle), Throws.TypeOf<InvalidDataException>().With.Message.Contains("label 0 is not an integer in 0..9"));
+        CifarDataset data = Read(pickle);
+
+        Assert.That(data.Labels, Is.EqualTo(new[] { CifarDataset.UnknownLabel, 3 }));
+        Assert.That(data.ToInputs().Select(i => i.LabelIndex), Is.EqualTo(new int?[] { null, 3 }), "the image is still classified, with no known label");
     }
 
     [Test]

@@ -92,7 +92,7 @@ public class ImageClassifierTests
     }
 
     [Test]
-    public void ProducerExceptionSurfacesAndBuffersAreReturned()
+    public void AFailingInputSequenceKeepsTheResultsSoFarAndBecomesOneErrorEntry()
     {
         var engine = new FakeEngine(batchSize: 2);
         using ImageClassifier classifier = Create(engine);
@@ -107,7 +107,11 @@ public class ImageClassifierTests
             throw new InvalidDataException("source broke");
         }
 
-        Assert.That(() => classifier.Classify(Failing()), Throws.TypeOf<InvalidDataException>().With.Message.EqualTo("source broke"));
+        IReadOnlyList<Prediction> predictions = classifier.Classify(Failing());
+
+        Assert.That(predictions.Select(p => p.ClassIndex), Is.EqualTo(new[] { 1, 2, 3, -1 }));
+        Assert.That(predictions[3].Error, Does.Contain("reading the inputs failed after 3 input(s): source broke"));
+        Assert.That(predictions[3].Source, Is.EqualTo("input #3"));
         Assert.That(engine.Outstanding, Is.Zero);
     }
 

@@ -29,12 +29,25 @@ internal sealed class FakeEngine(int batchSize, bool fixedBatch = false) : IInfe
 
     public Func<int, Exception?>? FailRun { get; set; }
 
+    /// <summary>Fails the Nth rent (1-based count of rents so far) when it returns an exception.</summary>
+    public Func<int, Exception?>? FailRent { get; set; }
+
+    /// <summary>Images of this class get NaN logits (a model that overflows on some inputs).</summary>
+    public int? NanForClass { get; set; }
+
+    private int _rents;
+
     public TimeSpan RunDelay { get; set; }
 
     public bool Disposed { get; private set; }
 
     public InferenceBatch RentBatch()
     {
+        if (FailRent?.Invoke(Interlocked.Increment(ref _rents)) is Exception ex)
+        {
+            throw ex;
+        }
+
         Interlocked.Increment(ref _rented);
         return _pool.TryTake(out Batch? b) ? b : new Batch(this);
     }
@@ -64,7 +77,7 @@ internal sealed class FakeEngine(int batchSize, bool fixedBatch = false) : IInfe
             float k = input[slot * 48] / 20f;
             for (int c = 0; c < 10; c++)
             {
-                batch.Outputs[(slot * 10) + c] = -Math.Abs(c - k) * 10f;
+                batch.Outputs[(slot * 10) + c] = (int)MathF.Round(k) == NanForClass ? float.NaN : -Math.Abs(c - k) * 10f;
             }
         }
     }
