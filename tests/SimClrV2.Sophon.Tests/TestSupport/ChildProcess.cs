@@ -1,0 +1,33 @@
+using System.Diagnostics;
+
+namespace SimClrV2.Sophon.Tests.TestSupport;
+
+/// <summary>Runs a .NET program of the test output (the CLI, the probe) in its own process with a timeout, so a crash or a hang fails one test instead of the run.</summary>
+internal static class ChildProcess
+{
+    /// <summary>The outcome; <see cref="TimedOut"/> when the process was killed at the timeout.</summary>
+    public sealed record Result(int ExitCode, string Out, string Err, bool TimedOut);
+
+    public static Result Run(string assembly, TimeSpan timeout, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
+        foreach (string a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using Process process = Process.Start(start)!;
+        process.StandardInput.Close();
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        bool exited = process.WaitForExit(timeout);
+        if (!exited)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+
+        return new Result(exited ? process.ExitCode : -1, stdout.Result, stderr.Result, !exited);
+    }
+}
