@@ -164,7 +164,7 @@ internal static class EncodedImageCheck
         {
             if (i >= d.Length)
             {
-                return "the file ends before its first image";
+                return "the file ends before its trailer";
             }
 
             switch (d[(int)i])
@@ -172,7 +172,7 @@ internal static class EncodedImageCheck
                 case 0x21: // extension: label, then sub-blocks
                     i = SubBlocks(d, i + 2);
                     break;
-                case 0x2C: // image descriptor (only the first image is decoded)
+                case 0x2C: // image descriptor
                     if (i + 10 > d.Length)
                     {
                         return Ends(i + 10, d.Length);
@@ -186,14 +186,16 @@ internal static class EncodedImageCheck
                     }
 
                     i = SubBlocks(d, i + 1); // after the LZW minimum code size
-                    return i <= d.Length ? null : "the file ends inside its first image's data";
+                    break;
+                case 0x3B: // trailer: every block is complete
+                    return null;
                 default:
-                    return null; // trailer or corruption: the decoder judges
+                    return null; // corruption, not truncation: the decoder judges
             }
 
             if (i > d.Length)
             {
-                return "the file ends inside an extension block";
+                return "the file ends inside a block";
             }
         }
     }
@@ -327,9 +329,9 @@ internal static class EncodedImageCheck
         }
 
         int count = U16(d, (int)ifd, little);
-        if (ifd + 2 + (count * 12L) > d.Length)
+        if (ifd + 2 + (count * 12L) + 4 > d.Length)
         {
-            return Ends(ifd + 2 + (count * 12L), d.Length);
+            return Ends(ifd + 2 + (count * 12L) + 4, d.Length); // the entries and the next-IFD offset
         }
 
         (int Type, long Count, long Field)? offsets = null, sizes = null;
@@ -338,6 +340,12 @@ internal static class EncodedImageCheck
             int at = (int)ifd + 2 + (e * 12);
             int tag = U16(d, at, little);
             var entry = (Type: U16(d, at + 2, little), Count: (long)U32(d, at + 4, little), Field: (long)at + 8);
+            long valueBytes = entry.Count * (entry.Type switch { 3 or 8 => 2, 4 or 9 or 11 => 4, 5 or 10 or 12 => 8, _ => 1 });
+            if (valueBytes > 4 && U32(d, at + 8, little) + valueBytes > d.Length)
+            {
+                return Ends(U32(d, at + 8, little) + valueBytes, d.Length); // a value stored after the entries
+            }
+
             if (tag is 273 or 324)
             {
                 offsets = entry;
@@ -393,31 +401,17 @@ internal static class EncodedImageCheck
 
     private static string? Pbm(ReadOnlySpan<byte> d)
     {
-        if (d.Length < 2 || d[0] != (byte)'P' || d[1] is not ((byte)'4' or (byte)'5' or (byte)'6'))
+        if (d.Length < 2 || d[0] != (byte)'P' || d[1] is < (byte)'1' or > (byte)'6')
         {
-            return null; // the plain (text) variants are not judged
+            return null;
         }
 
         char kind = (char)d[1];
         int i = 2;
-        var values = new long[kind == '4' ? 2 : 3];
+        var values = new long[kind is '1' or '4' ? 2 : 3];
         for (int v = 0; v < values.Length; v++)
         {
-            while (i < d.Length && (IsSpace(d[i]) || d[i] == '#'))
-            {
-                if (d[i] == '#')
-                {
-                    while (i < d.Length && d[i] != '\n')
-                    {
-                        i++;
-                    }
-                }
-                else
-                {
-                    i++;
-                }
-            }
-
+            i = SkipSpaceAndComments(d, i);
             long value = 0;
             while (i < d.Length && d[i] is >= (byte)'0' and <= (byte)'9' && value < int.MaxValue)
             {
@@ -427,14 +421,67 @@ internal static class EncodedImageCheck
             values[v] = value;
         }
 
-        i++; // the single whitespace before the data
-        long samples = kind switch
+        long width = values[0], height = values[1];
+        int sampleBytes = values.Length == 3 && values[2] > 255 ? 2 : 1;
+        if (kind is '4' or '5' or '6')
         {
-            '4' => ((values[0] + 7) / 8) * values[1],
-            '5' => values[0] * values[1] * (values[2] > 255 ? 2 : 1),
-            _ => 3 * values[0] * values[1] * (values[2] > 255 ? 2 : 1),
-        };
-        return i + samples > d.Length ? Ends(i + samples, d.Length) : null;
+            i++; // the single whitespace before the data
+            long bytes = kind switch
+            {
+                '4' => ((width + 7) / 8) * height,
+                '5' => width * height * sampleBytes,
+                _ => 3 * width * height * sampleBytes,
+            };
+            return i + bytes > d.Length ? Ends(i + bytes, d.Length) : null;
+        }
+
+        // Plain (text) variants: count the samples present.
+        long needed = (kind == '3' ? 3 : 1) * width * height;
+        long found = 0;
+        while (found < needed)
+        {
+            i = SkipSpaceAndComments(d, i);
+            if (i >= d.Length)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"the file ends after {found:N0} of {needed:N0} samples");
+            }
+
+            if (kind == '1')
+            {
+                i++; // P1 samples are single digits, spaces optional
+            }
+            else
+            {
+                while (i < d.Length && !IsSpace(d[i]) && d[i] != '#')
+                {
+                    i++;
+                }
+            }
+
+            found++;
+        }
+
+        return null;
+    }
+
+    private static int SkipSpaceAndComments(ReadOnlySpan<byte> d, int i)
+    {
+        while (i < d.Length && (IsSpace(d[i]) || d[i] == '#'))
+        {
+            if (d[i] == '#')
+            {
+                while (i < d.Length && d[i] != '\n')
+                {
+                    i++;
+                }
+            }
+            else
+            {
+                i++;
+            }
+        }
+
+        return i;
     }
 
     private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or 0x0B or 0x0C;
