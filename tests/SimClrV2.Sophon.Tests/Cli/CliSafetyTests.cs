@@ -1,5 +1,4 @@
 using System.Text.Json;
-using SimClrV2.Cli;
 using SimClrV2.Sophon.Tests.TestSupport;
 
 namespace SimClrV2.Sophon.Tests.Cli;
@@ -7,13 +6,7 @@ namespace SimClrV2.Sophon.Tests.Cli;
 /// <summary>The CLI never destroys what it reads, keeps going past one bad --input, bounds its arguments and never prints raw control characters.</summary>
 public class CliSafetyTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        int code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     private static byte[] Snapshot(string path) => File.ReadAllBytes(path);
 
