@@ -22,11 +22,11 @@ public sealed record DecodeOptions
     public long MaxEncodedBytes { get; init; } = 256L * 1024 * 1024;
 
     /// <summary>Checks the limits are positive.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A limit is below 1, or <see cref="MaxEncodedBytes"/> is above <see cref="Array.MaxLength"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A limit is below 1, or <see cref="MaxEncodedBytes"/> is not below <see cref="Array.MaxLength"/> (one buffer holds the image and one byte more).</exception>
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxPixels, 1, nameof(MaxPixels));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxEncodedBytes, 1, nameof(MaxEncodedBytes));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxEncodedBytes, Array.MaxLength, nameof(MaxEncodedBytes));
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(MaxEncodedBytes, Array.MaxLength, nameof(MaxEncodedBytes));
     }
 }

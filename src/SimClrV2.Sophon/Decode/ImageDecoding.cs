@@ -31,12 +31,6 @@ internal static class ImageDecoding
     /// <summary>Decodes an image file.</summary>
     public static DecodedImage DecodeFile(string path, DecodeOptions options)
     {
-        FileStatus status = InputFile.EnsureRegular(path, "image");
-        if (status.Length > options.MaxEncodedBytes)
-        {
-            throw new InvalidDataException($"'{path}' has {status.Length:N0} bytes, more than DecodeOptions.MaxEncodedBytes ({options.MaxEncodedBytes:N0}); raise the limit if the image is genuine.");
-        }
-
         using FileStream stream = InputFile.OpenRead(path, "image", bufferSize: 1);
         return Decode(stream, $"'{path}'", options);
     }
@@ -44,7 +38,14 @@ internal static class ImageDecoding
     /// <summary>Decodes an encoded image from a stream (read to its end, at most <see cref="DecodeOptions.MaxEncodedBytes"/>).</summary>
     public static DecodedImage Decode(Stream stream, string what, DecodeOptions options)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(InitialSize(stream, options));
+        options.Validate();
+        long? known = stream.CanSeek ? stream.Length - stream.Position : null;
+        if (known > options.MaxEncodedBytes)
+        {
+            throw TooLarge(what, options);
+        }
+
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min((known ?? (64 * 1024)) + 1, options.MaxEncodedBytes + 1));
         try
         {
             int length = ReadAll(stream, ref buffer, what, options);
@@ -102,13 +103,7 @@ internal static class ImageDecoding
         }
     }
 
-    private static int InitialSize(Stream stream, DecodeOptions options)
-    {
-        long known = stream.CanSeek ? stream.Length - stream.Position : 64 * 1024;
-        return (int)Math.Clamp(known + 1, 1, Math.Min(options.MaxEncodedBytes + 1, Array.MaxLength));
-    }
-
-    /// <summary>Reads the stream to its end into the (pooled, growing) buffer; refuses more than the limit.</summary>
+    /// <summary>Reads the stream to its end into the (pooled, growing) buffer; refuses more than the limit as soon as it is passed.</summary>
     private static int ReadAll(Stream stream, ref byte[] buffer, string what, DecodeOptions options)
     {
         int length = 0;
@@ -116,12 +111,7 @@ internal static class ImageDecoding
         {
             if (length == buffer.Length)
             {
-                if (length > options.MaxEncodedBytes)
-                {
-                    break;
-                }
-
-                byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, Array.MaxLength));
+                byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, options.MaxEncodedBytes + 1));
                 buffer.AsSpan(0, length).CopyTo(larger);
                 ArrayPool<byte>.Shared.Return(buffer);
                 buffer = larger;
@@ -130,20 +120,19 @@ internal static class ImageDecoding
             int read = stream.Read(buffer, length, buffer.Length - length);
             if (read == 0)
             {
-                break;
+                return length;
             }
 
             length += read;
             if (length > options.MaxEncodedBytes)
             {
-                break;
+                throw TooLarge(what, options);
             }
         }
-
-        return length <= options.MaxEncodedBytes
-            ? length
-            : throw new InvalidDataException($"{what} has more than DecodeOptions.MaxEncodedBytes ({options.MaxEncodedBytes:N0}) bytes; raise the limit if the image is genuine.");
     }
+
+    private static InvalidDataException TooLarge(string what, DecodeOptions options) =>
+        new($"{what} has more than DecodeOptions.MaxEncodedBytes ({options.MaxEncodedBytes:N0}) bytes; raise the limit if the image is genuine.");
 
     private static Configuration CreateConfiguration()
     {

@@ -43,12 +43,7 @@ public static class ImageInputs
             return InputKind.Folder;
         }
 
-        if (status.Kind == FileKind.Missing)
-        {
-            throw new FileNotFoundException($"Input '{path}' does not exist; pass an image file, a folder of images, a CIFAR-10 'test_batch' pickle or a 'test_batch.bin' file.", path);
-        }
-
-        InputFile.EnsureRegular(path, "input");
+        InputFile.Require(status, path, "input", "pass an image file, a folder of images, a CIFAR-10 'test_batch' pickle or a 'test_batch.bin' file.");
         string extension = Path.GetExtension(path);
         if (string.Equals(extension, ".bin", StringComparison.OrdinalIgnoreCase))
         {

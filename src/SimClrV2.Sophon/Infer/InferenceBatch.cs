@@ -33,14 +33,14 @@ public abstract class InferenceBatch
     public static void EnsureFits(EngineInput input, int capacity, int outputLength)
     {
         ArgumentNullException.ThrowIfNull(input);
-        long inputBytes = (long)capacity * input.ElementsPerImage * input.ElementType.SizeInBytes();
-        long outputs = (long)capacity * outputLength;
-        if (inputBytes > Array.MaxLength || outputs > Array.MaxLength)
+        long bytesPerImage = (long)input.ElementsPerImage * input.ElementType.SizeInBytes();
+        long largest = Array.MaxLength / Math.Max(bytesPerImage, outputLength);
+        if (capacity > largest)
         {
             throw new ArgumentOutOfRangeException(
                 nameof(capacity),
                 capacity,
-                $"A batch of {capacity} images of {input.Channels}x{input.Height}x{input.Width} {input.ElementType} needs {inputBytes:N0} input bytes and {outputs:N0} outputs; one buffer holds at most {Array.MaxLength:N0}. Use a batch of at most {Math.Min(Array.MaxLength / Math.Max(1L, (long)input.ElementsPerImage * input.ElementType.SizeInBytes()), Array.MaxLength / Math.Max(1, outputLength))}.");
+                $"A batch of {capacity} images of {input.Channels}x{input.Height}x{input.Width} {input.ElementType} needs {capacity * bytesPerImage:N0} input bytes; one buffer holds at most {Array.MaxLength:N0}. Use a batch of at most {largest}.");
         }
     }
 

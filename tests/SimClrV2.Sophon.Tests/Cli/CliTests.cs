@@ -1,18 +1,11 @@
 using System.Text.Json;
-using SimClrV2.Cli;
 using SimClrV2.Sophon.Tests.TestSupport;
 
 namespace SimClrV2.Sophon.Tests.Cli;
 
 public class CliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        int code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     [Test]
     public void DefaultRunClassifiesTheShippedImagesWithTheShippedModel()

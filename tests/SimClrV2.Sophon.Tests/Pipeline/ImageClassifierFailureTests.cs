@@ -9,13 +9,12 @@ namespace SimClrV2.Sophon.Tests.Pipeline;
 /// <summary>Every entry survives: a bad output row, a failed batch buffer or a broken input sequence costs only its own entries.</summary>
 public class ImageClassifierFailureTests
 {
-    private static readonly PreprocessingOptions Raw = new() { Width = 4, Height = 4, Scale = 1f, Mean = [0, 0, 0], Std = [1, 1, 1] };
+    private static readonly PreprocessingOptions Raw = FakeEngine.Raw;
 
     private static ImageClassifier Create(FakeEngine engine) =>
         new(engine, new ClassifierOptions { Preprocessing = Raw, Labels = TestData.Cifar10Labels });
 
-    private static List<ImageInput> Images(params int[] classes) =>
-        classes.Select((k, i) => TestData.SolidImage($"img{i}", 4, 4, (byte)(k * 20), 0, 0)).ToList();
+    private static List<ImageInput> Images(params int[] classes) => FakeEngine.Images(classes);
 
     [Test]
     public void ANonFiniteOutputBecomesAnErrorEntryForThatImageOnly()

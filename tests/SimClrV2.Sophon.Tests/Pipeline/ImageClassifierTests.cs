@@ -8,13 +8,12 @@ namespace SimClrV2.Sophon.Tests.Pipeline;
 
 public class ImageClassifierTests
 {
-    private static readonly PreprocessingOptions Raw = new() { Width = 4, Height = 4, Scale = 1f, Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f] };
+    private static readonly PreprocessingOptions Raw = FakeEngine.Raw;
 
     private static ImageClassifier Create(FakeEngine engine, int topK = 3) =>
         new(engine, new ClassifierOptions { Preprocessing = Raw, Labels = TestData.Cifar10Labels, TopK = topK });
 
-    private static List<ImageInput> Images(params int[] classes) =>
-        classes.Select((k, i) => TestData.SolidImage($"img{i}", 4, 4, (byte)(k * 20), 0, 0)).ToList();
+    private static List<ImageInput> Images(params int[] classes) => FakeEngine.Images(classes);
 
     [Test]
     public void EveryImageGetsItsPredictionInInputOrderIncludingAPartialLastBatch()

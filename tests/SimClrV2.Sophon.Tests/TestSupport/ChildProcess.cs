@@ -8,13 +8,20 @@ internal static class ChildProcess
     /// <summary>The outcome; <see cref="TimedOut"/> when the process was killed at the timeout.</summary>
     public sealed record Result(int ExitCode, string Out, string Err, bool TimedOut);
 
-    public static Result Run(string assembly, TimeSpan timeout, params string[] args)
+    public static Result Run(string assembly, TimeSpan timeout, params string[] args) => Run(assembly, timeout, null, args);
+
+    public static Result Run(string assembly, TimeSpan timeout, IDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
         foreach (string a in args)
         {
             start.ArgumentList.Add(a);
+        }
+
+        foreach (KeyValuePair<string, string> pair in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[pair.Key] = pair.Value;
         }
 
         using Process process = Process.Start(start)!;

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using SimClrV2.Sophon.Decode;
 using SimClrV2.Sophon.Infer;
+using SimClrV2.Sophon.Preprocess;
 
 namespace SimClrV2.Sophon.Tests.TestSupport;
 
@@ -12,6 +14,9 @@ internal sealed class FakeEngine(int batchSize, bool fixedBatch = false) : IInfe
 {
     private readonly ConcurrentBag<Batch> _pool = new();
     private int _rented;
+
+    /// <summary>Preprocessing that keeps pixel values as they are, so red = 20 x k reaches the engine as 20 x k.</summary>
+    public static PreprocessingOptions Raw { get; } = new() { Width = 4, Height = 4, Scale = 1f, Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f] };
 
     public string Name => "fake";
 
@@ -81,6 +86,10 @@ internal sealed class FakeEngine(int batchSize, bool fixedBatch = false) : IInfe
             }
         }
     }
+
+    /// <summary>Solid 4x4 images that this engine classifies as the given classes, named img0, img1, ...</summary>
+    public static List<ImageInput> Images(params int[] classes) =>
+        classes.Select((k, i) => TestData.SolidImage($"img{i}", 4, 4, (byte)(k * 20), 0, 0)).ToList();
 
     public void Dispose() => Disposed = true;
 

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using SimClrV2.Cli;
 using SimClrV2.Sophon.Tests.TestSupport;
 
 namespace SimClrV2.Sophon.Tests.Tpu;
@@ -7,34 +5,14 @@ namespace SimClrV2.Sophon.Tests.Tpu;
 /// <summary>The CLI's SOPHON commands on the emulator; library loading checked in fresh processes.</summary>
 public class SophonCliTests : EmulatorTestBase
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        int code = CliApp.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     /// <summary>Runs simclrv2 in its own process, so library loading starts from nothing.</summary>
     private static (int Code, string Out, string Err) RunProcess(IDictionary<string, string>? environment, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "simclrv2.dll"));
-        foreach (string a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        foreach (KeyValuePair<string, string> pair in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[pair.Key] = pair.Value;
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        string stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result, stderr);
+        ChildProcess.Result result = ChildProcess.Run("simclrv2.dll", TimeSpan.FromMinutes(2), environment, args);
+        Assert.That(result.TimedOut, Is.False, "simclrv2 finished");
+        return (result.ExitCode, result.Out, result.Err);
     }
 
     private static string TwoStageModel(TempDir dir)

@@ -93,9 +93,9 @@ public sealed class CifarDataset
     /// <exception cref="InvalidDataException">The file is not a CIFAR-10 pickle, or is damaged.</exception>
     public static CifarDataset ReadPickle(string path)
     {
-        EnsureExists(path);
+        ArgumentException.ThrowIfNullOrEmpty(path);
         var clock = Stopwatch.StartNew();
-        using FileStream stream = InputFile.OpenRead(path, "CIFAR-10 file", 1 << 16);
+        using FileStream stream = InputFile.OpenRead(path, "CIFAR-10 file", 1 << 16, MissingHint);
         return FromPickle(stream, path, clock);
     }
 
@@ -116,22 +116,24 @@ public sealed class CifarDataset
     /// <exception cref="InvalidDataException">The path is not a regular file, or its length is not a whole number of records.</exception>
     public static CifarDataset ReadBinary(string path)
     {
-        FileStatus status = EnsureExists(path);
+        ArgumentException.ThrowIfNullOrEmpty(path);
         var clock = Stopwatch.StartNew();
         const int record = BytesPerImage + 1;
-        if (status.Length == 0 || status.Length % record != 0)
+        byte[] bytes;
+        using (FileStream stream = InputFile.OpenRead(path, "CIFAR-10 file", bufferSize: 1, MissingHint))
         {
-            throw new InvalidDataException($"'{path}' is not a CIFAR-10 binary file: its {status.Length} bytes are not a whole number of {record}-byte records (1 label byte + 3072 pixel bytes).");
-        }
+            long length = stream.Length;
+            if (length == 0 || length % record != 0)
+            {
+                throw new InvalidDataException($"'{path}' is not a CIFAR-10 binary file: its {length} bytes are not a whole number of {record}-byte records (1 label byte + 3072 pixel bytes).");
+            }
 
-        if (status.Length > Array.MaxLength)
-        {
-            throw new InvalidDataException($"'{path}' holds {status.Length / record:N0} records; one CIFAR-10 file is read into memory at once, at most {Array.MaxLength / BytesPerImage:N0} images. Split it.");
-        }
+            if (length > Array.MaxLength)
+            {
+                throw new InvalidDataException($"'{path}' holds {length / record:N0} records; one CIFAR-10 file is read into memory at once, at most {Array.MaxLength / record:N0} images. Split it.");
+            }
 
-        byte[] bytes = new byte[status.Length];
-        using (FileStream stream = InputFile.OpenRead(path, "CIFAR-10 file", bufferSize: 1))
-        {
+            bytes = new byte[length];
             stream.ReadExactly(bytes);
         }
 
@@ -216,16 +218,7 @@ public sealed class CifarDataset
         return new CifarDataset(source, data.Data, labels, names, clock.Elapsed);
     }
 
-    private static FileStatus EnsureExists(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (FileStatus.Of(path).Kind == FileKind.Missing)
-        {
-            throw new FileNotFoundException($"CIFAR-10 file '{path}' does not exist; pass the 'test_batch' file of cifar-10-batches-py or 'test_batch.bin' of cifar-10-batches-bin.", path);
-        }
-
-        return InputFile.EnsureRegular(path, "CIFAR-10 file");
-    }
+    private const string MissingHint = "pass the 'test_batch' file of cifar-10-batches-py or 'test_batch.bin' of cifar-10-batches-bin.";
 
     private static InvalidDataException Invalid(string source, string message) =>
         new($"'{source}' is not a CIFAR-10 batch pickle: {message}.");

@@ -3,38 +3,41 @@ namespace SimClrV2.Sophon.Decode.Files;
 /// <summary>Opens input files only when they are regular files, with errors that name the path and the fix.</summary>
 internal static class InputFile
 {
-    /// <summary>Checks that a path is a regular file (links followed) before anything opens it.</summary>
+    /// <summary>Throws unless <paramref name="status"/> (of <paramref name="path"/>) is a regular file.</summary>
+    /// <param name="status">The path's status.</param>
     /// <param name="path">The path.</param>
     /// <param name="what">What the file should be, for the message (e.g. "image", "CIFAR-10 file").</param>
-    /// <returns>The file's status.</returns>
+    /// <param name="missingHint">Added to the message when nothing is there (what to pass instead).</param>
     /// <exception cref="FileNotFoundException">Nothing is there.</exception>
     /// <exception cref="InvalidDataException">It is a folder, a FIFO, a device or a socket.</exception>
-    public static FileStatus EnsureRegular(string path, string what)
+    public static void Require(FileStatus status, string path, string what, string? missingHint = null)
     {
-        FileStatus status = FileStatus.Of(path);
         switch (status.Kind)
         {
             case FileKind.Regular:
-                return status;
+                return;
             case FileKind.Missing:
                 throw new FileNotFoundException(
                     path.Contains('\uFFFD', StringComparison.Ordinal)
                         ? $"{Capitalise(what)} '{path}' cannot be opened: its name is not valid UTF-8, and .NET on Linux cannot open such a path; rename the file (e.g. convmv -f latin1 -t utf8)."
-                        : $"{Capitalise(what)} '{path}' does not exist.",
+                        : $"{Capitalise(what)} '{path}' does not exist{(missingHint is null ? "." : $"; {missingHint}")}",
                     path);
             default:
                 throw new InvalidDataException($"{Capitalise(what)} '{path}' is {FileStatus.Describe(status.Kind)}, not a regular file; only regular files are read.");
         }
     }
 
-    /// <summary>Opens a regular file for reading (see <see cref="EnsureRegular"/>).</summary>
+    /// <summary>Opens a path for reading after checking, links followed and before any open, that it is a regular file.</summary>
     /// <param name="path">The path.</param>
     /// <param name="what">What the file should be, for messages.</param>
     /// <param name="bufferSize">The stream's buffer (1 for none).</param>
+    /// <param name="missingHint">Added to the message when nothing is there.</param>
     /// <returns>The stream.</returns>
-    public static FileStream OpenRead(string path, string what, int bufferSize = 4096)
+    /// <exception cref="FileNotFoundException">Nothing is there.</exception>
+    /// <exception cref="InvalidDataException">It is a folder, a FIFO, a device or a socket.</exception>
+    public static FileStream OpenRead(string path, string what, int bufferSize = 4096, string? missingHint = null)
     {
-        EnsureRegular(path, what);
+        Require(FileStatus.Of(path), path, what, missingHint);
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize);
     }
 
