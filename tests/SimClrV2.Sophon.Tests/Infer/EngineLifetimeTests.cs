@@ -48,8 +48,6 @@ public class EngineLifetimeTests
     [Test]
     public void ABatchTooLargeForOneBufferIsRefusedWithItsNumbers()
     {
-        using var dir = new TempDir();
-
         Assert.That(
             () => OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel, BatchSize = 174_763 }),
             Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("A batch of 174763 images").And.Message.Contains("Use a batch of at most"));

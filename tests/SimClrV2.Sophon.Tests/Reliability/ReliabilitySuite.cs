@@ -139,8 +139,8 @@ public class ReliabilitySuite
         figures.Cases++;
         try
         {
-            CifarDataset data = read();
-            figures.Handled += data.Count >= 0 ? 1 : 0;
+            _ = read();
+            figures.Handled++;
         }
         catch (InvalidDataException)
         {
