@@ -35,7 +35,7 @@ public class SophonLaunchBenchmarks
 
         _folder = Directory.CreateTempSubdirectory("simclrv2-bench-").FullName;
         string bmodel = Path.Combine(_folder, "trivial_fp32_4b.bmodel");
-        File.WriteAllText(bmodel, $"# sophon-emulator bmodel 1\nnet=trivial\nonnx={Path.Combine(root, "benchmarks", "SimClrV2.Sophon.Benchmarks", "Models", "trivial-classifier.onnx")}\ninput=input FLOAT32 1\noutput=logits FLOAT32 1\nstage=4x3x32x32 4x10\n");
+        SimClrV2.Cli.EmulatedModels.WriteBModel(bmodel, $"# sophon-emulator bmodel 1\nnet=trivial\nonnx={Path.Combine(root, "benchmarks", "SimClrV2.Sophon.Benchmarks", "Models", "trivial-classifier.onnx")}\ninput=input FLOAT32 1\noutput=logits FLOAT32 1\nstage=4x3x32x32 4x10\n");
         _engine = new SophonEngine(new SophonEngineOptions { ModelPath = bmodel });
         _batch = _engine.RentBatch();
         _model = SophonModel.Load(bmodel);
@@ -58,11 +58,11 @@ public class SophonLaunchBenchmarks
     [Benchmark(Baseline = true)]
     public unsafe int NativeLaunchAndSync()
     {
-        IntPtr device = _model.Device.DangerousGetHandle();
+        SophonDeviceHandle device = _model.Device;
         int status;
         fixed (byte* host = _host)
         {
-            status = SophonNative.bm_memcpy_s2d_partial(device, _input.Memory, host, (uint)_host.Length);
+            status = (int)SophonNative.bm_memcpy_s2d_partial(device, _input.Memory, host, (uint)_host.Length);
         }
 
         int[] dims = [4, 3, 32, 32];
@@ -70,13 +70,13 @@ public class SophonLaunchBenchmarks
         BmTensor output = new() { DType = 0, DeviceMem = _output.Memory };
         fixed (byte* net = _net)
         {
-            status |= SophonNative.bmrt_launch_tensor_ex(_model.Runtime.DangerousGetHandle(), net, &input, 1, &output, 1, 1, 0) == 1 ? 0 : 1;
+            status |= SophonNative.bmrt_launch_tensor_ex(_model.Runtime, net, &input, 1, &output, 1, 1, 0) == 1 ? 0 : 1;
         }
 
-        status |= SophonNative.bm_thread_sync(device);
+        status |= (int)SophonNative.bm_thread_sync(device);
         fixed (byte* logits = _logits)
         {
-            status |= SophonNative.bm_memcpy_d2s_partial(device, logits, _output.Memory, (uint)_logits.Length);
+            status |= (int)SophonNative.bm_memcpy_d2s_partial(device, logits, _output.Memory, (uint)_logits.Length);
         }
 
         return status;

@@ -12,9 +12,12 @@ namespace SimClrV2.Cli;
 
 /// <summary>
 /// Makes the reference's six bmodel variants (fp32/fp16/int8 x 1b/4b) for the project's libsophon
-/// emulator from one ONNX model: text files that name the ONNX model and declare the network name,
-/// stages, dtypes and scales, each with a manifest. INT8 scales come from calibration images, like
-/// TPU-MLIR's calibration: input scale = 127 / max|x|, output scale = max|logit| / 127.
+/// emulator from one ONNX model, each with a manifest. An emulated bmodel is a real bmodel
+/// container (the 64-byte header, a flatbuffer with the model's type, version, time, chip and
+/// networks, then the binary region), whose binary region is a description the emulator executes:
+/// the ONNX model it names, the network name, stages, dtypes, scales and zero points. INT8 scales
+/// come from calibration images, like TPU-MLIR's calibration: input scale = 127 / max|x|, output
+/// scale = max|logit| / 127.
 /// </summary>
 public static class EmulatedModels
 {
@@ -65,7 +68,7 @@ public static class EmulatedModels
             text.AppendLine(CultureInfo.InvariantCulture, $"input={input.Name} {type} {inScale:R}");
             text.AppendLine(CultureInfo.InvariantCulture, $"output={outputName} {type} {outScale:R}");
             text.AppendLine(CultureInfo.InvariantCulture, $"stage={batch}x{input.Channels}x{input.Height}x{input.Width} {batch}x{classes}");
-            File.WriteAllText(path, text.ToString());
+            WriteBModel(path, text.ToString());
             new ModelManifest
             {
                 Name = Path.GetFileNameWithoutExtension(path),
@@ -81,6 +84,115 @@ public static class EmulatedModels
         }
 
         return written;
+    }
+
+    /// <summary>Writes an emulated bmodel: the description wrapped in a bmodel container (<see cref="Pack"/>).</summary>
+    /// <param name="path">The .bmodel file.</param>
+    /// <param name="description">The emulator's description text ("# sophon-emulator bmodel 1", net=, onnx=, input=, output=, stage=).</param>
+    public static void WriteBModel(string path, string description) => File.WriteAllBytes(path, Pack(description));
+
+    /// <summary>
+    /// A bmodel container holding a description: the header (magic 0xFF55AAEE, header size 64,
+    /// flatbuffer size, binary size), a flatbuffer whose root table is tpu-bmodel's Model (type "B",
+    /// version, time, chip "BM1684X", the net list with the description's net name), and the
+    /// description as the binary region.
+    /// </summary>
+    /// <param name="description">The description text.</param>
+    /// <param name="chip">The chip the container names.</param>
+    /// <returns>The bytes.</returns>
+    public static byte[] Pack(string description, string chip = "BM1684X")
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        string net = description.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("net=", StringComparison.Ordinal))?[4..] ?? "net";
+        byte[] flatbuffer = ModelFlatbuffer(["B", "2.2", "emulated", chip], [net]);
+        byte[] binary = Encoding.UTF8.GetBytes(description);
+        var bytes = new byte[64 + flatbuffer.Length + binary.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes, 0xFF55AAEE);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), 64);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), (uint)flatbuffer.Length);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(12), (uint)binary.Length);
+        flatbuffer.CopyTo(bytes, 64);
+        binary.CopyTo(bytes, 64 + flatbuffer.Length);
+        return bytes;
+    }
+
+    /// <summary>
+    /// The flatbuffer of a Model table with four strings and a net vector (each Net with a name),
+    /// laid out front to back (flatbuffers' offsets point forward; vtables may lie anywhere):
+    /// root offset, Model vtable, Model table, Net vtable, net vector, Net tables, strings.
+    /// </summary>
+    private static byte[] ModelFlatbuffer(string[] modelStrings, string[] nets)
+    {
+        var fb = new List<byte>();
+        void U16(int v) => fb.AddRange(BitConverter.GetBytes((ushort)v));
+        void U32(int v) => fb.AddRange(BitConverter.GetBytes(v));
+        void Pad() { while (fb.Count % 4 != 0) fb.Add(0); }
+        void Patch(int at, int value) => BitConverter.GetBytes(value).CopyTo(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(fb).Slice(at, 4));
+
+        U32(0); // root offset, patched
+        int modelVTable = fb.Count;
+        U16(4 + (2 * 5));
+        U16(4 + (4 * 5));
+        for (int i = 0; i < 5; i++)
+        {
+            U16(4 + (4 * i));
+        }
+
+        Pad();
+        int model = fb.Count;
+        Patch(0, model);
+        U32(model - modelVTable);
+        int modelFields = fb.Count;
+        for (int i = 0; i < 5; i++)
+        {
+            U32(0); // patched
+        }
+
+        int netVTable = fb.Count;
+        U16(6);
+        U16(8);
+        U16(4);
+        Pad();
+        int vector = fb.Count;
+        Patch(modelFields + 16, vector - (modelFields + 16));
+        U32(nets.Length);
+        int slots = fb.Count;
+        for (int i = 0; i < nets.Length; i++)
+        {
+            U32(0); // patched
+        }
+
+        var netNameFields = new int[nets.Length];
+        for (int i = 0; i < nets.Length; i++)
+        {
+            int table = fb.Count;
+            Patch(slots + (4 * i), table - (slots + (4 * i)));
+            U32(table - netVTable);
+            netNameFields[i] = fb.Count;
+            U32(0); // patched
+        }
+
+        void String(string value, int field)
+        {
+            Patch(field, fb.Count - field);
+            byte[] utf8 = Encoding.UTF8.GetBytes(value);
+            U32(utf8.Length);
+            fb.AddRange(utf8);
+            fb.Add(0);
+            Pad();
+        }
+
+        for (int i = 0; i < modelStrings.Length; i++)
+        {
+            String(modelStrings[i], modelFields + (4 * i));
+        }
+
+        for (int i = 0; i < nets.Length; i++)
+        {
+            String(nets[i], netNameFields[i]);
+        }
+
+        return [.. fb];
     }
 
     private static (float InputScale, float OutputScale, EngineInput Input, string OutputName, int Classes) Calibrate(

@@ -2,6 +2,7 @@ using SimClrV2.Sophon.Decode;
 using SimClrV2.Sophon.OnnxRuntime;
 using SimClrV2.Sophon.Pipeline;
 using SimClrV2.Sophon.Results;
+using SimClrV2.Sophon.Probe;
 
 // simclrv2-probe dispose-during-classify MODEL TRIALS
 //   Disposes an ONNX Runtime classifier while another thread classifies with it, TRIALS times.
@@ -60,5 +61,10 @@ if (args.Length >= 3 && args[0] == "dispose-during-classify")
     return 0;
 }
 
-Console.Error.WriteLine("usage: simclrv2-probe dispose-during-classify MODEL TRIALS");
+if (args.Length >= 1 && SophonProbes.TryRun(args, out int code))
+{
+    return code;
+}
+
+Console.Error.WriteLine("usage: simclrv2-probe dispose-during-classify MODEL TRIALS | " + SophonProbes.Usage);
 return 2;

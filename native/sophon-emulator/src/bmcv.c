@@ -44,6 +44,17 @@ _Static_assert(sizeof(bmcv_convert_to_attr) == 24, "bmcv_convert_to_attr is 24 b
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static image_private_t *g_images; /* live images, to catch use after destroy and double destroy */
+static char g_version[32] = "1.1.0"; /* the BM1684/BM1684X line (libsophon v0.4.x, v0.5.x) */
+
+/* The bmcv line: "1.x" takes bm_image_destroy(bm_image) by value; the newer line (2.x and later,
+ * for the BM1688/CV186X) takes bm_image_destroy(bm_image *). */
+EMU_EXPORT const char *bm_get_bmcv_version(void) { return g_version; }
+
+/* Test control: which bmcv line the emulator is (NULL: the BM1684X line). */
+EMU_EXPORT void bm_emu_set_bmcv_version(const char *version)
+{
+    snprintf(g_version, sizeof g_version, "%s", version != NULL ? version : "1.1.0");
+}
 
 static int is_planar(int format) { return format == FMT_RGB_PLANAR || format == FMT_BGR_PLANAR; }
 
@@ -109,6 +120,10 @@ EMU_EXPORT bm_status_t bm_image_create(bm_handle_t handle, int height, int width
 
 EMU_EXPORT bm_status_t bm_image_destroy(bm_image image)
 {
+    if (atoi(g_version) >= 2) {
+        /* On the newer line the first argument is a bm_image*: a by-value call hands it garbage. */
+        bm_emu_fatal("bm_image_destroy: bmcv %s takes bm_image_destroy(bm_image *); the by-value call corrupts memory", g_version);
+    }
     image_private_t *p = live(image, "bm_image_destroy");
     pthread_mutex_lock(&g_lock);
     for (image_private_t **link = &g_images; *link != NULL; link = &(*link)->next) {

@@ -13,6 +13,7 @@
 #include <onnxruntime_c_api.h>
 
 #include "emu.h"
+#include "emu_bmodel.h"
 #include "emu_model.h"
 
 _Static_assert(sizeof(bm_shape_t) == 36, "bm_shape_t is 36 bytes");
@@ -37,7 +38,7 @@ typedef struct net {
     const char *input_names[1], *output_names[1];
     int input_dtypes[1], output_dtypes[1];
     float input_scales[1], output_scales[1];
-    int zero[1];
+    int input_zero_points[1], output_zero_points[1];
     bm_stage_info_t stages[EMU_MAX_STAGES];
     bm_device_mem_t stage_mems[EMU_MAX_STAGES][2];
     size_t max_input_bytes[1], max_output_bytes[1];
@@ -174,14 +175,24 @@ EMU_EXPORT void bmrt_destroy(void *p)
     free(rt);
 }
 
-static int load_text(runtime_t *rt, const char *text, const char *base_dir, const char *fn)
+static int load_text(runtime_t *rt, const emu_bmodel_t *bmodel, const char *base_dir, const char *fn)
 {
     int status;
     if (bm_emu_fault(fn, &status)) {
         return 0;
     }
+    char *text = calloc(1, bmodel->binary_size + 1);
     net_t *n = calloc(1, sizeof *n);
-    if (n == NULL || emu_model_parse(text, base_dir, &n->model) != 0) {
+    if (text != NULL) {
+        memcpy(text, bmodel->binary, bmodel->binary_size);
+    }
+    int parsed = text != NULL && n != NULL ? emu_model_parse(text, base_dir, &n->model) : -1;
+    free(text);
+    if (parsed == 0 && (strlen(n->model.net) != bmodel->net_name_len || strncmp(n->model.net, bmodel->net_name, bmodel->net_name_len) != 0)) {
+        printf("[BMRT][%s] the emulated description's net '%s' is not the bmodel's net '%.*s'\n", fn, n->model.net, (int)bmodel->net_name_len, bmodel->net_name);
+        parsed = -1;
+    }
+    if (parsed != 0) {
         free(n);
         return 0;
     }
@@ -222,8 +233,10 @@ static int load_text(runtime_t *rt, const char *text, const char *base_dir, cons
     info->output_scales = n->output_scales;
     info->stage_num = m->stage_num;
     info->stages = n->stages;
-    info->input_zero_point = n->zero;
-    info->output_zero_point = n->zero;
+    n->input_zero_points[0] = m->input_zero_point;
+    n->output_zero_points[0] = m->output_zero_point;
+    info->input_zero_point = n->input_zero_points;
+    info->output_zero_point = n->output_zero_points;
     for (int s = 0; s < m->stage_num; s++) {
         n->stages[s].input_shapes = &m->in_shapes[s];
         n->stages[s].output_shapes = &m->out_shapes[s];
@@ -245,38 +258,63 @@ static int load_text(runtime_t *rt, const char *text, const char *base_dir, cons
     return 1;
 }
 
+/* libsophon v0.5.1 opens a bmodel file READ-WRITE (no read-only fallback): a read-only file does not
+ * load. The container is checked like tpu-bmodel checks it; here a broken one returns false (the
+ * runtime catches the exception its file reader throws). */
 EMU_EXPORT bool bmrt_load_bmodel(void *p, const char *path)
 {
     runtime_t *rt = check_runtime(p, "bmrt_load_bmodel");
     if (path == NULL) {
         bm_emu_fatal("bmrt_load_bmodel: path is NULL");
     }
-    FILE *f = fopen(path, "rb");
+    FILE *f = fopen(path, "r+b");
     if (f == NULL) {
-        printf("[BMRT][bmrt_load_bmodel] cannot open %s\n", path);
+        printf("[BMODEL][ModelCtx:174] FATAL: File[%s] open failed.\n", path);
+        printf("[BMRT][load_bmodel:1084] FATAL:Load model failed\n");
         return false;
     }
-    char *text = calloc(1, 65536);
-    size_t len = text != NULL ? fread(text, 1, 65535, f) : 0;
+    unsigned char *data = NULL;
+    long len = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (len > 0 && len <= (64L << 20) && fseek(f, 0, SEEK_SET) == 0) {
+        data = malloc((size_t)len);
+        if (data != NULL && fread(data, 1, (size_t)len, f) != (size_t)len) {
+            free(data);
+            data = NULL;
+        }
+    }
     fclose(f);
-    char *dir_copy = strdup(path);
-    int ok = len > 0 && load_text(rt, text, dirname(dir_copy), "bmrt_load_bmodel");
-    free(dir_copy);
-    free(text);
+    emu_bmodel_t bmodel;
+    char why[128];
+    int ok = 0;
+    if (data == NULL || emu_bmodel_check(data, (size_t)len, &bmodel, why, sizeof why) != 0) {
+        printf("[BMODEL][ModelCtx] FATAL: File[%s] is broken (%s)\n", path, data == NULL ? "unreadable" : why);
+    } else {
+        char *dir_copy = strdup(path);
+        ok = load_text(rt, &bmodel, dirname(dir_copy), "bmrt_load_bmodel");
+        free(dir_copy);
+    }
+    free(data);
     return ok;
 }
 
+/* libsophon v0.5.1: a buffer whose header or flatbuffer is broken ends the PROCESS with exit(-1)
+ * (newer runtimes return false). Callers must validate the buffer before this call. */
 EMU_EXPORT bool bmrt_load_bmodel_data(void *p, const void *data, size_t size)
 {
     runtime_t *rt = check_runtime(p, "bmrt_load_bmodel_data");
-    if (data == NULL || size == 0) {
-        bm_emu_fatal("bmrt_load_bmodel_data: no data");
+    if (data == NULL) {
+        printf("[BMODEL][ModelCtx] FATAL: bmodel_data != NULL\n");
+        fflush(stdout);
+        exit(-1);
     }
-    char *text = calloc(1, size + 1);
-    memcpy(text, data, size);
-    int ok = load_text(rt, text, NULL, "bmrt_load_bmodel_data");
-    free(text);
-    return ok;
+    emu_bmodel_t bmodel;
+    char why[128];
+    if (emu_bmodel_check(data, size, &bmodel, why, sizeof why) != 0) {
+        printf("[BMODEL][ModelCtx] FATAL: %s\n", why);
+        fflush(stdout);
+        exit(-1);
+    }
+    return load_text(rt, &bmodel, NULL, "bmrt_load_bmodel_data");
 }
 
 EMU_EXPORT int bmrt_get_network_number(void *p)
@@ -405,23 +443,25 @@ static float half_to_float(uint16_t h)
     return f;
 }
 
-static float to_float(const unsigned char *data, size_t i, int dtype, float scale)
+/* Quantised inputs: q = round(x * scale) + zero_point, so x = (q - zero_point) / scale. */
+static float to_float(const unsigned char *data, size_t i, int dtype, float scale, int zero_point)
 {
     switch (dtype) {
     case DT_FLOAT32: { float f; memcpy(&f, data + i * 4, 4); return f; }
     case DT_FLOAT16: { uint16_t h; memcpy(&h, data + i * 2, 2); return half_to_float(h); }
-    case DT_INT8: return (float)(int8_t)data[i] / scale; /* q = round(x * scale) */
-    default: return (float)data[i] / scale;
+    case DT_INT8: return (float)((int)(int8_t)data[i] - zero_point) / scale;
+    default: return (float)((int)data[i] - zero_point) / scale;
     }
 }
 
-static void from_float(unsigned char *data, size_t i, int dtype, float scale, float y)
+/* Quantised outputs: y = (q - zero_point) * scale; the TPU saturates to the type's range. */
+static void from_float(unsigned char *data, size_t i, int dtype, float scale, int zero_point, float y)
 {
     switch (dtype) {
     case DT_FLOAT32: memcpy(data + i * 4, &y, 4); break;
     case DT_FLOAT16: { uint16_t h = float_to_half(y); memcpy(data + i * 2, &h, 2); break; }
-    case DT_INT8: data[i] = (unsigned char)(int8_t)fmaxf(-127.f, fminf(127.f, nearbyintf(y / scale))); break; /* y = q * scale */
-    default: data[i] = (unsigned char)fmaxf(0.f, fminf(255.f, nearbyintf(y / scale))); break;
+    case DT_INT8: data[i] = (unsigned char)(int8_t)fmaxf(-128.f, fminf(127.f, nearbyintf(y / scale) + (float)zero_point)); break;
+    default: data[i] = (unsigned char)fmaxf(0.f, fminf(255.f, nearbyintf(y / scale) + (float)zero_point)); break;
     }
 }
 
@@ -447,7 +487,7 @@ static void run_launch(void *arg)
     }
     float *x = malloc(in_count * sizeof(float));
     for (size_t i = 0; i < in_count; i++) {
-        x[i] = to_float(in, i, m->input_dtype, m->input_scale);
+        x[i] = to_float(in, i, m->input_dtype, m->input_scale, m->input_zero_point);
     }
     int64_t dims[8];
     for (int d = 0; d < in_shape->num_dims; d++) {
@@ -465,7 +505,7 @@ static void run_launch(void *arg)
     float *y = NULL;
     ort_check(g_ort->GetTensorMutableData(output, (void **)&y), "GetTensorMutableData");
     for (size_t i = 0; i < out_count; i++) {
-        from_float(out, i, m->output_dtype, m->output_scale, y[i]);
+        from_float(out, i, m->output_dtype, m->output_scale, m->output_zero_point, y[i]);
     }
     g_ort->ReleaseValue(output);
     g_ort->ReleaseValue(input);
@@ -543,7 +583,7 @@ EMU_EXPORT bool bmrt_launch_tensor_ex(void *p, const char *net_name, const bm_te
     pthread_mutex_lock(&rt->lock);
     rt->launches_pending++;
     pthread_mutex_unlock(&rt->lock);
-    bm_emu_enqueue(rt->handle, run_launch, l); /* runs at bm_thread_sync on this OS thread */
+    bm_emu_enqueue(rt->handle, run_launch, l, l->in_addr, l->out_addr); /* runs at bm_thread_sync on this OS thread */
     return true;
 }
 

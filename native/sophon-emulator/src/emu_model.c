@@ -40,18 +40,24 @@ static int parse_shape(const char *s, bm_shape_t *shape)
     return shape->num_dims > 0 ? 0 : -1;
 }
 
-static int tensor_line(const char *value, char *name, size_t name_size, int *dtype, float *scale)
+static int tensor_line(const char *value, char *name, size_t name_size, int *dtype, float *scale, int *zero_point)
 {
     char n[128], t[32];
     float sc = 1.0f;
-    int got = sscanf(value, "%127s %31s %f", n, t, &sc);
+    int zp = 0;
+    int got = sscanf(value, "%127s %31s %f %d", n, t, &sc, &zp);
     if (got < 2) {
         return -1;
     }
     snprintf(name, name_size, "%s", n);
     *dtype = parse_dtype(t);
     *scale = sc;
-    return *dtype == DT_FLOAT32 || *dtype == DT_FLOAT16 || *dtype == DT_INT8 || *dtype == DT_UINT8 ? 0 : -1;
+    *zero_point = zp;
+    int quantised = *dtype == DT_INT8 || *dtype == DT_UINT8;
+    if (zp != 0 && (!quantised || (*dtype == DT_INT8 && (zp < -128 || zp > 127)) || (*dtype == DT_UINT8 && (zp < 0 || zp > 255)))) {
+        return -1;
+    }
+    return *dtype == DT_FLOAT32 || *dtype == DT_FLOAT16 || quantised ? 0 : -1;
 }
 
 int emu_model_parse(const char *text, const char *base_dir, emu_model_t *m)
@@ -89,9 +95,9 @@ int emu_model_parse(const char *text, const char *base_dir, emu_model_t *m)
         } else if (strcmp(key, "onnx_output") == 0) {
             snprintf(m->onnx_output, sizeof m->onnx_output, "%s", value);
         } else if (strcmp(key, "input") == 0) {
-            ok = tensor_line(value, m->input_name, sizeof m->input_name, &m->input_dtype, &m->input_scale) == 0;
+            ok = tensor_line(value, m->input_name, sizeof m->input_name, &m->input_dtype, &m->input_scale, &m->input_zero_point) == 0;
         } else if (strcmp(key, "output") == 0) {
-            ok = tensor_line(value, m->output_name, sizeof m->output_name, &m->output_dtype, &m->output_scale) == 0;
+            ok = tensor_line(value, m->output_name, sizeof m->output_name, &m->output_dtype, &m->output_scale, &m->output_zero_point) == 0;
         } else if (strcmp(key, "stage") == 0) {
             char in[128], out[128];
             ok = m->stage_num < EMU_MAX_STAGES && sscanf(value, "%127s %127s", in, out) == 2

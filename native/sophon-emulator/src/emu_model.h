@@ -1,11 +1,11 @@
-/* The emulated bmodel: a text file that names an ONNX model and declares what a compiled bmodel
+/* The emulated bmodel's description (the binary region of a bmodel container, see emu_bmodel.h): text that names an ONNX model and declares what a compiled bmodel
  * would: network name, tensor names, dtypes, scales and stages (one per batch size).
  *
  *   # sophon-emulator bmodel 1
  *   net=simclrv2
  *   onnx=model.onnx            (relative to the bmodel file)
  *   onnx_input=input           onnx_output=logits
- *   input=input.1 INT8 0.02    output=494 FLOAT32 1
+ *   input=input.1 INT8 0.02    output=494 FLOAT32 1   (quantised: NAME TYPE SCALE [ZERO_POINT])
  *   stage=1x3x32x32 1x10
  *   stage=4x3x32x32 4x10
  */
@@ -27,6 +27,8 @@ typedef struct {
     int output_dtype;
     float input_scale;
     float output_scale;
+    int input_zero_point;
+    int output_zero_point;
     int stage_num;
     bm_shape_t in_shapes[EMU_MAX_STAGES];
     bm_shape_t out_shapes[EMU_MAX_STAGES];

@@ -35,6 +35,7 @@ internal static class PixelNormalizer
     /// <param name="destination">The image slot (3 x pixelCount elements of <paramref name="type"/>).</param>
     /// <param name="type">The engine's element type.</param>
     /// <param name="quantizationScale">Scale for INT8/UINT8.</param>
+    /// <param name="zeroPoint">Zero point for INT8/UINT8.</param>
     public static void Normalize(
         ReadOnlySpan<byte> pixels,
         PixelLayout layout,
@@ -43,7 +44,8 @@ internal static class PixelNormalizer
         ChannelOrder order,
         Span<byte> destination,
         TensorElementType type,
-        float quantizationScale)
+        float quantizationScale,
+        int zeroPoint = 0)
     {
         if (pixels.Length < pixelCount * 3)
         {
@@ -76,10 +78,10 @@ internal static class PixelNormalizer
 
                 break;
             case TensorElementType.Int8:
-                Normalize(pixels, layout, pixelCount, affine, order, destination, new Int8Writer(quantizationScale));
+                Normalize(pixels, layout, pixelCount, affine, order, destination, new Int8Writer(quantizationScale, zeroPoint));
                 break;
             case TensorElementType.UInt8:
-                Normalize(pixels, layout, pixelCount, affine, order, destination, new UInt8Writer(quantizationScale));
+                Normalize(pixels, layout, pixelCount, affine, order, destination, new UInt8Writer(quantizationScale, zeroPoint));
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown tensor element type.");

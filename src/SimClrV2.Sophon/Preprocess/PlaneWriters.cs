@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using SimClrV2.Sophon.Infer;
 
 namespace SimClrV2.Sophon.Preprocess;
 
@@ -41,11 +42,8 @@ internal readonly struct Float32Writer : IPlaneWriter
     public void Write(ref byte plane, int index, float value) => Unsafe.Add(ref Unsafe.As<byte, float>(ref plane), index) = value;
 }
 
-/// <summary>
-/// INT8: <c>q = round(x * scale)</c>, half to even, clamped to [-127, 127] (the symmetric range the
-/// vendor's quantiser uses).
-/// </summary>
-internal readonly struct Int8Writer(float scale) : IPlaneWriter
+/// <summary>INT8 by <see cref="Quantization"/>'s rule: <c>q = round(x * scale + zero_point)</c>, half to even, saturated to [-128, 127].</summary>
+internal readonly struct Int8Writer(float scale, int zeroPoint) : IPlaneWriter
 {
     public static int ElementSize => 1;
 
@@ -69,17 +67,18 @@ internal readonly struct Int8Writer(float scale) : IPlaneWriter
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Write(ref byte plane, int index, float value) =>
-        Unsafe.Add(ref plane, index) = (byte)(sbyte)MathF.Round(Math.Clamp(value * scale, -127f, 127f));
+        Unsafe.Add(ref plane, index) = (byte)Quantization.ToInt8(value, scale, zeroPoint);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Vector128<float> Clamp(Vector128<float> v) => Vector128.Min(Vector128.Max(v * scale, Vector128.Create(-127f)), Vector128.Create(127f));
+    private Vector128<float> Clamp(Vector128<float> v) =>
+        Vector128.Min(Vector128.Max((v * scale) + Vector128.Create((float)zeroPoint), Vector128.Create(Quantization.Int8Min)), Vector128.Create(Quantization.Int8Max));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Vector128<int> Quantize(Vector128<float> v) => Vector128.ConvertToInt32(Rounding.RoundToEven(Clamp(v)));
 }
 
-/// <summary>UINT8: <c>q = round(x * scale)</c>, half to even, clamped to [0, 255].</summary>
-internal readonly struct UInt8Writer(float scale) : IPlaneWriter
+/// <summary>UINT8 by <see cref="Quantization"/>'s rule: <c>q = round(x * scale + zero_point)</c>, half to even, saturated to [0, 255].</summary>
+internal readonly struct UInt8Writer(float scale, int zeroPoint) : IPlaneWriter
 {
     public static int ElementSize => 1;
 
@@ -93,11 +92,11 @@ internal readonly struct UInt8Writer(float scale) : IPlaneWriter
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Write(ref byte plane, int index, float value) =>
-        Unsafe.Add(ref plane, index) = (byte)MathF.Round(Math.Clamp(value * scale, 0f, 255f));
+        Unsafe.Add(ref plane, index) = Quantization.ToUInt8(value, scale, zeroPoint);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Vector128<uint> Quantize(Vector128<float> v) =>
-        Vector128.ConvertToInt32(Rounding.RoundToEven(Vector128.Min(Vector128.Max(v * scale, Vector128<float>.Zero), Vector128.Create(255f)))).AsUInt32();
+        Vector128.ConvertToInt32(Rounding.RoundToEven(Vector128.Min(Vector128.Max((v * scale) + Vector128.Create((float)zeroPoint), Vector128<float>.Zero), Vector128.Create(Quantization.UInt8Max)))).AsUInt32();
 }
 
 /// <summary>Vector rounding that behaves the same on .NET 8 and later.</summary>

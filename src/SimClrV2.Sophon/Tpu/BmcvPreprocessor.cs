@@ -12,8 +12,9 @@ namespace SimClrV2.Sophon.Tpu;
 /// Preprocessing on the SOPHON device with BMCV, the vendor samples' way: the decoded RGB pixels go
 /// to a 64-byte-aligned RGB image on the device; one VPP pass converts it to planar RGB (or BGR) at
 /// the network's size (resizing bilinearly only when sizes differ); <c>bmcv_image_convert_to</c> then
-/// applies per-channel <c>alpha = scale·input_scale/std</c>, <c>beta = -mean·input_scale/std</c>,
-/// writing FLOAT32 (or 1N_BYTE_SIGNED for INT8 networks) into an image whose device memory IS the
+/// applies per-channel <c>alpha = scale·input_scale/std</c>, <c>beta = -mean·input_scale/std + zero_point</c>,
+/// writing FLOAT32 (or 1N_BYTE_SIGNED for INT8 networks, saturated to [-128, 127]: the same rule as the
+/// CPU path, see <see cref="Quantization"/>) into an image whose device memory IS the
 /// batch's slot of the network's input tensor: no extra copy, no round trip to the host.
 /// Images outside BMCV's limits (sides 16..4096, scale up to 32) are preprocessed on the CPU and
 /// uploaded into the slot when <c>fallbackToCpu</c> is set (a warning is logged), else they fail.
@@ -23,8 +24,8 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor
     private readonly SophonEngine _engine;
     private readonly CpuPreprocessor _cpu;
     private readonly BmcvConvertToAttr _attr;
-    private readonly int _planarFormat;
-    private readonly int _outputType;
+    private readonly BmImageFormat _planarFormat;
+    private readonly BmImageDataType _outputType;
     private readonly int _elementSize;
     private readonly bool _fallbackToCpu;
     private readonly ILogger _logger;
@@ -36,6 +37,7 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor
     /// <param name="loggerFactory">Where warnings go.</param>
     /// <exception cref="SophonModelException">The network's input cannot be written by BMCV (FP16/UINT8 inputs, sides outside 16..2048).</exception>
     /// <exception cref="SophonLibraryNotFoundException">libbmcv is not installed.</exception>
+    /// <exception cref="SophonException">The loaded libbmcv is not the BM1684X line (its <c>bm_image_destroy</c> differs).</exception>
     public BmcvPreprocessor(PreprocessingOptions options, SophonEngine engine, bool fallbackToCpu = true, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
@@ -54,10 +56,17 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor
 
         SophonLibrary.EnsureBmcvLoaded();
         var affine = new ChannelAffine(options);
-        float q = input.ElementType == TensorElementType.Int8 ? input.QuantizationScale : 1f;
-        _attr = new BmcvConvertToAttr { Alpha0 = affine.A0 * q, Beta0 = affine.B0 * q, Alpha1 = affine.A1 * q, Beta1 = affine.B1 * q, Alpha2 = affine.A2 * q, Beta2 = affine.B2 * q };
-        _planarFormat = options.ChannelOrder == ChannelOrder.Rgb ? Bmcv.FormatRgbPlanar : Bmcv.FormatBgrPlanar;
-        _outputType = input.ElementType == TensorElementType.Int8 ? Bmcv.Data1NByteSigned : Bmcv.DataFloat32;
+        bool int8 = input.ElementType == TensorElementType.Int8;
+        float q = int8 ? input.QuantizationScale : 1f;
+        float zp = int8 ? input.QuantizationZeroPoint : 0f;
+        _attr = new BmcvConvertToAttr
+        {
+            Alpha0 = affine.A0 * q, Beta0 = (affine.B0 * q) + zp,
+            Alpha1 = affine.A1 * q, Beta1 = (affine.B1 * q) + zp,
+            Alpha2 = affine.A2 * q, Beta2 = (affine.B2 * q) + zp,
+        };
+        _planarFormat = options.ChannelOrder == ChannelOrder.Rgb ? BmImageFormat.RgbPlanar : BmImageFormat.BgrPlanar;
+        _outputType = int8 ? BmImageDataType.SignedByte : BmImageDataType.Float32;
         _elementSize = input.ElementType.SizeInBytes();
         _fallbackToCpu = fallbackToCpu;
         _logger = loggerFactory?.CreateLogger<BmcvPreprocessor>() ?? NullLogger<BmcvPreprocessor>.Instance;
@@ -85,7 +94,8 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(batch);
-        (SophonDeviceHandle device, DeviceMemoryHandle memory) = _engine.DeviceSlotTarget(batch);
+        DeviceMemoryHandle memory = _engine.DeviceSlotTarget(batch);
+        SophonDeviceHandle device = memory.Device;
         EngineInput input = _cpu.Input;
         long offset = (long)slot * input.BytesPerImage;
         if (!Supports(image.Width, image.Height))
@@ -96,7 +106,9 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor
             }
 
             LogFallback(_logger, image.Width, image.Height);
-            UploadFromCpu(image, batch.ImageSlot(slot), device, memory, offset);
+            Span<byte> hostSlot = batch.ImageSlot(slot);
+            _cpu.Process(image, hostSlot);
+            memory.CopyFromHost(hostSlot, offset);
             return;
         }
 
@@ -115,19 +127,19 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor
                 pixels.Slice(r * rowBytes, rowBytes).CopyTo(staging.AsSpan(r * stride, rowBytes));
             }
 
-            using BmImageHandle source = BmImageHandle.Create(device, image.Width, image.Height, planar ? Bmcv.FormatRgbPlanar : Bmcv.FormatRgbPacked, Bmcv.Data1NByte, stride);
+            using BmImageHandle source = BmImageHandle.Create(device, image.Width, image.Height, planar ? BmImageFormat.RgbPlanar : BmImageFormat.RgbPacked, BmImageDataType.Byte, stride);
             source.AllocateDeviceMemory();
             source.CopyFromHost(staging.AsSpan(0, stride * rows));
 
-            using BmImageHandle resized = BmImageHandle.Create(device, input.Width, input.Height, _planarFormat, Bmcv.Data1NByte, Bmcv.Align64(input.Width));
+            using BmImageHandle resized = BmImageHandle.Create(device, input.Width, input.Height, _planarFormat, BmImageDataType.Byte, Bmcv.Align64(input.Width));
             resized.AllocateDeviceMemory();
             BmImage resizedImage = resized.Image;
-            Check("bmcv_image_vpp_convert", SophonNative.bmcv_image_vpp_convert(device.DangerousGetHandle(), 1, source.Image, &resizedImage, null, Bmcv.ResizeLinear));
+            Check("bmcv_image_vpp_convert", SophonNative.bmcv_image_vpp_convert(device, 1, source.Image, &resizedImage, null, Bmcv.ResizeLinear));
 
             using BmImageHandle tensor = BmImageHandle.Create(device, input.Width, input.Height, _planarFormat, _outputType, input.Width * _elementSize);
             tensor.Attach(memory, offset, (uint)input.BytesPerImage);
             BmImage tensorImage = tensor.Image;
-            Check("bmcv_image_convert_to", SophonNative.bmcv_image_convert_to(device.DangerousGetHandle(), 1, _attr, &resizedImage, &tensorImage));
+            Check("bmcv_image_convert_to", SophonNative.bmcv_image_convert_to(device, 1, _attr, &resizedImage, &tensorImage));
         }
         finally
         {
@@ -143,25 +155,8 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor
         }
     }
 
-    private unsafe void UploadFromCpu(DecodedImage image, Span<byte> hostSlot, SophonDeviceHandle device, DeviceMemoryHandle memory, long offset)
-    {
-        _cpu.Process(image, hostSlot);
-        BmDeviceMem target = memory.Memory;
-        target.DeviceAddress += (ulong)offset;
-        target.Size = (uint)hostSlot.Length;
-        fixed (byte* p = hostSlot)
-        {
-            Check("bm_memcpy_s2d_partial", SophonNative.bm_memcpy_s2d_partial(device.DangerousGetHandle(), target, p, (uint)hostSlot.Length));
-        }
-    }
-
-    private static void Check(string function, int status)
-    {
-        if (status != 0)
-        {
-            throw new SophonException(function, status, "BMCV preprocessing failed; check the image size and format against BMCV's limits.");
-        }
-    }
+    private static void Check(string function, SophonStatus status) =>
+        NativeStatus.Check(status, function, "BMCV preprocessing failed; check the image size and format against BMCV's limits.");
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A {Width}x{Height} image is outside BMCV's limits; it was preprocessed on the CPU")]
     private static partial void LogFallback(ILogger logger, int width, int height);

@@ -25,10 +25,10 @@ public class SophonException : Exception
 
     /// <summary>Creates the exception for a failed call.</summary>
     /// <param name="function">The native function.</param>
-    /// <param name="status">The status it returned (-1 for a false/NULL result of bmrt).</param>
+    /// <param name="status">The status it returned (<see cref="SophonStatus.RuntimeFailed"/> for a false/NULL result of bmrt).</param>
     /// <param name="message">What failed and what to check.</param>
-    public SophonException(string function, int status, string message)
-        : base($"{function} failed{(status >= 0 ? $" with status {status} ({StatusName(status)})" : string.Empty)}: {message}")
+    public SophonException(string function, SophonStatus status, string message)
+        : base($"{function} failed{(status >= 0 ? $" with status {(int)status} ({StatusName(status)})" : string.Empty)}: {message}")
     {
         Function = function;
         Status = status;
@@ -37,26 +37,64 @@ public class SophonException : Exception
     /// <summary>The native function that failed.</summary>
     public string? Function { get; }
 
-    /// <summary>Its status: a <c>bm_status_t</c>, or -1 when a bmrt function returned false or NULL.</summary>
-    public int Status { get; } = -1;
+    /// <summary>Its status: a <c>bm_status_t</c>, or <see cref="SophonStatus.RuntimeFailed"/> when a bmrt function returned false or NULL.</summary>
+    public SophonStatus Status { get; } = SophonStatus.RuntimeFailed;
 
-    /// <summary>The name of a <c>bm_status_t</c> value.</summary>
+    /// <summary>The vendor's name of a status.</summary>
     /// <param name="status">The status.</param>
     /// <returns>E.g. <c>BM_ERR_FAILURE</c>.</returns>
-    public static string StatusName(int status) => status switch
+    public static string StatusName(SophonStatus status) => status switch
     {
-        0 => "BM_SUCCESS",
-        1 => "BM_ERR_DEVNOTREADY",
-        2 => "BM_ERR_FAILURE",
-        3 => "BM_ERR_TIMEOUT",
-        4 => "BM_ERR_PARAM",
-        5 => "BM_ERR_NOMEM",
-        6 => "BM_ERR_DATA",
-        7 => "BM_ERR_BUSY",
-        8 => "BM_ERR_NOFEATURE",
-        9 => "BM_NOT_SUPPORTED",
+        SophonStatus.Success => "BM_SUCCESS",
+        SophonStatus.DeviceNotReady => "BM_ERR_DEVNOTREADY",
+        SophonStatus.Failure => "BM_ERR_FAILURE",
+        SophonStatus.Timeout => "BM_ERR_TIMEOUT",
+        SophonStatus.Parameter => "BM_ERR_PARAM",
+        SophonStatus.NoMemory => "BM_ERR_NOMEM",
+        SophonStatus.Data => "BM_ERR_DATA",
+        SophonStatus.Busy => "BM_ERR_BUSY",
+        SophonStatus.NoFeature => "BM_ERR_NOFEATURE",
+        SophonStatus.NotSupported => "BM_NOT_SUPPORTED",
+        SophonStatus.RuntimeFailed => "false/NULL from bmrt",
         _ => "unknown",
     };
+}
+
+/// <summary>A libsophon status: bmlib's and bmcv's <c>bm_status_t</c> (a 4-byte int), plus <see cref="RuntimeFailed"/> for bmrt, which reports failure as false or NULL.</summary>
+public enum SophonStatus
+{
+    /// <summary>bmrt returned false or NULL (it printed the reason on stdout, <c>[BMRT]</c> lines).</summary>
+    RuntimeFailed = -1,
+
+    /// <summary>BM_SUCCESS.</summary>
+    Success = 0,
+
+    /// <summary>BM_ERR_DEVNOTREADY.</summary>
+    DeviceNotReady = 1,
+
+    /// <summary>BM_ERR_FAILURE (also: no driver or no device).</summary>
+    Failure = 2,
+
+    /// <summary>BM_ERR_TIMEOUT.</summary>
+    Timeout = 3,
+
+    /// <summary>BM_ERR_PARAM.</summary>
+    Parameter = 4,
+
+    /// <summary>BM_ERR_NOMEM.</summary>
+    NoMemory = 5,
+
+    /// <summary>BM_ERR_DATA.</summary>
+    Data = 6,
+
+    /// <summary>BM_ERR_BUSY.</summary>
+    Busy = 7,
+
+    /// <summary>BM_ERR_NOFEATURE.</summary>
+    NoFeature = 8,
+
+    /// <summary>BM_NOT_SUPPORTED.</summary>
+    NotSupported = 9,
 }
 
 /// <summary>libsophon could not be loaded; the message lists every path tried and the fix.</summary>

@@ -10,10 +10,16 @@ internal static class ChildProcess
 
     public static Result Run(string assembly, TimeSpan timeout, params string[] args) => Run(assembly, timeout, null, args);
 
-    public static Result Run(string assembly, TimeSpan timeout, IDictionary<string, string>? environment, params string[] args)
+    public static Result Run(string assembly, TimeSpan timeout, IDictionary<string, string>? environment, params string[] args) =>
+        RunProgram("dotnet", [Path.Combine(AppContext.BaseDirectory, assembly), .. args], timeout, environment);
+
+    /// <summary>The command line that <see cref="Run(string, TimeSpan, string[])"/> would start, for wrapping in another program.</summary>
+    public static string[] CommandLine(string assembly, params string[] args) => ["dotnet", Path.Combine(AppContext.BaseDirectory, assembly), .. args];
+
+    /// <summary>Runs any program with a timeout.</summary>
+    public static Result RunProgram(string program, IEnumerable<string> args, TimeSpan timeout, IDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         foreach (string a in args)
         {
             start.ArgumentList.Add(a);

@@ -72,6 +72,30 @@ internal static unsafe class Emulator
         }
     }
 
+    /// <summary>Which bmcv line the emulated libbmcv reports (<c>bm_get_bmcv_version</c>); null: the BM1684X line.</summary>
+    public static void SetBmcvVersion(string? version)
+    {
+        IntPtr bmcv = NativeLibrary.Load(Path.Combine(Folder, "libbmcv.so.0"));
+        var f = (delegate* unmanaged<byte*, void>)NativeLibrary.GetExport(bmcv, "bm_emu_set_bmcv_version");
+        byte[]? utf8 = version is null ? null : System.Text.Encoding.UTF8.GetBytes(version + "\0");
+        fixed (byte* p = utf8)
+        {
+            f(p);
+        }
+    }
+
+    /// <summary>
+    /// Writes an emulated bmodel of the default ONNX model (named by absolute path, so it also loads
+    /// from memory) with the given tensors (<c>NAME TYPE SCALE [ZERO_POINT]</c>) and stages.
+    /// </summary>
+    public static string WriteModel(string path, string net, string input, string output, params string[] stages)
+    {
+        string text = $"# sophon-emulator bmodel 1\nnet={net}\nonnx={TestData.DefaultModel}\ninput={input}\noutput={output}\n"
+            + string.Concat(stages.Select(s => $"stage={s}\n"));
+        EmulatedModels.WriteBModel(path, text);
+        return path;
+    }
+
     public static void SetDevices(int count)
     {
         var f = (delegate* unmanaged<int, void>)NativeLibrary.GetExport(Library.Value, "bm_emu_set_devices");

@@ -1,3 +1,4 @@
+using SimClrV2.Cli;
 using SimClrV2.Sophon.Tests.TestSupport;
 
 namespace SimClrV2.Sophon.Tests.Tpu;
@@ -19,7 +20,7 @@ public class SophonCliTests : EmulatorTestBase
     {
         File.Copy(TestData.DefaultModel, dir.File("m.onnx"));
         string path = dir.File("two.bmodel");
-        File.WriteAllText(path, "# sophon-emulator bmodel 1\nnet=two\nonnx=m.onnx\ninput=input INT8 40\noutput=logits FLOAT16 1\nstage=1x3x32x32 1x10\nstage=4x3x32x32 4x10\n");
+        EmulatedModels.WriteBModel(path, "# sophon-emulator bmodel 1\nnet=two\nonnx=m.onnx\ninput=input INT8 40\noutput=logits FLOAT16 1\nstage=1x3x32x32 1x10\nstage=4x3x32x32 4x10\n");
         return path;
     }
 

@@ -1,3 +1,4 @@
+using SimClrV2.Cli;
 using System.Runtime.InteropServices;
 using SimClrV2.Sophon.Tests.TestSupport;
 using SimClrV2.Sophon.Tpu;
@@ -64,7 +65,7 @@ public class SophonRuntimeTests : EmulatorTestBase
         using var dir = new TempDir();
         string path = dir.File("two-stage.bmodel");
         File.Copy(TestData.DefaultModel, dir.File("m.onnx"));
-        File.WriteAllText(path, "# sophon-emulator bmodel 1\nnet=two\nonnx=m.onnx\ninput=input FLOAT32 1\noutput=logits FLOAT32 1\nstage=1x3x32x32 1x10\nstage=4x3x32x32 4x10\n");
+        EmulatedModels.WriteBModel(path, "# sophon-emulator bmodel 1\nnet=two\nonnx=m.onnx\ninput=input FLOAT32 1\noutput=logits FLOAT32 1\nstage=1x3x32x32 1x10\nstage=4x3x32x32 4x10\n");
 
         using SophonModel model = SophonModel.Load(path);
 
@@ -75,7 +76,7 @@ public class SophonRuntimeTests : EmulatorTestBase
     [Test]
     public void LoadsABModelFromMemory()
     {
-        byte[] text = System.Text.Encoding.UTF8.GetBytes($"# sophon-emulator bmodel 1\nnet=mem\nonnx={TestData.DefaultModel}\ninput=input FLOAT16 1\noutput=logits FLOAT32 1\nstage=2x3x32x32 2x10\n");
+        byte[] text = EmulatedModels.Pack($"# sophon-emulator bmodel 1\nnet=mem\nonnx={TestData.DefaultModel}\ninput=input FLOAT16 1\noutput=logits FLOAT32 1\nstage=2x3x32x32 2x10\n");
 
         using SophonModel model = SophonModel.Load(text);
 
@@ -92,8 +93,8 @@ public class SophonRuntimeTests : EmulatorTestBase
         string path = dir.File("bad.bmodel");
         File.WriteAllText(path, "not a bmodel");
 
-        var ex = Assert.Throws<SophonException>(() => SophonModel.Load(path));
-        Assert.That(ex!.Function, Is.EqualTo("bmrt_load_bmodel"));
+        var ex = Assert.Throws<SophonModelException>(() => SophonModel.Load(path));
+        Assert.That(ex!.Message, Does.Contain("truncated or not a bmodel"), "refused before the runtime saw it");
         Assert.That(() => SophonModel.Load(dir.File("none.bmodel")), Throws.TypeOf<FileNotFoundException>());
     }
 
@@ -103,7 +104,7 @@ public class SophonRuntimeTests : EmulatorTestBase
         using SophonModel model = SophonModel.Load(Emulator.Model("fp32", 1));
         using DeviceMemoryHandle input = DeviceMemoryHandle.Allocate(model.Runtime, 3 * 32 * 32 * 4);
         using DeviceMemoryHandle output = DeviceMemoryHandle.Allocate(model.Runtime, 40);
-        IntPtr device = model.Device.DangerousGetHandle();
+        SophonDeviceHandle device = model.Device;
         byte[] net = "simclrv2\0"u8.ToArray();
         var logits = new float[10];
         int[] dims = [1, 3, 32, 32];
@@ -114,17 +115,17 @@ public class SophonRuntimeTests : EmulatorTestBase
             BmTensor outT = new() { DType = 0, DeviceMem = output.Memory };
             fixed (byte* n = net)
             {
-                Assert.That(SophonNative.bmrt_launch_tensor_ex(model.Runtime.DangerousGetHandle(), n, &inT, 1, &outT, 1, 1, 0), Is.EqualTo(1));
+                Assert.That(SophonNative.bmrt_launch_tensor_ex(model.Runtime, n, &inT, 1, &outT, 1, 1, 0), Is.EqualTo(1));
             }
         });
-        RunOn(() => Assert.That(SophonNative.bm_thread_sync(device), Is.Zero));
+        RunOn(() => Assert.That(SophonNative.bm_thread_sync(device), Is.EqualTo(SophonStatus.Success)));
         fixed (float* p = logits)
         {
-            Assert.That(SophonNative.bm_memcpy_d2s_partial(device, p, output.Memory, 40), Is.Zero);
+            Assert.That(SophonNative.bm_memcpy_d2s_partial(device, p, output.Memory, 40), Is.EqualTo(SophonStatus.Success));
         }
 
         Assert.That(logits, Is.All.Zero, "a sync on another OS thread returned without running the launch");
-        Assert.That(SophonNative.bm_handle_sync(device), Is.Zero);
+        Assert.That(SophonNative.bm_handle_sync(device), Is.EqualTo(SophonStatus.Success));
         fixed (float* p = logits)
         {
             SophonNative.bm_memcpy_d2s_partial(device, p, output.Memory, 40);

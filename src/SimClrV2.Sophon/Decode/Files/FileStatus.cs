@@ -37,6 +37,31 @@ internal readonly partial record struct FileStatus(FileKind Kind, ulong Device, 
         return file.Exists ? new FileStatus(FileKind.Regular, 0, 0, file.Length) : new FileStatus(FileKind.Missing, 0, 0, 0);
     }
 
+    /// <summary>
+    /// Whether this process may open the file for writing (<c>access(2)</c> with <c>W_OK</c> on Linux:
+    /// permissions, read-only mounts and root alike), without opening it.
+    /// </summary>
+    /// <param name="path">An existing file.</param>
+    /// <returns>True when a read-write open would be allowed.</returns>
+    public static bool IsWritable(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (OperatingSystem.IsLinux())
+        {
+            return Statx.access(path, 2) == 0;
+        }
+
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+            return true;
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Words for an error message, e.g. "a named pipe (FIFO)".</summary>
     /// <param name="kind">The kind.</param>
     /// <returns>The description.</returns>
@@ -112,6 +137,9 @@ internal readonly partial record struct FileStatus(FileKind Kind, ulong Device, 
             status = new FileStatus(kind, device, inode, kind == FileKind.Regular ? size : 0);
             return true;
         }
+
+        [LibraryImport("libc", EntryPoint = "access", StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int access(string path, int mode);
 
         [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
         private static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);

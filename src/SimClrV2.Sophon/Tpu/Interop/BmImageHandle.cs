@@ -33,19 +33,24 @@ internal sealed class BmImageHandle : SafeHandle
     /// <param name="dataType">A bm_image_data_format_ext value.</param>
     /// <param name="stride">Bytes per row of its plane.</param>
     /// <returns>The image.</returns>
-    public static unsafe BmImageHandle Create(SophonDeviceHandle device, int width, int height, int format, int dataType, int stride)
+    public static unsafe BmImageHandle Create(SophonDeviceHandle device, int width, int height, BmImageFormat format, BmImageDataType dataType, int stride)
     {
         ArgumentNullException.ThrowIfNull(device);
         var image = new BmImageHandle();
         bool added = false;
         device.DangerousAddRef(ref added);
         BmImage raw = default;
-        int status = SophonNative.bm_image_create(device.DangerousGetHandle(), height, width, format, dataType, &raw, &stride);
-        if (status != 0 || raw.ImagePrivate == IntPtr.Zero)
+        SophonStatus status = SophonNative.bm_image_create(device, height, width, format, dataType, &raw, &stride);
+        if (status == SophonStatus.Success && raw.ImagePrivate == IntPtr.Zero)
+        {
+            status = SophonStatus.Failure;
+        }
+
+        if (status != SophonStatus.Success)
         {
             device.DangerousRelease();
             image.SetHandleAsInvalid();
-            throw new SophonException("bm_image_create", status, $"a {width}x{height} image (format {format}, data type {dataType}, stride {stride}) could not be created on device {device.DeviceId}.");
+            NativeStatus.Check(status, "bm_image_create", $"a {width}x{height} image (format {format}, data type {dataType}, stride {stride}) could not be created on device {device.DeviceId}.");
         }
 
         image._device = device;
@@ -65,18 +70,11 @@ internal sealed class BmImageHandle : SafeHandle
     public unsafe void Attach(DeviceMemoryHandle memory, long offset, uint size)
     {
         ArgumentNullException.ThrowIfNull(memory);
-        if (offset < 0 || offset + size > memory.Size)
-        {
-            throw new ArgumentOutOfRangeException(nameof(offset), $"Bytes {offset}..{offset + size} do not fit a {memory.Size}-byte buffer.");
-        }
-
+        BmDeviceMem slice = memory.Slice(offset, size);
         bool added = false;
         memory.DangerousAddRef(ref added);
-        BmDeviceMem slice = memory.Memory;
-        slice.DeviceAddress += (ulong)offset;
-        slice.Size = size;
-        int status = SophonNative.bm_image_attach(_image, &slice);
-        if (status != 0)
+        SophonStatus status = SophonNative.bm_image_attach(_image, &slice);
+        if (status != SophonStatus.Success)
         {
             memory.DangerousRelease();
             Check("bm_image_attach", status);
@@ -99,17 +97,12 @@ internal sealed class BmImageHandle : SafeHandle
     /// <inheritdoc />
     protected override bool ReleaseHandle()
     {
-        bool destroyed = SophonNative.bm_image_destroy(_image) == 0;
+        bool destroyed = SophonNative.bm_image_destroy(_image) == SophonStatus.Success;
         _attached?.DangerousRelease();
         _device?.DangerousRelease();
         return destroyed;
     }
 
-    private void Check(string function, int status)
-    {
-        if (status != 0)
-        {
-            throw new SophonException(function, status, $"on a {_image.Width}x{_image.Height} image of device {_device?.DeviceId}.");
-        }
-    }
+    private void Check(string function, SophonStatus status) =>
+        NativeStatus.Check(status, function, $"on a {_image.Width}x{_image.Height} image of device {_device?.DeviceId}.");
 }

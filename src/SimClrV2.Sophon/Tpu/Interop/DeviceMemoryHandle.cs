@@ -40,18 +40,55 @@ internal sealed class DeviceMemoryHandle : SafeHandle
         bool added = false;
         runtime.DangerousAddRef(ref added);
         BmDeviceMem mem = default;
-        int status = SophonNative.bm_malloc_device_byte(runtime.Device.DangerousGetHandle(), &mem, (uint)size);
-        if (status != 0)
+        SophonStatus status = SophonNative.bm_malloc_device_byte(runtime.Device, &mem, (uint)size);
+        if (status != SophonStatus.Success)
         {
             runtime.DangerousRelease();
             memory.SetHandleAsInvalid();
-            throw new SophonException("bm_malloc_device_byte", status, $"{size} bytes of device memory could not be allocated on device {runtime.Device.DeviceId}; check free device memory (another process may hold it).");
+            NativeStatus.Check(status, "bm_malloc_device_byte", $"{size} bytes of device memory could not be allocated on device {runtime.Device.DeviceId}; check free device memory (another process may hold it).");
         }
 
         memory._runtime = runtime;
         memory._memory = mem;
         memory.SetHandle(new IntPtr(1)); // valid marker: the resource is the struct, not a pointer
         return memory;
+    }
+
+    /// <summary>The device the memory is on.</summary>
+    public SophonDeviceHandle Device => _runtime?.Device ?? throw new ObjectDisposedException(nameof(DeviceMemoryHandle));
+
+    /// <summary>The memory of bytes <paramref name="offset"/>.. <paramref name="offset"/> + <paramref name="size"/>, bounds-checked.</summary>
+    public BmDeviceMem Slice(long offset, uint size)
+    {
+        if (offset < 0 || offset + size > Size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), $"Bytes {offset}..{offset + size} do not fit a {Size}-byte device buffer.");
+        }
+
+        BmDeviceMem slice = _memory;
+        slice.DeviceAddress += (ulong)offset;
+        slice.Size = size;
+        return slice;
+    }
+
+    /// <summary>Copies host bytes to the memory at an offset (<c>bm_memcpy_s2d_partial</c>).</summary>
+    public unsafe void CopyFromHost(ReadOnlySpan<byte> source, long offset = 0)
+    {
+        BmDeviceMem target = Slice(offset, (uint)source.Length);
+        fixed (byte* p = source)
+        {
+            NativeStatus.Check(SophonNative.bm_memcpy_s2d_partial(Device, target, p, (uint)source.Length), "bm_memcpy_s2d_partial", $"copying {source.Length} bytes to device {Device.DeviceId}.");
+        }
+    }
+
+    /// <summary>Copies the first bytes of the memory to the host (<c>bm_memcpy_d2s_partial</c>).</summary>
+    public unsafe void CopyToHost(Span<byte> destination)
+    {
+        BmDeviceMem source = Slice(0, (uint)destination.Length);
+        fixed (byte* p = destination)
+        {
+            NativeStatus.Check(SophonNative.bm_memcpy_d2s_partial(Device, p, source, (uint)destination.Length), "bm_memcpy_d2s_partial", $"copying {destination.Length} bytes from device {Device.DeviceId}.");
+        }
     }
 
     /// <inheritdoc />

@@ -86,11 +86,11 @@ internal static class NetInfoOffsets
 [StructLayout(LayoutKind.Sequential, Size = 24)]
 internal struct BmImage
 {
-    public int Width;          // 0
-    public int Height;         // 4
-    public int ImageFormat;    // 8
-    public int DataType;       // 12
-    public IntPtr ImagePrivate; // 16
+    public int Width;                // 0
+    public int Height;               // 4
+    public BmImageFormat ImageFormat; // 8
+    public BmImageDataType DataType;  // 12
+    public IntPtr ImagePrivate;      // 16
 }
 
 /// <summary><c>bmcv_convert_to_attr</c>: y = alpha_c * x + beta_c per channel; 24 bytes, passed by value.</summary>
@@ -105,15 +105,38 @@ internal struct BmcvConvertToAttr
     public float Beta2;
 }
 
+/// <summary><c>bm_image_format_ext</c> (the values the binding uses; later values are only appended by the vendor).</summary>
+internal enum BmImageFormat
+{
+    /// <summary>One plane holding three stacked channels, R first (1x3xHxW).</summary>
+    RgbPlanar = 8,
+
+    /// <summary>One plane holding three stacked channels, B first.</summary>
+    BgrPlanar = 9,
+
+    /// <summary>Interleaved RGBRGB...</summary>
+    RgbPacked = 10,
+
+    /// <summary>Interleaved BGRBGR...</summary>
+    BgrPacked = 11,
+}
+
+/// <summary><c>bm_image_data_format_ext</c>.</summary>
+internal enum BmImageDataType
+{
+    /// <summary>DATA_TYPE_EXT_FLOAT32.</summary>
+    Float32 = 0,
+
+    /// <summary>DATA_TYPE_EXT_1N_BYTE: unsigned 8-bit.</summary>
+    Byte = 1,
+
+    /// <summary>DATA_TYPE_EXT_1N_BYTE_SIGNED: signed 8-bit (saturated to [-128, 127]).</summary>
+    SignedByte = 3,
+}
+
 /// <summary>bmcv constants used by the binding.</summary>
 internal static class Bmcv
 {
-    public const int FormatRgbPlanar = 8;
-    public const int FormatBgrPlanar = 9;
-    public const int FormatRgbPacked = 10;
-    public const int DataFloat32 = 0;
-    public const int Data1NByte = 1;
-    public const int Data1NByteSigned = 3;
     public const int HeapAny = 2;
     public const int ResizeLinear = 1;
 

@@ -3,8 +3,9 @@ using System.Runtime.InteropServices;
 namespace SimClrV2.Sophon.Tpu.Interop;
 
 /// <summary>
-/// A device (<c>bm_handle_t</c>): <c>bm_dev_request</c> / <c>bm_dev_free</c>. Runtimes and device
-/// memory hold a reference on it, so it is freed only after all of them (the vendor's teardown order).
+/// A device (<c>bm_handle_t</c>): <c>bm_dev_request</c> / <c>bm_dev_free</c>. Runtimes, device
+/// memory and images hold a reference on it, so it is freed only after all of them (the vendor's
+/// teardown order).
 /// </summary>
 internal sealed class SophonDeviceHandle : SafeHandle
 {
@@ -29,17 +30,25 @@ internal sealed class SophonDeviceHandle : SafeHandle
         SophonLibrary.EnsureLoaded();
         var device = new SophonDeviceHandle { DeviceId = deviceId };
         IntPtr raw = IntPtr.Zero;
-        int status = SophonNative.bm_dev_request(&raw, deviceId);
-        if (status != 0 || raw == IntPtr.Zero)
+        SophonStatus status = SophonNative.bm_dev_request(&raw, deviceId);
+        if (status == SophonStatus.Success && raw == IntPtr.Zero)
+        {
+            status = SophonStatus.Failure;
+        }
+
+        if (status != SophonStatus.Success)
         {
             device.SetHandleAsInvalid();
-            throw new SophonException(
-                "bm_dev_request", status, $"SOPHON device {deviceId} could not be opened; check that it exists (SophonRuntime.GetDeviceCount()), that the driver is loaded and that no other process holds it.");
+            NativeStatus.Check(
+                status, "bm_dev_request", $"SOPHON device {deviceId} could not be opened; check that it exists (SophonRuntime.GetDeviceCount()), that the driver is loaded and that no other process holds it.");
         }
 
         device.SetHandle(raw);
         return device;
     }
+
+    /// <summary>Waits for all work sent through this device handle by any thread (<c>bm_handle_sync</c>); failures are reported, not thrown (teardown).</summary>
+    public SophonStatus Drain() => SophonNative.bm_handle_sync(this);
 
     /// <inheritdoc />
     protected override bool ReleaseHandle()

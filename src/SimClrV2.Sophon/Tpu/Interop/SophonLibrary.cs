@@ -16,6 +16,26 @@ public sealed class SophonLibraryOptions
     /// (or the host's resolver) finds <c>bmlib</c> and <c>bmrt</c>.
     /// </summary>
     public bool UseResolver { get; init; } = true;
+
+    /// <summary>
+    /// The <c>bm_stage_info_t</c> layout of the loaded libbmrt. <see cref="SophonStageLayout.Auto"/>
+    /// (default) tells it by the runtime's exports; when that is impossible, networks with more than
+    /// one stage are refused with an exception that names this option.
+    /// </summary>
+    public SophonStageLayout StageLayout { get; init; } = SophonStageLayout.Auto;
+}
+
+/// <summary>Which <c>bm_stage_info_t</c> layout libbmrt has (a version hazard of libsophon).</summary>
+public enum SophonStageLayout
+{
+    /// <summary>Tell it by the loaded runtime's exports (<c>bmrt_create_ex</c> exists only with the 32-byte layout).</summary>
+    Auto,
+
+    /// <summary>libsophon 0.5.0 and earlier: 16 bytes (input_shapes, output_shapes).</summary>
+    Legacy,
+
+    /// <summary>libsophon 0.5.1 and later, the 1.x line: 32 bytes (adds input_mems, output_mems).</summary>
+    Extended,
 }
 
 /// <summary>
@@ -49,20 +69,38 @@ public static class SophonLibrary
         }
     }
 
-    /// <summary>Whether libbmrt has the 32-byte stage layout (libsophon 0.5.1 and later), told by its export of <c>bmrt_create_ex</c>.</summary>
-    internal static bool HasExtendedStageLayout
+    /// <summary>
+    /// The stage layout of the loaded libbmrt: the configured one, else told by its export of
+    /// <c>bmrt_create_ex</c>; <see cref="SophonStageLayout.Auto"/> when it cannot be told (the host
+    /// loaded the library in a way this binding cannot find).
+    /// </summary>
+    internal static SophonStageLayout StageLayout
     {
         get
         {
             lock (Gate)
             {
-                IntPtr bmrt = Loaded.GetValueOrDefault(SophonNative.BmRt);
-                if (bmrt == IntPtr.Zero && !NativeLibrary.TryLoad("libbmrt.so.1.0", out bmrt) && !NativeLibrary.TryLoad("libbmrt.so", out bmrt))
+                if (_options.StageLayout != SophonStageLayout.Auto)
                 {
-                    return true; // the host loaded it some other way; current libsophon has the extended layout
+                    return _options.StageLayout;
                 }
 
-                return NativeLibrary.TryGetExport(bmrt, "bmrt_create_ex", out _);
+                IntPtr bmrt = LoadedOrSystem(SophonNative.BmRt, ["libbmrt.so.1.0", "libbmrt.so"]);
+                return bmrt == IntPtr.Zero ? SophonStageLayout.Auto
+                    : NativeLibrary.TryGetExport(bmrt, "bmrt_create_ex", out _) ? SophonStageLayout.Extended : SophonStageLayout.Legacy;
+            }
+        }
+    }
+
+    /// <summary>Loads libbmlib only (the device count needs nothing else), or throws saying what was looked for and where.</summary>
+    /// <exception cref="SophonLibraryNotFoundException">It could not be loaded.</exception>
+    internal static void EnsureBmlibLoaded()
+    {
+        lock (Gate)
+        {
+            if (InstallResolver())
+            {
+                Load(SophonNative.BmLib, ["libbmlib.so.0", "libbmlib.so"]);
             }
         }
     }
@@ -73,32 +111,22 @@ public static class SophonLibrary
     {
         lock (Gate)
         {
-            if (!_options.UseResolver)
+            if (InstallResolver())
             {
-                return;
+                Load(SophonNative.BmLib, ["libbmlib.so.0", "libbmlib.so"]);
+                Load(SophonNative.BmRt, ["libbmrt.so.1.0", "libbmrt.so"]);
             }
-
-            if (!_resolverInstalled)
-            {
-                try
-                {
-                    NativeLibrary.SetDllImportResolver(typeof(SophonLibrary).Assembly, Resolve);
-                }
-                catch (InvalidOperationException)
-                {
-                    // The host installed its own resolver for this assembly; it decides.
-                }
-
-                _resolverInstalled = true;
-            }
-
-            Load(SophonNative.BmLib, ["libbmlib.so.0", "libbmlib.so"]);
-            Load(SophonNative.BmRt, ["libbmrt.so.1.0", "libbmrt.so"]);
         }
     }
 
-    /// <summary>Loads libbmcv too (only BMCV preprocessing needs it).</summary>
+    /// <summary>
+    /// Loads libbmcv too (only BMCV preprocessing needs it) and checks it is the BM1684X line
+    /// (bmcv 1.x, <c>bm_image_destroy(bm_image)</c> by value): the newer line (<c>bm_get_bmcv_version()</c>
+    /// major 2 and later, for the BM1688/CV186X) takes <c>bm_image_destroy(bm_image*)</c>, and calling
+    /// the by-value form there corrupts memory, so it is refused before any image exists.
+    /// </summary>
     /// <exception cref="SophonLibraryNotFoundException">It could not be loaded.</exception>
+    /// <exception cref="SophonException">It is another bmcv line, or it cannot be told which.</exception>
     internal static void EnsureBmcvLoaded()
     {
         EnsureLoaded();
@@ -108,7 +136,88 @@ public static class SophonLibrary
             {
                 Load(SophonNative.BmCv, ["libbmcv.so.0", "libbmcv.so"]);
             }
+
+            IntPtr bmcv = LoadedOrSystem(SophonNative.BmCv, ["libbmcv.so.0", "libbmcv.so"]);
+            if (bmcv == IntPtr.Zero)
+            {
+                throw new SophonException("libbmcv was loaded by the host in a way this binding cannot inspect, so its line (which bm_image_destroy it has) cannot be checked; let SophonLibrary load it (SophonLibraryOptions.UseResolver = true) or put libbmcv.so.0 on the loader path.");
+            }
+
+            string version = BmcvVersion(bmcv);
+            if (!IsBm1684xBmcvLine(version))
+            {
+                throw new SophonException($"libbmcv reports version {version}: that is the newer bmcv line (BM1688/CV186X), whose bm_image_destroy takes bm_image*; this binding targets the BM1684X line (libsophon 0.4.x/0.5.x, bmcv 1.x). Use the libsophon built for the BM1684X, or CPU preprocessing (PreprocessBackend.Cpu).");
+            }
         }
+    }
+
+    /// <summary>Whether a <c>bm_get_bmcv_version()</c> string is the BM1684X line (major version below 2; no version: the older releases, which lack the export).</summary>
+    internal static bool IsBm1684xBmcvLine(string version)
+    {
+        ReadOnlySpan<char> major = version.AsSpan().TrimStart('v');
+        int end = 0;
+        while (end < major.Length && char.IsAsciiDigit(major[end]))
+        {
+            end++;
+        }
+
+        return version == "none" || (end > 0 && int.TryParse(major[..end], NumberStyles.None, CultureInfo.InvariantCulture, out int m) && m < 2);
+    }
+
+    private static unsafe string BmcvVersion(IntPtr bmcv)
+    {
+        if (!NativeLibrary.TryGetExport(bmcv, "bm_get_bmcv_version", out IntPtr export))
+        {
+            return "none";
+        }
+
+        IntPtr text = ((delegate* unmanaged<IntPtr>)export)();
+        return text == IntPtr.Zero ? "unknown" : Marshal.PtrToStringUTF8(text) ?? "unknown";
+    }
+
+    /// <summary>The library this binding loaded, else the one the system loader has (or finds) by soname; zero when neither.</summary>
+    private static IntPtr LoadedOrSystem(string key, string[] fileNames)
+    {
+        IntPtr loaded = Loaded.GetValueOrDefault(key);
+        if (loaded != IntPtr.Zero)
+        {
+            return loaded;
+        }
+
+        foreach (string name in fileNames)
+        {
+            if (NativeLibrary.TryLoad(name, out IntPtr handle))
+            {
+                return handle;
+            }
+        }
+
+        return IntPtr.Zero;
+    }
+
+    /// <summary>Installs the resolver once; false when the host does the loading.</summary>
+    private static bool InstallResolver()
+    {
+        if (!_options.UseResolver)
+        {
+            return false;
+        }
+
+        if (!_resolverInstalled)
+        {
+            try
+            {
+                NativeLibrary.SetDllImportResolver(typeof(SophonLibrary).Assembly, Resolve);
+            }
+            catch (InvalidOperationException)
+            {
+                // The host installed its own resolver for this assembly; it decides.
+            }
+
+            _resolverInstalled = true;
+        }
+
+        return true;
     }
 
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
@@ -148,7 +257,7 @@ public static class SophonLibrary
                 }
                 catch (DllNotFoundException ex)
                 {
-                    tried.Add($"{candidate}: {LoaderError(ex.Message)}");
+                    tried.Add($"{candidate}: {LoaderError(ex.Message, folder is null ? null : candidate)}");
                 }
                 catch (BadImageFormatException ex)
                 {
@@ -164,13 +273,35 @@ public static class SophonLibrary
             message.Append("\n  ").Append(t);
         }
 
-        message.Append(CultureInfo.InvariantCulture, $"\nInstall libsophon (it provides {DefaultDirectory}), set {DirectoryVariable} to the folder holding the libraries, or set SophonLibraryOptions.SearchDirectory. Without a SOPHON TPU, use the ONNX Runtime classifier (SimClrV2.Sophon.OnnxRuntime) or the project's emulator.");
+        message.Append(CultureInfo.InvariantCulture, $"\nInstall libsophon (it provides {DefaultDirectory}), set {DirectoryVariable} to the folder holding the libraries, or set SophonLibraryOptions.SearchDirectory; the libraries' own dependencies are found by the system loader (LD_LIBRARY_PATH, ldconfig). Without a SOPHON TPU, use the ONNX Runtime classifier (SimClrV2.Sophon.OnnxRuntime) or the project's emulator.");
         throw new SophonLibraryNotFoundException(message.ToString(), tried);
     }
 
-    /// <summary>The OS loader's own words (dlerror), the last line of .NET's message.</summary>
-    private static string LoaderError(string message) =>
-        message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? message;
+    /// <summary>
+    /// The OS loader's own words (dlerror, the last line of .NET's message); when the file exists but
+    /// a library IT needs is missing (libbmrt needs <c>libbmlib.so</c>), says so and how to fix the loader path.
+    /// </summary>
+    internal static string LoaderError(string message, string? existingFile)
+    {
+        string error = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? message;
+        const string Missing = ": cannot open shared object file";
+        int at = error.IndexOf(Missing, StringComparison.Ordinal);
+        if (existingFile is null || at <= 0)
+        {
+            return error;
+        }
+
+        string needed = error[..at].Trim();
+        int colon = needed.LastIndexOf(": ", StringComparison.Ordinal);
+        needed = colon >= 0 ? needed[(colon + 2)..] : needed;
+        if (string.Equals(needed, existingFile, StringComparison.Ordinal) || string.Equals(needed, Path.GetFileName(existingFile), StringComparison.Ordinal))
+        {
+            return error;
+        }
+
+        string folder = Path.GetDirectoryName(existingFile) ?? ".";
+        return $"{error} (the file exists, but a library it needs, {needed}, is not on the loader path: add its folder to LD_LIBRARY_PATH, e.g. LD_LIBRARY_PATH={folder}, or register it with ldconfig; setting {DirectoryVariable} alone does not reach the loader)";
+    }
 
     private static IEnumerable<string?> Folders(SophonLibraryOptions options)
     {

@@ -31,12 +31,12 @@ internal sealed class SophonRuntimeHandle : SafeHandle
         var runtime = new SophonRuntimeHandle();
         bool added = false;
         device.DangerousAddRef(ref added);
-        IntPtr raw = SophonNative.bmrt_create(device.DangerousGetHandle());
+        IntPtr raw = SophonNative.bmrt_create(device);
         if (raw == IntPtr.Zero)
         {
             device.DangerousRelease();
             runtime.SetHandleAsInvalid();
-            throw new SophonException("bmrt_create", -1, $"no runtime on device {device.DeviceId}; the runtime printed the reason on stdout ([BMRT] lines). Check the libsophon installation and the device's memory.");
+            NativeStatus.Check(raw, "bmrt_create", $"no runtime on device {device.DeviceId}; the runtime printed the reason on stdout ([BMRT] lines). Check the libsophon installation and the device's memory.");
         }
 
         runtime._device = device;

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using SimClrV2.Sophon.Decode.Files;
 using SimClrV2.Sophon.Tpu.Interop;
 
 namespace SimClrV2.Sophon.Tpu;
@@ -32,49 +33,53 @@ public sealed class SophonModel : IDisposable
 
     internal SophonRuntimeHandle Runtime { get; }
 
-    /// <summary>Loads a bmodel file on a device.</summary>
+    /// <summary>
+    /// Loads a bmodel file on a device. The file is checked first (header, model description) so a
+    /// damaged file is a clear exception. libsophon v0.5.1 opens bmodel files read-write, so a file
+    /// this process may not write (a root-owned install, a read-only mount) is read into memory and
+    /// loaded from there instead, which every libsophon accepts.
+    /// </summary>
     /// <param name="path">The .bmodel file.</param>
     /// <param name="deviceId">The device (0 on a SoC board).</param>
     /// <returns>The loaded model; dispose it.</returns>
     /// <exception cref="FileNotFoundException">No file at the path.</exception>
+    /// <exception cref="InvalidDataException">The path is a folder, a FIFO or a device.</exception>
+    /// <exception cref="SophonModelException">The file is not a sound bmodel (truncated, damaged, not a bmodel).</exception>
     /// <exception cref="SophonLibraryNotFoundException">libsophon is not installed.</exception>
     /// <exception cref="SophonException">The device, runtime or model failed.</exception>
     public static unsafe SophonModel Load(string path, int deviceId = 0)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (!File.Exists(path))
+        BModelImage image = BModelImage.CheckFile(path);
+        if (!FileStatus.IsWritable(path))
         {
-            throw new FileNotFoundException($"bmodel '{path}' does not exist.", path);
+            return LoadReadOnly(path, image, deviceId);
         }
 
         byte[] utf8 = Encoding.UTF8.GetBytes(Path.GetFullPath(path) + "\0");
-        return Create(path, deviceId, "bmrt_load_bmodel", runtime =>
+        return Create($"'{path}'", image, deviceId, "bmrt_load_bmodel", runtime =>
         {
             fixed (byte* p = utf8)
             {
-                return SophonNative.bmrt_load_bmodel(runtime, p) != 0;
+                return SophonNative.bmrt_load_bmodel(runtime, p);
             }
         });
     }
 
-    /// <summary>Loads a bmodel from memory on a device.</summary>
-    /// <param name="data">The bmodel bytes.</param>
+    /// <summary>Loads a bmodel from memory on a device, after checking it (libsophon v0.5.1 would end the process on a damaged buffer).</summary>
+    /// <param name="data">The bmodel bytes (not kept after the call).</param>
     /// <param name="deviceId">The device.</param>
     /// <returns>The loaded model; dispose it.</returns>
-    public static unsafe SophonModel Load(ReadOnlyMemory<byte> data, int deviceId = 0)
+    /// <exception cref="SophonModelException">The bytes are not a sound bmodel.</exception>
+    /// <exception cref="SophonException">The device, runtime or model failed.</exception>
+    public static SophonModel Load(ReadOnlyMemory<byte> data, int deviceId = 0)
     {
         if (data.IsEmpty)
         {
             throw new ArgumentException("The bmodel data is empty.", nameof(data));
         }
 
-        return Create("memory", deviceId, "bmrt_load_bmodel_data", runtime =>
-        {
-            fixed (byte* p = data.Span)
-            {
-                return SophonNative.bmrt_load_bmodel_data(runtime, p, (nuint)data.Length) != 0;
-            }
-        });
+        return LoadData(data, BModelImage.Check(data.Span, "the bmodel data"), "memory", deviceId, string.Empty);
     }
 
     /// <summary>The info of a network by name, or the first network when name is null.</summary>
@@ -93,19 +98,40 @@ public sealed class SophonModel : IDisposable
         Device.Dispose();
     }
 
-    private static SophonModel Create(string source, int deviceId, string loadFunction, Func<IntPtr, bool> load)
+    private static SophonModel LoadReadOnly(string path, BModelImage image, int deviceId)
     {
+        if (image.Length > Array.MaxLength)
+        {
+            throw new SophonException($"bmodel '{path}' is not writable by this process and, at {image.Length} bytes, too large to load from memory; libsophon v0.5.1 opens bmodel files read-write. Give this user write permission on the file (or copy it to a writable folder) and load it again.");
+        }
+
+        byte[] data = File.ReadAllBytes(path);
+        BModelImage again = BModelImage.Check(data, $"'{path}'"); // the file may have changed since it was checked
+        return LoadData(data, again, path, deviceId, " It was loaded from memory because this process may not write the file (libsophon v0.5.1 opens bmodel files read-write).");
+    }
+
+    private static unsafe SophonModel LoadData(ReadOnlyMemory<byte> data, BModelImage image, string source, int deviceId, string note) =>
+        Create(source == "memory" ? "the bmodel data" : $"'{source}'", image, deviceId, "bmrt_load_bmodel_data", runtime =>
+        {
+            fixed (byte* p = data.Span)
+            {
+                return SophonNative.bmrt_load_bmodel_data(runtime, p, (nuint)data.Length);
+            }
+        }, source, note);
+
+    private static SophonModel Create(string what, BModelImage image, int deviceId, string loadFunction, Func<SophonRuntimeHandle, byte> load, string? source = null, string note = "")
+    {
+        source ??= what.Trim('\'');
         SophonDeviceHandle device = SophonDeviceHandle.Open(deviceId);
         SophonRuntimeHandle? runtime = null;
         try
         {
             runtime = SophonRuntimeHandle.Create(device);
-            if (!load(runtime.DangerousGetHandle()))
-            {
-                throw new SophonException(loadFunction, -1, $"'{source}' could not be loaded on device {deviceId}; the runtime printed why on stdout ([BMRT] lines). Check that it is a bmodel compiled for BM1684X by a TPU-MLIR that matches this libsophon.");
-            }
-
-            return new SophonModel(device, runtime, source, ReadNetworks(runtime.DangerousGetHandle(), source));
+            NativeStatus.Check(
+                load(runtime),
+                loadFunction,
+                $"{what} (compiled for {image.Chip}, networks {string.Join(", ", image.Networks)}) could not be loaded on device {deviceId}; the runtime printed why on stdout ([BMRT]/[BMODEL] lines). Check that it was compiled for this chip by a TPU-MLIR that matches this libsophon.{note}");
+            return new SophonModel(device, runtime, source, ReadNetworks(runtime, source));
         }
         catch
         {
@@ -115,20 +141,17 @@ public sealed class SophonModel : IDisposable
         }
     }
 
-    private static unsafe SophonNetworkInfo[] ReadNetworks(IntPtr runtime, string source)
+    private static unsafe SophonNetworkInfo[] ReadNetworks(SophonRuntimeHandle runtime, string source)
     {
         int count = SophonNative.bmrt_get_network_number(runtime);
         if (count is < 1 or > 1024)
         {
-            throw new SophonException("bmrt_get_network_number", count, $"'{source}' reports {count} networks; a bmodel has at least one.");
+            NativeStatus.Check(SophonStatus.RuntimeFailed, "bmrt_get_network_number", $"'{source}' reports {count} networks; a bmodel has at least one.");
         }
 
         IntPtr names = IntPtr.Zero;
         SophonNative.bmrt_get_network_names(runtime, &names);
-        if (names == IntPtr.Zero)
-        {
-            throw new SophonException("bmrt_get_network_names", -1, $"no network names for '{source}'.");
-        }
+        NativeStatus.Check(names, "bmrt_get_network_names", $"no network names for '{source}'.");
 
         var nameList = new string[count];
         try
@@ -144,20 +167,15 @@ public sealed class SophonModel : IDisposable
             NativeMemory.Free((void*)names); // the array is malloc'ed by bmrt; the strings are the runtime's
         }
 
-        bool extended = SophonLibrary.HasExtendedStageLayout;
+        SophonStageLayout layout = SophonLibrary.StageLayout;
         var networks = new SophonNetworkInfo[count];
         for (int i = 0; i < count; i++)
         {
             byte[] utf8 = Encoding.UTF8.GetBytes(nameList[i] + "\0");
             fixed (byte* p = utf8)
             {
-                IntPtr info = SophonNative.bmrt_get_network_info(runtime, p);
-                if (info == IntPtr.Zero)
-                {
-                    throw new SophonException("bmrt_get_network_info", -1, $"no info for network '{nameList[i]}' of '{source}'.");
-                }
-
-                networks[i] = SophonNetworkInfo.Read(info, extended);
+                IntPtr info = NativeStatus.Check(SophonNative.bmrt_get_network_info(runtime, p), "bmrt_get_network_info", $"no info for network '{nameList[i]}' of '{source}'.");
+                networks[i] = SophonNetworkInfo.Read(info, layout);
             }
         }
 

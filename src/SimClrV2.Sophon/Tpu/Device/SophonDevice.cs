@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Text;
+using SimClrV2.Sophon.Tpu.Interop;
+
+namespace SimClrV2.Sophon.Tpu;
+
+/// <summary>
+/// One device of the engine: its worker thread (launch and <c>bm_thread_sync</c> on the same OS
+/// thread), the model loaded on it, the network's plan and one input/output buffer pair per stage.
+/// Every native call runs on the worker thread.
+/// </summary>
+internal sealed class SophonDevice : IDisposable
+{
+    private readonly SophonModel _model;
+    private readonly byte[] _netName;
+    private StageBuffers[] _stages = [];
+
+    /// <summary>Loads the model on the device, on a new worker thread, and allocates the stage buffers.</summary>
+    public SophonDevice(string path, int deviceId, string? networkName)
+    {
+        Worker = new SophonWorker($"sophon-dev{deviceId}");
+        try
+        {
+            _model = Worker.Invoke(() => SophonModel.Load(path, deviceId));
+            Plan = NetworkPlan.Create(_model.GetNetwork(networkName), path);
+            _netName = Encoding.UTF8.GetBytes(Plan.Network.Name + "\0");
+            _stages = Worker.Invoke(AllocateStages);
+        }
+        catch
+        {
+            Worker.Invoke(() =>
+            {
+                _model?.Dispose();
+                return 0;
+            });
+            Worker.Dispose();
+            throw;
+        }
+    }
+
+    public SophonWorker Worker { get; }
+
+    public NetworkPlan Plan { get; }
+
+    public int DeviceId => _model.DeviceId;
+
+    public SophonDeviceHandle Handle => _model.Device;
+
+    public SophonRuntimeHandle Runtime => _model.Runtime;
+
+    /// <summary>Runs one batch (on the calling thread: call it on the worker): copy in, launch, sync, copy out, decode.</summary>
+    public unsafe void Run(SophonBatch batch, int count)
+    {
+        NetworkPlan plan = Plan;
+        StageBuffers stage = _stages[plan.ChooseStage(count)];
+
+        // Validated in C# before every call that could throw inside the vendor library: sizes come
+        // from the plan, the buffers were allocated from them, dtype and shape are the network's own.
+        if (stage.Plan.InputBytes > stage.Input.Size || stage.Plan.InputBytes > batch.InputArray.Length)
+        {
+            throw new SophonException($"Internal error: stage of batch {stage.Plan.Batch} needs {stage.Plan.InputBytes} input bytes.");
+        }
+
+        DeviceMemoryHandle input = batch.DeviceInput ?? stage.Input; // device input: filled by the preprocessor, no host copy
+        if (batch.DeviceInput is null)
+        {
+            stage.Input.CopyFromHost(batch.InputArray.AsSpan(0, (int)stage.Plan.InputBytes));
+        }
+
+        BmTensor inputTensor = new() { DType = (int)plan.InputTensor.DataType, Shape = BmShape.From(stage.Plan.InputDims), DeviceMem = input.Memory };
+        BmTensor outputTensor = new() { DType = (int)plan.OutputTensor.DataType, DeviceMem = stage.Output.Memory };
+        long launched = Stopwatch.GetTimestamp();
+        fixed (byte* net = _netName)
+        {
+            NativeStatus.Check(
+                SophonNative.bmrt_launch_tensor_ex(_model.Runtime, net, &inputTensor, 1, &outputTensor, 1, 1, 0),
+                "bmrt_launch_tensor_ex",
+                $"network '{plan.Network.Name}' did not launch on device {DeviceId} (batch {stage.Plan.Batch}); the runtime printed why on stdout ([BMRT] lines).");
+        }
+
+        SophonStatus synced = SophonNative.bm_thread_sync(_model.Device);
+        if (synced != SophonStatus.Success)
+        {
+            // The launch may still be queued: drain everything sent through the handle before
+            // these buffers are reused or freed, then report the failure for this batch.
+            _ = _model.Device.Drain();
+            NativeStatus.Check(synced, "bm_thread_sync", $"on device {DeviceId} for network '{plan.Network.Name}'; check the device (bm-smi) and its memory.");
+        }
+
+        batch.ComputeMs = Stopwatch.GetElapsedTime(launched).TotalMilliseconds;
+        int outBytes = count * plan.OutputRowBytes;
+        stage.Output.CopyToHost(batch.RawOutput.AsSpan(0, outBytes));
+        OutputDecoder.Decode(batch.RawOutput.AsSpan(0, outBytes), plan.OutputTensor, batch.Outputs[..(count * plan.OutputLength)]);
+    }
+
+    /// <summary>Waits, on the worker, for all work sent through the device handle (nothing runs on the device after this).</summary>
+    public void Drain() => _ = Worker.Invoke(() => _model.Device.Drain());
+
+    /// <summary>Drains the device, then frees, on the worker and in the vendor's order, the stage buffers, the runtime and the device; stops the worker.</summary>
+    public void Dispose()
+    {
+        Worker.Invoke(() =>
+        {
+            _ = _model.Device.Drain();
+            foreach (StageBuffers s in _stages)
+            {
+                s.Dispose();
+            }
+
+            _model.Dispose();
+            return 0;
+        });
+        Worker.Dispose();
+    }
+
+    private StageBuffers[] AllocateStages()
+    {
+        var stages = new List<StageBuffers>();
+        try
+        {
+            foreach (StagePlan plan in Plan.Stages)
+            {
+                DeviceMemoryHandle input = DeviceMemoryHandle.Allocate(_model.Runtime, plan.InputBytes);
+                try
+                {
+                    stages.Add(new StageBuffers(plan, input, DeviceMemoryHandle.Allocate(_model.Runtime, plan.OutputBytes)));
+                }
+                catch
+                {
+                    input.Dispose();
+                    throw;
+                }
+            }
+        }
+        catch
+        {
+            foreach (StageBuffers s in stages)
+            {
+                s.Dispose();
+            }
+
+            throw;
+        }
+
+        return [.. stages];
+    }
+
+    /// <summary>One stage's device buffers.</summary>
+    private sealed record StageBuffers(StagePlan Plan, DeviceMemoryHandle Input, DeviceMemoryHandle Output) : IDisposable
+    {
+        public void Dispose()
+        {
+            Input.Dispose();
+            Output.Dispose();
+        }
+    }
+}

@@ -1,0 +1,141 @@
+using SimClrV2.Sophon.Infer;
+
+namespace SimClrV2.Sophon.Tpu;
+
+/// <summary>
+/// What the classifier needs of a network, decided and validated once when the model is loaded:
+/// the one image input (NCHW, its dtype, scale and zero point), the one output and its length per
+/// image, and per stage (batch size) the shapes and byte sizes the device buffers and launches use.
+/// Sizes are computed here, never by bmrt's helpers (which throw C++ exceptions on bad values).
+/// </summary>
+internal sealed class NetworkPlan
+{
+    private NetworkPlan(SophonNetworkInfo network, EngineInput input, int outputLength, IReadOnlyList<StagePlan> stages)
+    {
+        Network = network;
+        Input = input;
+        OutputLength = outputLength;
+        Stages = stages;
+        MaxBatchSize = stages[^1].Batch;
+        IsBatchSizeFixed = Enumerable.Range(1, MaxBatchSize).Any(b => stages.All(s => s.Batch != b));
+    }
+
+    /// <summary>The network's info as read.</summary>
+    public SophonNetworkInfo Network { get; }
+
+    /// <summary>The input tensor.</summary>
+    public SophonTensorInfo InputTensor => Network.Inputs[0];
+
+    /// <summary>The output tensor.</summary>
+    public SophonTensorInfo OutputTensor => Network.Outputs[0];
+
+    /// <summary>The engine input the preprocessors write.</summary>
+    public EngineInput Input { get; }
+
+    /// <summary>Output values per image.</summary>
+    public int OutputLength { get; }
+
+    /// <summary>Stages by increasing batch size.</summary>
+    public IReadOnlyList<StagePlan> Stages { get; }
+
+    /// <summary>The largest stage's batch size.</summary>
+    public int MaxBatchSize { get; }
+
+    /// <summary>True when some batch size up to the largest has no stage of its own (it runs padded).</summary>
+    public bool IsBatchSizeFixed { get; }
+
+    /// <summary>Bytes of one image's output row in the output dtype.</summary>
+    public int OutputRowBytes => OutputLength * SophonNetworkInfo.ElementSize(OutputTensor.DataType);
+
+    /// <summary>Validates a network as an image classifier and plans its stages.</summary>
+    /// <param name="net">The network's info.</param>
+    /// <param name="source">The bmodel, for messages.</param>
+    /// <returns>The plan.</returns>
+    /// <exception cref="SophonModelException">The network is not an image classifier this engine runs.</exception>
+    public static NetworkPlan Create(SophonNetworkInfo net, string source)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        if (net.Inputs.Count != 1 || net.Outputs.Count != 1)
+        {
+            throw new SophonModelException($"Network '{net.Name}' in '{source}' has {net.Inputs.Count} inputs and {net.Outputs.Count} outputs; an image classifier has one of each.");
+        }
+
+        if (net.IsDynamic)
+        {
+            throw new SophonModelException($"Network '{net.Name}' in '{source}' is dynamic; compile it with static shapes (one stage per batch size).");
+        }
+
+        IReadOnlyList<int> shape = net.Stages[0].InputShapes[0];
+        if (shape.Count != 4 || net.Stages.Any(s => s.InputShapes[0].Count != 4 || s.InputShapes[0][1] != shape[1] || s.InputShapes[0][2] != shape[2] || s.InputShapes[0][3] != shape[3]))
+        {
+            throw new SophonModelException($"Network '{net.Name}' in '{source}' has input shape [{string.Join(", ", shape)}]; an NCHW image input with the same C, H, W in every stage is needed.");
+        }
+
+        int outputLength = Product(net.Stages[0].OutputShapes[0].Skip(1));
+        if (net.Stages.Any(s => s.OutputShapes[0].Count < 1 || s.OutputShapes[0][0] != s.BatchSize || Product(s.OutputShapes[0].Skip(1)) != outputLength))
+        {
+            throw new SophonModelException($"Network '{net.Name}' in '{source}': output shapes disagree across stages; [N, classes] is needed.");
+        }
+
+        SophonTensorInfo input = net.Inputs[0];
+        SophonTensorInfo output = net.Outputs[0];
+        _ = OutputDecoder.Check(output);
+        int inputSize = SophonNetworkInfo.ElementSize(input.DataType);
+        int outputRowBytes = outputLength * SophonNetworkInfo.ElementSize(output.DataType);
+        StagePlan[] stages = net.Stages
+            .OrderBy(s => s.BatchSize)
+            .Select(s =>
+            {
+                int[] dims = [.. s.InputShapes[0]];
+                long inputBytes = dims.Aggregate(1L, (a, d) => a * d) * inputSize;
+                long outputBytes = Math.Max(net.MaxOutputBytes[0], (long)s.BatchSize * outputRowBytes);
+                return new StagePlan(s.BatchSize, dims, inputBytes, outputBytes);
+            })
+            .ToArray();
+        if (stages.Select(s => s.Batch).Distinct().Count() != stages.Length)
+        {
+            throw new SophonModelException($"Network '{net.Name}' in '{source}' has two stages of the same batch size; one stage per batch size is expected.");
+        }
+
+        var engineInput = new EngineInput(input.Name, ToElementType(input.DataType, input.Name), shape[1], shape[2], shape[3], input.Scale, input.ZeroPoint);
+        return new NetworkPlan(net, engineInput, outputLength, stages);
+    }
+
+    /// <summary>The stage of exactly <paramref name="count"/> images, else the smallest larger one (padded).</summary>
+    public int ChooseStage(int count)
+    {
+        int larger = -1;
+        for (int i = 0; i < Stages.Count; i++)
+        {
+            if (Stages[i].Batch == count)
+            {
+                return i;
+            }
+
+            if (Stages[i].Batch > count && larger < 0)
+            {
+                larger = i;
+            }
+        }
+
+        return larger >= 0 ? larger : throw new ArgumentOutOfRangeException(nameof(count), $"No stage of network '{Network.Name}' runs {count} images.");
+    }
+
+    private static int Product(IEnumerable<int> dims) => dims.Aggregate(1, (a, d) => checked(a * d));
+
+    private static TensorElementType ToElementType(SophonDataType type, string tensor) => type switch
+    {
+        SophonDataType.Float32 => TensorElementType.Float32,
+        SophonDataType.Float16 => TensorElementType.Float16,
+        SophonDataType.Int8 => TensorElementType.Int8,
+        SophonDataType.UInt8 => TensorElementType.UInt8,
+        _ => throw new SophonModelException($"Input '{tensor}' is {type}; the classifier feeds FLOAT32, FLOAT16, INT8 or UINT8 inputs."),
+    };
+}
+
+/// <summary>One stage: its batch size, input dims and the byte sizes of its input tensor and output buffer.</summary>
+/// <param name="Batch">Batch size.</param>
+/// <param name="InputDims">Input tensor dims (N, C, H, W).</param>
+/// <param name="InputBytes">Input tensor bytes.</param>
+/// <param name="OutputBytes">Output buffer bytes (at least the runtime's max_output_bytes).</param>
+internal sealed record StagePlan(int Batch, int[] InputDims, long InputBytes, long OutputBytes);
