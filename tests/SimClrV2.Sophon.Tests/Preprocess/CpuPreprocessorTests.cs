@@ -68,9 +68,9 @@ public class CpuPreprocessorTests
     }
 
     [Test]
-    public void Int8QuantisesRoundsHalfToEvenAndClampsToSymmetricRange()
+    public void Int8QuantisesRoundsHalfToEvenAndSaturatesLikeBmcv()
     {
-        // Raw pixels (scale 1, mean 0, std 1) with quantisation scale 0.5: q = round(p * 0.5), clamped to 127.
+        // Raw pixels (scale 1, mean 0, std 1) with quantisation scale 0.5: q = round(p * 0.5), saturated to 127.
         PreprocessingOptions raw = Cifar with { Width = 5, Height = 4, Scale = 1f };
         raw = raw with { Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f] };
         byte[] pixels = Enumerable.Range(0, 60).Select(i => (byte)(i * 4.3)).ToArray();
@@ -82,7 +82,7 @@ public class CpuPreprocessorTests
         {
             for (int i = 0; i < 20; i++)
             {
-                double expected = Math.Clamp(Math.Round(pixels[(i * 3) + plane] * 0.5, MidpointRounding.ToEven), -127, 127);
+                double expected = Math.Clamp(Math.Round(pixels[(i * 3) + plane] * 0.5, MidpointRounding.ToEven), -128, 127);
                 Assert.That(tensor[(plane * 20) + i], Is.EqualTo(expected), $"plane {plane} pixel {i}");
             }
         }
@@ -102,8 +102,31 @@ public class CpuPreprocessorTests
 
         for (int i = 0; i < f.Length; i++)
         {
-            Assert.That((double)q[i], Is.EqualTo(Math.Clamp(f[i] * scale, -127, 127)).Within(0.5 + 1e-4), $"element {i}");
+            Assert.That((double)q[i], Is.EqualTo(Math.Clamp(f[i] * scale, -128, 127)).Within(0.5 + 1e-4), $"element {i}");
         }
+    }
+
+    [TestCase(TensorElementType.Int8, 90f, -25, -128, 127)]
+    [TestCase(TensorElementType.Int8, 60f, 40, -128, 127)]
+    [TestCase(TensorElementType.UInt8, 60f, 128, 0, 255)]
+    public void ZeroPointsAreAddedBeforeRoundingAndSaturationIsTheTypesFullRange(TensorElementType type, float scale, int zeroPoint, int min, int max)
+    {
+        PreprocessingOptions o = Cifar;
+        byte[] pixels = TestData.RandomBytes(32 * 32 * 3, 17);
+        var f = new float[3072];
+        var q = new byte[3072];
+        Create(o).Normalize(pixels, PixelLayout.Interleaved, System.Runtime.InteropServices.MemoryMarshal.AsBytes(f.AsSpan()));
+
+        new CpuPreprocessor(o, new EngineInput("input", type, 3, 32, 32, scale, zeroPoint)).Normalize(pixels, PixelLayout.Interleaved, q);
+
+        int[] values = q.Select(b => type == TensorElementType.Int8 ? (int)(sbyte)b : b).ToArray();
+        for (int i = 0; i < f.Length; i++)
+        {
+            double expected = Math.Clamp(Math.Round((f[i] * scale) + zeroPoint, MidpointRounding.ToEven), min, max);
+            Assert.That(values[i], Is.EqualTo(expected).Within(1), $"element {i}");
+        }
+
+        Assert.That(values, Has.Some.EqualTo(min).Or.Some.EqualTo(max), "the scale saturates some values");
     }
 
     [Test]

@@ -25,9 +25,12 @@ public class BmcvPreprocessorTests : EmulatorTestBase
     }
 
     /// <summary>The input tensor one image becomes, through BMCV on the device and through the CPU path.</summary>
-    private static (byte[] Bmcv, byte[] Cpu) Tensors(string precision, ImageInput input, PreprocessingOptions options)
+    private static (byte[] Bmcv, byte[] Cpu) Tensors(string precision, ImageInput input, PreprocessingOptions options) =>
+        TensorsOf(Emulator.Model(precision, 4), input, options);
+
+    private static (byte[] Bmcv, byte[] Cpu) TensorsOf(string model, ImageInput input, PreprocessingOptions options)
     {
-        using var engine = new SophonEngine(new SophonEngineOptions { ModelPath = Emulator.Model(precision, 4), DeviceInput = true });
+        using var engine = new SophonEngine(new SophonEngineOptions { ModelPath = model, DeviceInput = true });
         var bmcv = new BmcvPreprocessor(options, engine, fallbackToCpu: false);
         var cpu = new CpuPreprocessor(options, engine.Input);
         InferenceBatch batch = engine.RentBatch();
@@ -61,6 +64,27 @@ public class BmcvPreprocessorTests : EmulatorTestBase
 
         int[] difference = bmcv.Zip(cpu, (d, h) => Math.Abs((sbyte)d - (sbyte)h)).ToArray();
         Assert.That(difference, Is.All.LessThanOrEqualTo(1), input.Name);
+    }
+
+    [TestCase(90f, -25)]
+    [TestCase(40f, 30)]
+    public void Int8SaturationAndZeroPointAreTheSameOnTheHostAndTheDevice(float scale, int zeroPoint)
+    {
+        using var dir = new TempDir();
+        string model = Emulator.WriteModel(dir.File("asym.bmodel"), "asym", $"input INT8 {scale} {zeroPoint}", "logits INT8 0.05 10", "4x3x32x32 4x10");
+        int saturated = 0;
+        foreach (ImageInput input in TensorInputs())
+        {
+            (byte[] bmcv, byte[] cpu) = TensorsOf(model, input, PreprocessingOptions.Cifar10);
+
+            sbyte[] device = bmcv.Select(b => (sbyte)b).ToArray();
+            sbyte[] host = cpu.Select(b => (sbyte)b).ToArray();
+            Assert.That(device.Zip(host, (d, h) => Math.Abs(d - h)), Is.All.LessThanOrEqualTo(1), input.Name);
+            Assert.That(device.Zip(host).Where(p => p.First == -128 || p.Second == -128).Count(p => Math.Abs(p.First - p.Second) > 0), Is.LessThanOrEqualTo(device.Length / 200), $"{input.Name}: -128 is reached by both paths, not -127 by one");
+            saturated += host.Count(v => v is -128 or 127);
+        }
+
+        Assert.That(saturated, Is.GreaterThan(0), "the scale drives some values into saturation");
     }
 
     [Test]
