@@ -92,6 +92,38 @@ public class BindingSafetyTests : EmulatorTestBase
     }
 
     [Test]
+    public void TheEmulatorExportsEveryFunctionTheBindingDeclares() => AssertEveryEntryPointIsExported();
+
+    /// <summary>Every <c>LibraryImport</c> entry point of the binding is exported by the library it names (the loaded libbmlib, libbmrt, libbmcv).</summary>
+    internal static void AssertEveryEntryPointIsExported()
+    {
+        SophonLibrary.EnsureBmcvLoaded();
+        var libraries = new Dictionary<string, string[]>
+        {
+            [SophonNative.BmLib] = ["libbmlib.so.0", "libbmlib.so"],
+            [SophonNative.BmRt] = ["libbmrt.so.1.0", "libbmrt.so"],
+            [SophonNative.BmCv] = ["libbmcv.so.0", "libbmcv.so"],
+        };
+        var missing = new List<string>();
+        foreach (MethodInfo method in typeof(SophonNative).GetMethods(BindingFlags.Public | BindingFlags.Static))
+        {
+            LibraryImportAttribute? import = method.GetCustomAttribute<LibraryImportAttribute>();
+            if (import is null)
+            {
+                continue;
+            }
+
+            IntPtr library = libraries[import.LibraryName].Select(n => NativeLibrary.TryLoad(n, typeof(SophonNative).Assembly, null, out IntPtr h) ? h : IntPtr.Zero).FirstOrDefault(h => h != IntPtr.Zero);
+            if (library == IntPtr.Zero || !NativeLibrary.TryGetExport(library, import.EntryPoint ?? method.Name, out _))
+            {
+                missing.Add($"{import.LibraryName}:{import.EntryPoint}");
+            }
+        }
+
+        Assert.That(missing, Is.Empty, "declared entry points the loaded libraries do not export");
+    }
+
+    [Test]
     public void DisposingWhileALaunchIsStillQueuedDrainsTheDeviceBeforeFreeingItsMemory()
     {
         using var engine = new SophonEngine(new SophonEngineOptions { ModelPath = Emulator.Model("fp32", 4), DeviceInput = true });
