@@ -1,9 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using SimClrV2.Sophon.Decode;
-using SimClrV2.Sophon.Pipeline;
-using SimClrV2.Sophon.Results;
 using SimClrV2.Sophon.Tpu;
 using SimClrV2.Sophon.Tpu.Interop;
 
@@ -76,61 +73,16 @@ internal static unsafe class SophonProbes
         }
     }
 
-    /// <summary>Disposes a SOPHON classifier while other threads classify with it; prints the outcome and the emulator's outstanding allocations.</summary>
+    /// <summary>Disposes a SOPHON classifier while two threads classify with it; prints the outcome and the emulator's outstanding allocations.</summary>
     private static int DisposeDuringClassify(string bmodel, string lib, int trials, int devices)
     {
         SophonLibrary.Configure(new SophonLibraryOptions { SearchDirectory = lib });
-        var inputs = Enumerable.Range(0, 48)
-            .Select(i => ImageInput.FromPixels(Enumerable.Range(0, 32 * 32 * 3).Select(j => (byte)((i * 31) + j)).ToArray(), 32, 32, $"p{i}"))
-            .ToList();
-        var random = new Random(11);
-        int completed = 0, disposedMidRun = 0;
-        for (int t = 0; t < trials; t++)
+        DisposalTrials.Outcome outcome = DisposalTrials.Run(
+            () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = bmodel, DeviceIds = Enumerable.Range(0, devices).ToArray() }), trials, threadsPerTrial: 2, seed: 11);
+        if (outcome.Error is not null)
         {
-            ImageClassifier classifier = SophonImageClassifier.Create(new SophonClassifierOptions
-            {
-                ModelPath = bmodel,
-                DeviceIds = Enumerable.Range(0, devices).ToArray(),
-            });
-            using var started = new ManualResetEventSlim();
-            Task<int>[] runs = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
-            {
-                try
-                {
-                    int n = 0;
-                    foreach (Prediction p in classifier.ClassifyAsync(inputs).ToBlockingEnumerable())
-                    {
-                        started.Set();
-                        n++;
-                    }
-
-                    return n;
-                }
-                catch (ObjectDisposedException)
-                {
-                    return -1;
-                }
-            })).ToArray();
-            started.Wait(TimeSpan.FromSeconds(10));
-            Thread.Sleep(random.Next(0, 4));
-            classifier.Dispose();
-            foreach (Task<int> run in runs)
-            {
-                int result = run.GetAwaiter().GetResult();
-                if (result == inputs.Count)
-                {
-                    completed++;
-                }
-                else if (result == -1)
-                {
-                    disposedMidRun++;
-                }
-                else if (result < inputs.Count && result >= 0)
-                {
-                    Console.WriteLine($"error: trial {t} returned {result} predictions without an exception");
-                    return 1;
-                }
-            }
+            Console.WriteLine(outcome.Error);
+            return 1;
         }
 
         IntPtr bmlib = NativeLibrary.Load(Path.Combine(lib, "libbmlib.so.0"));
@@ -138,7 +90,7 @@ internal static unsafe class SophonProbes
         ulong bytes;
         ((delegate* unmanaged<int*, ulong*, void>)NativeLibrary.GetExport(bmlib, "bm_emu_outstanding"))(&count, &bytes);
         int unsynced = ((delegate* unmanaged<int>)NativeLibrary.GetExport(bmlib, "bm_emu_unsynced"))();
-        return Print($"runs {trials * 2}, completed {completed}, disposed-mid-run {disposedMidRun}, outstanding {count}, unsynced {unsynced}");
+        return Print($"runs {outcome.Runs}, completed {outcome.Completed}, disposed-mid-run {outcome.DisposedMidRun}, outstanding {count}, unsynced {unsynced}");
     }
 
     private static int Print(string line)
