@@ -57,7 +57,7 @@ public sealed class SophonModel : IDisposable
         }
 
         byte[] utf8 = Encoding.UTF8.GetBytes(Path.GetFullPath(path) + "\0");
-        return Create($"'{path}'", image, deviceId, "bmrt_load_bmodel", runtime =>
+        return Create(path, $"'{path}'", image, deviceId, "bmrt_load_bmodel", string.Empty, runtime =>
         {
             fixed (byte* p = utf8)
             {
@@ -79,7 +79,7 @@ public sealed class SophonModel : IDisposable
             throw new ArgumentException("The bmodel data is empty.", nameof(data));
         }
 
-        return LoadData(data, BModelImage.Check(data.Span, "the bmodel data"), "memory", deviceId, string.Empty);
+        return LoadData(data, BModelImage.Check(data.Span, "the bmodel data"), "memory", "the bmodel data", deviceId, string.Empty);
     }
 
     /// <summary>The info of a network by name, or the first network when name is null.</summary>
@@ -107,21 +107,25 @@ public sealed class SophonModel : IDisposable
 
         byte[] data = File.ReadAllBytes(path);
         BModelImage again = BModelImage.Check(data, $"'{path}'"); // the file may have changed since it was checked
-        return LoadData(data, again, path, deviceId, " It was loaded from memory because this process may not write the file (libsophon v0.5.1 opens bmodel files read-write).");
+        return LoadData(data, again, path, $"'{path}'", deviceId, " It was loaded from memory because this process may not write the file (libsophon v0.5.1 opens bmodel files read-write).");
     }
 
-    private static unsafe SophonModel LoadData(ReadOnlyMemory<byte> data, BModelImage image, string source, int deviceId, string note) =>
-        Create(source == "memory" ? "the bmodel data" : $"'{source}'", image, deviceId, "bmrt_load_bmodel_data", runtime =>
+    private static unsafe SophonModel LoadData(ReadOnlyMemory<byte> data, BModelImage image, string source, string what, int deviceId, string note) =>
+        Create(source, what, image, deviceId, "bmrt_load_bmodel_data", note, runtime =>
         {
             fixed (byte* p = data.Span)
             {
                 return SophonNative.bmrt_load_bmodel_data(runtime, p, (nuint)data.Length);
             }
-        }, source, note);
+        });
 
-    private static SophonModel Create(string what, BModelImage image, int deviceId, string loadFunction, Func<SophonRuntimeHandle, byte> load, string? source = null, string note = "")
+    /// <summary>
+    /// Opens the device, creates a runtime, loads with <paramref name="load"/> and reads the
+    /// networks; frees all on failure. <paramref name="source"/> is what <see cref="Source"/>
+    /// reports (a path, or "memory"), <paramref name="what"/> the model in messages.
+    /// </summary>
+    private static SophonModel Create(string source, string what, BModelImage image, int deviceId, string loadFunction, string note, Func<SophonRuntimeHandle, byte> load)
     {
-        source ??= what.Trim('\'');
         SophonDeviceHandle device = SophonDeviceHandle.Open(deviceId);
         SophonRuntimeHandle? runtime = null;
         try
