@@ -32,8 +32,12 @@ public static class EmulatedModels
     /// <param name="onnxPath">The ONNX model (its manifest supplies names and preprocessing).</param>
     /// <param name="outputFolder">Where to write.</param>
     /// <param name="calibration">Calibration images (e.g. CIFAR-10 test images).</param>
+    /// <param name="fused">
+    /// Fused preprocessing, as TPU-MLIR's <c>--fuse_preprocess</c> compiles it: each variant takes
+    /// UINT8 pixels and applies the manifest's mean and scale inside; its manifest says so.
+    /// </param>
     /// <returns>The paths written.</returns>
-    public static IReadOnlyList<string> Write(string onnxPath, string outputFolder, IReadOnlyList<ImageInput> calibration)
+    public static IReadOnlyList<string> Write(string onnxPath, string outputFolder, IReadOnlyList<ImageInput> calibration, bool fused = false)
     {
         ArgumentNullException.ThrowIfNull(calibration);
         if (calibration.Count == 0)
@@ -43,6 +47,7 @@ public static class EmulatedModels
 
         ModelManifest manifest = ModelManifest.TryLoadFor(onnxPath) ?? new ModelManifest();
         (float inputScale, float outputScale, EngineInput input, string outputName, int classes) = Calibrate(onnxPath, manifest, calibration);
+        PreprocessingOptions preprocessing = manifest.Preprocessing?.ToOptions() ?? PreprocessingOptions.Cifar10 with { Width = input.Width, Height = input.Height };
         Directory.CreateDirectory(outputFolder);
         string onnxName = Path.GetFileName(onnxPath);
         string onnxCopy = Path.Combine(outputFolder, onnxName);
@@ -65,7 +70,17 @@ public static class EmulatedModels
             text.AppendLine(CultureInfo.InvariantCulture, $"onnx={onnxName}");
             text.AppendLine(CultureInfo.InvariantCulture, $"onnx_input={input.Name}");
             text.AppendLine(CultureInfo.InvariantCulture, $"onnx_output={outputName}");
-            text.AppendLine(CultureInfo.InvariantCulture, $"input={input.Name} {type} {inScale:R}");
+            if (fused)
+            {
+                // TPU-MLIR's formula: (pixel - mean / scale) * (scale / std) per channel.
+                text.AppendLine(CultureInfo.InvariantCulture, $"input={input.Name} UINT8 1");
+                text.AppendLine(CultureInfo.InvariantCulture, $"fuse={string.Join(",", preprocessing.Mean.Select(m => (m / preprocessing.Scale).ToString("R", CultureInfo.InvariantCulture)))} {string.Join(",", preprocessing.Std.Select(d => (preprocessing.Scale / d).ToString("R", CultureInfo.InvariantCulture)))}");
+            }
+            else
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"input={input.Name} {type} {inScale:R}");
+            }
+
             text.AppendLine(CultureInfo.InvariantCulture, $"output={outputName} {type} {outScale:R}");
             text.AppendLine(CultureInfo.InvariantCulture, $"stage={batch}x{input.Channels}x{input.Height}x{input.Width} {batch}x{classes}");
             WriteBModel(path, text.ToString());
@@ -77,6 +92,7 @@ public static class EmulatedModels
                 InputName = input.Name,
                 OutputName = outputName,
                 Preprocessing = manifest.Preprocessing,
+                FusedPreprocessing = fused ? true : null,
                 Labels = manifest.Labels,
                 Accuracy = manifest.Accuracy,
             }.Save(ModelManifest.PathFor(path));

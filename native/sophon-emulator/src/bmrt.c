@@ -486,8 +486,14 @@ static void run_launch(void *arg)
         bm_emu_fatal("a launched tensor's device memory was freed before bm_thread_sync");
     }
     float *x = malloc(in_count * sizeof(float));
+    size_t plane = in_shape->num_dims == 4 ? (size_t)in_shape->dims[2] * (size_t)in_shape->dims[3] : 1;
+    size_t channels = in_shape->num_dims == 4 ? (size_t)in_shape->dims[1] : 1;
     for (size_t i = 0; i < in_count; i++) {
         x[i] = to_float(in, i, m->input_dtype, m->input_scale, m->input_zero_point);
+        if (m->fused) { /* the preprocessing compiled into the model: (pixel - mean_c) * scale_c */
+            size_t c = (i / plane) % channels;
+            x[i] = (x[i] - m->fuse_mean[c < 3 ? c : 2]) * m->fuse_scale[c < 3 ? c : 2];
+        }
     }
     int64_t dims[8];
     for (int d = 0; d < in_shape->num_dims; d++) {

@@ -98,6 +98,10 @@ int emu_model_parse(const char *text, const char *base_dir, emu_model_t *m)
             ok = tensor_line(value, m->input_name, sizeof m->input_name, &m->input_dtype, &m->input_scale, &m->input_zero_point) == 0;
         } else if (strcmp(key, "output") == 0) {
             ok = tensor_line(value, m->output_name, sizeof m->output_name, &m->output_dtype, &m->output_scale, &m->output_zero_point) == 0;
+        } else if (strcmp(key, "fuse") == 0) {
+            m->fused = 1;
+            ok = sscanf(value, "%f,%f,%f %f,%f,%f", &m->fuse_mean[0], &m->fuse_mean[1], &m->fuse_mean[2],
+                        &m->fuse_scale[0], &m->fuse_scale[1], &m->fuse_scale[2]) == 6;
         } else if (strcmp(key, "stage") == 0) {
             char in[128], out[128];
             ok = m->stage_num < EMU_MAX_STAGES && sscanf(value, "%127s %127s", in, out) == 2
@@ -111,6 +115,10 @@ int emu_model_parse(const char *text, const char *base_dir, emu_model_t *m)
     free(copy);
     if (!ok || m->net[0] == '\0' || onnx[0] == '\0' || m->input_name[0] == '\0' || m->output_name[0] == '\0' || m->stage_num == 0) {
         printf("[BMRT][emulator] incomplete emulated bmodel (needs net, onnx, input, output, stage)\n");
+        return -1;
+    }
+    if (m->fused && (m->input_dtype != DT_UINT8 || m->input_scale != 1.0f || m->input_zero_point != 0)) {
+        printf("[BMRT][emulator] a fused-preprocessing model takes UINT8 pixels (input=NAME UINT8 1)\n");
         return -1;
     }
     if (onnx[0] == '/' || base_dir == NULL) {

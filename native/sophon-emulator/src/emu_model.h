@@ -8,6 +8,8 @@
  *   input=input.1 INT8 0.02    output=494 FLOAT32 1   (quantised: NAME TYPE SCALE [ZERO_POINT])
  *   stage=1x3x32x32 1x10
  *   stage=4x3x32x32 4x10
+ *   fuse=125.307,122.961,113.8575 0.0193849,0.0196668,0.0195103   (optional: UINT8 pixel input,
+ *        normalised inside as (q - mean_c) * scale_c, like TPU-MLIR's --fuse_preprocess)
  */
 #ifndef SOPHON_EMU_MODEL_H
 #define SOPHON_EMU_MODEL_H
@@ -29,6 +31,9 @@ typedef struct {
     float output_scale;
     int input_zero_point;
     int output_zero_point;
+    int fused;
+    float fuse_mean[3];
+    float fuse_scale[3];
     int stage_num;
     bm_shape_t in_shapes[EMU_MAX_STAGES];
     bm_shape_t out_shapes[EMU_MAX_STAGES];

@@ -40,11 +40,28 @@ public sealed class ModelManifest
     /// <summary>How pixels become network input.</summary>
     public ManifestPreprocessing? Preprocessing { get; set; }
 
+    /// <summary>
+    /// True when the model does <see cref="Preprocessing"/> itself (TPU-MLIR's
+    /// <c>--fuse_preprocessing</c>): it takes the raw 0..255 pixels at the preprocessing's size and
+    /// channel order, and the host does no arithmetic.
+    /// </summary>
+    public bool? FusedPreprocessing { get; set; }
+
     /// <summary>Class names in index order.</summary>
     public IReadOnlyList<string>? Labels { get; set; }
 
     /// <summary>Top-1 accuracy in percent on the model's test set, as its card states.</summary>
     public double? Accuracy { get; set; }
+
+    /// <summary>
+    /// The preprocessing the host applies: the manifest's, or, for a model with fused
+    /// preprocessing, the raw pixels (scale 1, mean 0, std 1) at its size and channel order.
+    /// </summary>
+    /// <returns>The options, or null when the manifest has no preprocessing section.</returns>
+    public PreprocessingOptions? HostPreprocessing() =>
+        Preprocessing?.ToOptions() is not { } options ? null
+        : FusedPreprocessing == true ? options with { Scale = 1f, Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f] }
+        : options;
 
     /// <summary>The manifest path for a model file: the same name with <c>.manifest.json</c> in place of the extension.</summary>
     /// <param name="modelPath">The model path.</param>

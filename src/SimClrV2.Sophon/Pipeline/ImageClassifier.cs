@@ -54,7 +54,8 @@ public sealed partial class ImageClassifier : IImageClassifier
 
     /// <summary>
     /// Creates a classifier over an engine, filling what the options leave unset from the model's
-    /// manifest: preprocessing (else the CIFAR-10 convention at the engine's input size) and labels.
+    /// manifest: preprocessing (raw pixels when the model fuses it; else the CIFAR-10 convention at
+    /// the engine's input size) and labels.
     /// The classifier owns the engine; the engine is disposed if creation fails.
     /// </summary>
     /// <param name="engine">The engine.</param>
@@ -69,7 +70,7 @@ public sealed partial class ImageClassifier : IImageClassifier
         try
         {
             PreprocessingOptions preprocessing = options.Preprocessing
-                ?? manifest?.Preprocessing?.ToOptions()
+                ?? manifest?.HostPreprocessing()
                 ?? PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height };
             return new ImageClassifier(
                 engine,

@@ -102,14 +102,17 @@ internal static unsafe class Emulator
         f(count);
     }
 
+    /// <summary>The calibration images of the emulated models: 100 CIFAR-10 test images, else the sample photos.</summary>
+    public static IReadOnlyList<ImageInput> Calibration()
+    {
+        string pickle = Path.Combine(TestData.CifarDir, "test_batch");
+        return File.Exists(pickle) ? EmulatedModels.CalibrationFrom(pickle, 100) : ImageInputs.FromFolder(TestData.SampleImages);
+    }
+
     private static string CreateModels()
     {
         string folder = Path.Combine(Path.GetTempPath(), "simclrv2-emulated-" + Environment.ProcessId);
-        string pickle = Path.Combine(TestData.CifarDir, "test_batch");
-        IReadOnlyList<ImageInput> calibration = File.Exists(pickle)
-            ? EmulatedModels.CalibrationFrom(pickle, 100)
-            : ImageInputs.FromFolder(TestData.SampleImages);
-        EmulatedModels.Write(TestData.DefaultModel, folder, calibration);
+        EmulatedModels.Write(TestData.DefaultModel, folder, Calibration());
         return folder;
     }
 }
