@@ -29,6 +29,7 @@ internal static class ClassifyCommand
         var output = new Option<string>("--output", "-o") { Description = "The result JSON. Default: results/<model file>_<input name>_cpu_onnxruntime_result.json." };
         var topK = new Option<int>("--top-k", "-k") { Description = "Classes listed per prediction.", DefaultValueFactory = _ => 5 };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads per run (0: one per core).", DefaultValueFactory = _ => 0 };
+        var decodeThreads = new Option<int>("--decode-threads") { Description = "Threads decoding images ahead of preprocessing (0: one per processor).", DefaultValueFactory = _ => 0 };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print each prediction." };
         var bmodel = new Option<string>("--bmodel") { Description = "Run on a SOPHON TPU with this .bmodel instead of ONNX Runtime (its .manifest.json beside it configures it)." };
         var devId = new Option<int>("--dev-id") { Description = "SOPHON device id (with --bmodel).", DefaultValueFactory = _ => 0 };
@@ -46,9 +47,17 @@ internal static class ClassifyCommand
             }
         });
 
+        decodeThreads.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 0 or > 256)
+            {
+                r.AddError("--decode-threads must be 0 (one per processor) to 256.");
+            }
+        });
+
         var command = new Command("classify", "Classify images and write the reference's result JSON and timing block.")
         {
-            input, model, batch, output, topK, threads, quiet, bmodel, devId, preprocess, sophonLib,
+            input, model, batch, output, topK, threads, decodeThreads, quiet, bmodel, devId, preprocess, sophonLib,
         };
         command.SetAction(parse => CliErrors.Run(stderr, () =>
         {
@@ -77,6 +86,7 @@ internal static class ClassifyCommand
                     BatchSize = parse.GetValue(batch),
                     TopK = parse.GetValue(topK),
                     IntraOpNumThreads = parse.GetValue(threads),
+                    DecodeThreads = parse.GetValue(decodeThreads),
                 })
                 : SophonImageClassifier.Create(new SophonClassifierOptions
                 {
@@ -85,6 +95,7 @@ internal static class ClassifyCommand
                     TopK = parse.GetValue(topK),
                     Library = new SophonLibraryOptions { SearchDirectory = parse.GetValue(sophonLib) },
                     Preprocess = bmcv ? PreprocessBackend.Bmcv : PreprocessBackend.Cpu,
+                    DecodeThreads = parse.GetValue(decodeThreads),
                 });
             return Run(
                 stdout,

@@ -23,6 +23,12 @@ public class ClassifierOptions
     /// <summary>Batches prepared ahead of inference (decode and preprocess overlap inference); default 2.</summary>
     public int PrefetchBatches { get; set; } = 2;
 
+    /// <summary>
+    /// Threads that decode inputs ahead of preprocessing, in input order (0, the default: one per
+    /// processor; 1: decode on the producer itself). At most this many decoded images wait at once.
+    /// </summary>
+    public int DecodeThreads { get; set; }
+
     /// <summary>Where the classifier logs (configuration, per-input errors). Null: nothing is logged.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 }

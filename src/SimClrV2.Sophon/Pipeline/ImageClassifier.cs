@@ -14,9 +14,10 @@ using SimClrV2.Sophon.Results;
 namespace SimClrV2.Sophon.Pipeline;
 
 /// <summary>
-/// The classifier over any <see cref="IInferenceEngine"/>: a producer decodes and preprocesses
-/// inputs straight into engine-owned batch buffers while the consumer runs inference and
-/// postprocessing, so the stages overlap. Engine packages add factories (e.g. <c>OnnxImageClassifier.Create</c>).
+/// The classifier over any <see cref="IInferenceEngine"/>: a producer reads the inputs in order,
+/// decodes them on <see cref="DecodeThreads"/> threads ahead of itself and preprocesses them
+/// straight into engine-owned batch buffers while the consumer runs inference and postprocessing,
+/// so the stages overlap and results stay in input order. Engine packages add factories (e.g. <c>OnnxImageClassifier.Create</c>).
 /// </summary>
 public sealed partial class ImageClassifier : IImageClassifier
 {
@@ -26,6 +27,7 @@ public sealed partial class ImageClassifier : IImageClassifier
     private readonly Postprocessor _postprocessor;
     private readonly int _prefetch;
     private readonly DecodeOptions _decode;
+    private readonly int _decodeThreads;
     private readonly ILogger _logger;
     private int _disposed;
 
@@ -41,12 +43,14 @@ public sealed partial class ImageClassifier : IImageClassifier
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.TopK, 1, nameof(options.TopK));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.PrefetchBatches, 1, nameof(options.PrefetchBatches));
+        ArgumentOutOfRangeException.ThrowIfNegative(options.DecodeThreads, nameof(options.DecodeThreads));
         _engine = engine;
         _ownsEngine = ownsEngine;
         _preprocessor = preprocessor ?? new CpuPreprocessor(options.Preprocessing ?? PreprocessingOptions.Cifar10, engine.Input);
         _postprocessor = new Postprocessor(engine.OutputLength, options.Labels, options.TopK);
         _prefetch = options.PrefetchBatches;
         _decode = options.Decode ?? DecodeOptions.Default;
+        _decodeThreads = options.DecodeThreads == 0 ? Environment.ProcessorCount : options.DecodeThreads;
         _decode.Validate();
         _logger = options.LoggerFactory?.CreateLogger<ImageClassifier>() ?? NullLogger<ImageClassifier>.Instance;
         LogCreated(_logger, engine.Name, engine.Input.Name, engine.Input.ElementType, engine.MaxBatchSize, _preprocessor.Options);
@@ -80,6 +84,7 @@ public sealed partial class ImageClassifier : IImageClassifier
                     Labels = options.Labels ?? manifest?.Labels,
                     TopK = options.TopK,
                     PrefetchBatches = options.PrefetchBatches,
+                    DecodeThreads = options.DecodeThreads,
                     Decode = options.Decode,
                     LoggerFactory = options.LoggerFactory,
                 },
@@ -107,6 +112,9 @@ public sealed partial class ImageClassifier : IImageClassifier
 
     /// <inheritdoc />
     public int BatchSize => _engine.MaxBatchSize;
+
+    /// <summary>Threads decoding inputs ahead of preprocessing.</summary>
+    public int DecodeThreads => _decodeThreads;
 
     /// <summary>The engine this classifier runs on.</summary>
     public IInferenceEngine Engine => _engine;
@@ -210,38 +218,56 @@ public sealed partial class ImageClassifier : IImageClassifier
         }
     }
 
+    /// <summary>
+    /// Reads the inputs in order, decodes up to <see cref="DecodeThreads"/> of them at once on the
+    /// thread pool (a window in input order, so at most that many decoded images wait), and
+    /// preprocesses each, in order, into the next slot of the current batch; full batches go to
+    /// the channel.
+    /// </summary>
     private async Task ProduceAsync(IEnumerable<ImageInput> inputs, ChannelWriter<PreparedBatch> writer, CancellationToken cancellationToken)
     {
         PreparedBatch? current = null;
+        var window = new Queue<(ImageInput Input, int Index, Task<Decoded> Decoding)>();
         try
         {
             int index = 0;
             using IEnumerator<ImageInput> enumerator = inputs.GetEnumerator();
             bool more = true;
-            while (more)
+            while (more || window.Count > 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                ImageInput input;
-                try
+                if (more && window.Count < _decodeThreads)
                 {
-                    if (!enumerator.MoveNext())
+                    ImageInput input;
+                    try
                     {
-                        break;
+                        more = enumerator.MoveNext();
+                        input = more ? enumerator.Current ?? ImageInput.FromError($"input #{index}", $"input {index} is null") : null!;
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // The caller's sequence failed: everything before it is kept, and the failure
+                        // itself becomes one error entry in its place.
+                        LogInputsFailed(_logger, index, ex);
+                        input = ImageInput.FromError($"input #{index}", $"reading the inputs failed after {index} input(s): {ex.Message}");
+                        more = false;
+                        window.Enqueue((input, index++, Task.FromResult(Decode(input, cancellationToken))));
+                        continue;
                     }
 
-                    input = enumerator.Current ?? ImageInput.FromError($"input #{index}", $"input {index} is null");
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    // The caller's sequence failed: everything before it is kept, and the failure
-                    // itself becomes one error entry in its place.
-                    LogInputsFailed(_logger, index, ex);
-                    input = ImageInput.FromError($"input #{index}", $"reading the inputs failed after {index} input(s): {ex.Message}");
-                    more = false;
+                    if (more)
+                    {
+                        int i = index++;
+                        window.Enqueue((input, i, _decodeThreads == 1 ? Task.FromResult(Decode(input, cancellationToken)) : Task.Run(() => Decode(input, cancellationToken), cancellationToken)));
+                    }
+
+                    continue;
                 }
 
+                (ImageInput next, int nextIndex, Task<Decoded> decoding) = window.Dequeue();
+                Decoded decoded = await decoding.ConfigureAwait(false);
                 current ??= RentBatch();
-                Prepare(input, index++, current);
+                Fill(next, nextIndex, decoded, current);
                 if (current.IsFull)
                 {
                     await writer.WriteAsync(current, cancellationToken).ConfigureAwait(false);
@@ -262,6 +288,15 @@ public sealed partial class ImageClassifier : IImageClassifier
             if (current is not null)
             {
                 Return(current);
+            }
+
+            while (window.TryDequeue(out (ImageInput Input, int Index, Task<Decoded> Decoding) left))
+            {
+                await ((Task)left.Decoding).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (left.Decoding.IsCompletedSuccessfully)
+                {
+                    left.Decoding.Result.Image?.Dispose();
+                }
             }
 
             writer.TryComplete(ex);
@@ -291,35 +326,54 @@ public sealed partial class ImageClassifier : IImageClassifier
         }
     }
 
-    private void Prepare(ImageInput input, int index, PreparedBatch batch)
+    /// <summary>Decodes one input (on a decode thread); a failure is the result's error, never an exception.</summary>
+    private Decoded Decode(ImageInput input, CancellationToken cancellationToken)
     {
+        double shared = input.SharedDecodeTime.TotalMilliseconds;
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return new Decoded(null, "cancelled", shared);
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        try
+        {
+            DecodedImage image = input.Decode(_decode);
+            return new Decoded(image, null, shared + Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return new Decoded(null, ex.Message, shared + Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+    }
+
+    /// <summary>Preprocesses a decoded input into the batch's next slot (in input order), or records its error; disposes the image.</summary>
+    private void Fill(ImageInput input, int index, Decoded decoded, PreparedBatch batch)
+    {
+        using DecodedImage? image = decoded.Image;
         if (batch.Buffer is null)
         {
-            batch.AddError(input, index, batch.Failure!, input.SharedDecodeTime.TotalMilliseconds, 0);
+            batch.AddError(input, index, batch.Failure!, decoded.DecodeMs, 0);
+            return;
+        }
+
+        if (image is null)
+        {
+            LogInputFailed(_logger, input.Name, decoded.Error!);
+            batch.AddError(input, index, decoded.Error!, decoded.DecodeMs, 0);
             return;
         }
 
         long start = Stopwatch.GetTimestamp();
-        double decodeMs = input.SharedDecodeTime.TotalMilliseconds;
-        double preprocessMs = 0;
-        DecodedImage? image = null;
         try
         {
-            image = input.Decode(_decode);
-            long decoded = Stopwatch.GetTimestamp();
-            decodeMs += Stopwatch.GetElapsedTime(start, decoded).TotalMilliseconds;
             _preprocessor.Process(image, batch.Buffer, batch.SlotCount);
-            preprocessMs = Stopwatch.GetElapsedTime(decoded).TotalMilliseconds;
-            batch.AddImage(input, index, decodeMs, preprocessMs);
+            batch.AddImage(input, index, decoded.DecodeMs, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogInputFailed(_logger, input.Name, ex.Message);
-            batch.AddError(input, index, ex.Message, decodeMs, preprocessMs);
-        }
-        finally
-        {
-            image?.Dispose();
+            batch.AddError(input, index, ex.Message, decoded.DecodeMs, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
     }
 
@@ -378,6 +432,9 @@ public sealed partial class ImageClassifier : IImageClassifier
 
         return predictions;
     }
+
+    /// <summary>One decoded input: the image, or why it failed, and the decode time.</summary>
+    private readonly record struct Decoded(DecodedImage? Image, string? Error, double DecodeMs);
 
     /// <summary>The result of running one batch: inference time per image, or why it failed.</summary>
     private readonly record struct InferenceOutcome(double InferenceMs, double ComputeMs, string? Failure);
