@@ -56,6 +56,18 @@ EMU_EXPORT void bm_emu_set_bmcv_version(const char *version)
     snprintf(g_version, sizeof g_version, "%s", version != NULL ? version : "1.1.0");
 }
 
+/* The chip's limits (libsophon's bm1684x VPP code; the BM1684's are smaller): sides, scale ratio per
+ * pass, and the sides convert_to takes (on the BM1684X it runs on the VPP for 1N_BYTE input). */
+typedef struct { int min_side, max_side, max_scale, convert_min, convert_max; } limits_t;
+
+static limits_t chip_limits(void)
+{
+    if (bm_emu_chip() == 0x1684u) {
+        return (limits_t){ 16, 4096, 32, 16, 2048 };
+    }
+    return (limits_t){ 8, 8192, 128, 8, 8192 };
+}
+
 static int is_planar(int format) { return format == FMT_RGB_PLANAR || format == FMT_BGR_PLANAR; }
 
 static int pixel_bytes(int data_type) { return data_type == IMG_FLOAT32 ? 4 : 1; }
@@ -278,9 +290,10 @@ EMU_EXPORT bm_status_t bmcv_image_vpp_convert(bm_handle_t handle, int output_num
         return BM_ERR_PARAM;
     }
     int iw = input.width, ih = input.height, ow = output[0].width, oh = output[0].height;
-    if (iw < 16 || ih < 16 || ow < 16 || oh < 16 || iw > 4096 || ih > 4096 || ow > 4096 || oh > 4096
-        || iw > 32 * ow || ow > 32 * iw || ih > 32 * oh || oh > 32 * ih) {
-        fprintf(stderr, "sophon-emulator: bmcv_image_vpp_convert: %dx%d -> %dx%d is outside 16..4096 or a scale of 32\n", iw, ih, ow, oh);
+    limits_t l = chip_limits();
+    if (iw < l.min_side || ih < l.min_side || ow < l.min_side || oh < l.min_side || iw > l.max_side || ih > l.max_side || ow > l.max_side || oh > l.max_side
+        || iw > l.max_scale * ow || ow > l.max_scale * iw || ih > l.max_scale * oh || oh > l.max_scale * ih) {
+        fprintf(stderr, "sophon-emulator: bmcv_image_vpp_convert: %dx%d -> %dx%d is outside %d..%d or a scale of %d\n", iw, ih, ow, oh, l.min_side, l.max_side, l.max_scale);
         return BM_ERR_PARAM;
     }
     unsigned char *src = image_data(in, "bmcv_image_vpp_convert");
@@ -325,8 +338,9 @@ EMU_EXPORT bm_status_t bmcv_image_convert_to(bm_handle_t handle, int input_num, 
         image_private_t *in = live(input[n], "bmcv_image_convert_to");
         image_private_t *out = live(output[n], "bmcv_image_convert_to");
         int w = input[n].width, h = input[n].height;
-        if (w < 16 || h < 16 || w > 2048 || h > 2048 || output[n].width != w || output[n].height != h) {
-            fprintf(stderr, "sophon-emulator: bmcv_image_convert_to: sizes %dx%d -> %dx%d (16..2048, equal) not supported\n", w, h, output[n].width, output[n].height);
+        limits_t l = chip_limits();
+        if (w < l.convert_min || h < l.convert_min || w > l.convert_max || h > l.convert_max || output[n].width != w || output[n].height != h) {
+            fprintf(stderr, "sophon-emulator: bmcv_image_convert_to: sizes %dx%d -> %dx%d (%d..%d, equal) not supported\n", w, h, output[n].width, output[n].height, l.convert_min, l.convert_max);
             return BM_ERR_PARAM;
         }
         if (!is_planar(input[n].image_format) || input[n].image_format != output[n].image_format || input[n].data_type != IMG_1N_BYTE

@@ -67,6 +67,20 @@ static int device_count(void)
 
 void bm_emu_set_devices(int count) { atomic_store(&g_devices, count); }
 
+static atomic_uint g_chip; /* 0: SOPHON_EMU_CHIP, default BM1684X */
+
+void bm_emu_set_chip(unsigned int chip) { atomic_store(&g_chip, chip); }
+
+unsigned int bm_emu_chip(void)
+{
+    unsigned int chip = atomic_load(&g_chip);
+    if (chip != 0) {
+        return chip;
+    }
+    const char *env = getenv("SOPHON_EMU_CHIP");
+    return env != NULL && strtoul(env, NULL, 16) != 0 ? (unsigned int)strtoul(env, NULL, 16) : 0x1686u;
+}
+
 EMU_EXPORT bm_status_t bm_dev_getcount(int *count)
 {
     int status;
@@ -158,7 +172,7 @@ EMU_EXPORT bm_status_t bm_get_chipid(bm_handle_t handle, unsigned int *chipid)
     if (chipid == NULL) {
         return BM_ERR_PARAM;
     }
-    *chipid = 0x1686;
+    *chipid = bm_emu_chip();
     return BM_SUCCESS;
 }
 

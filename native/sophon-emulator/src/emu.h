@@ -94,6 +94,10 @@ EMU_EXPORT void bm_emu_outstanding(int *count, uint64_t *bytes);
 /* Launches that bm_dev_free discarded because nobody synced them, over all handles (the vendor
  * frees them silently; a correct caller syncs every launch before teardown). */
 EMU_EXPORT int bm_emu_unsynced(void);
+/* The chip the emulator is (0x1686 BM1684X, the default; 0x1684 BM1684): bm_get_chipid reports it and
+ * libbmcv enforces its limits. 0 resets to SOPHON_EMU_CHIP (hex) or the default. */
+EMU_EXPORT void bm_emu_set_chip(unsigned int chip);
+EMU_EXPORT unsigned int bm_emu_chip(void);
 /* Sets the device count (-1: from SOPHON_EMU_DEVICES, default 1). */
 EMU_EXPORT void bm_emu_set_devices(int count);
 /* Replaces the fault spec ("fn:N[:status],..." - the Nth call of fn fails) and resets call counts. */

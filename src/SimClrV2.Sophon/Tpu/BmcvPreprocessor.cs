@@ -16,8 +16,10 @@ namespace SimClrV2.Sophon.Tpu;
 /// writing FLOAT32 (or 1N_BYTE_SIGNED for INT8 networks, saturated to [-128, 127]: the same rule as the
 /// CPU path, see <see cref="Quantization"/>) into an image whose device memory IS the
 /// batch's slot of the network's input tensor: no extra copy, no round trip to the host.
-/// Images outside BMCV's limits (sides 16..4096, scale up to 32) are preprocessed on the CPU and
-/// uploaded into the slot when <c>fallbackToCpu</c> is set (a warning is logged), else they fail.
+/// The limits are the chip's (<see cref="BmcvLimits"/>, read with <c>bm_get_chipid</c>: on the BM1684X
+/// sides 8..8192 and a scale ratio of 128 per pass, passes chained beyond it). Images outside them are
+/// preprocessed on the CPU and uploaded into the slot when <c>fallbackToCpu</c> is set (a warning is
+/// logged), else they fail.
 /// </summary>
 public sealed partial class BmcvPreprocessor : IImagePreprocessor
 {
@@ -28,6 +30,7 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor
     private readonly BmImageDataType _outputType;
     private readonly int _elementSize;
     private readonly bool _fallbackToCpu;
+    private readonly BmcvLimits _limits;
     private readonly ILogger _logger;
 
     /// <summary>Creates the preprocessor for an engine made with <see cref="SophonEngineOptions.DeviceInput"/>.</summary>
@@ -35,7 +38,7 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor
     /// <param name="engine">The SOPHON engine (device-input mode).</param>
     /// <param name="fallbackToCpu">Preprocess images outside BMCV's limits on the CPU (with a warning) instead of failing them.</param>
     /// <param name="loggerFactory">Where warnings go.</param>
-    /// <exception cref="SophonModelException">The network's input cannot be written by BMCV (FP16/UINT8 inputs, sides outside 16..2048).</exception>
+    /// <exception cref="SophonModelException">The network's input cannot be written by BMCV (FP16/UINT8 inputs, sides outside the chip's convert_to limits).</exception>
     /// <exception cref="SophonLibraryNotFoundException">libbmcv is not installed.</exception>
     /// <exception cref="SophonException">The loaded libbmcv is not the BM1684X line (its <c>bm_image_destroy</c> differs).</exception>
     public BmcvPreprocessor(PreprocessingOptions options, SophonEngine engine, bool fallbackToCpu = true, ILoggerFactory? loggerFactory = null)
@@ -49,9 +52,10 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor
             throw new SophonModelException($"BMCV's convert_to writes FLOAT32 or INT8 network inputs; input '{input.Name}' is {input.ElementType}. Use CPU preprocessing for this model.");
         }
 
-        if (input.Width is < Bmcv.MinSide or > Bmcv.MaxConvertSide || input.Height is < Bmcv.MinSide or > Bmcv.MaxConvertSide)
+        _limits = BmcvLimits.For(engine.ChipId);
+        if (input.Width < _limits.MinConvertSide || input.Width > _limits.MaxConvertSide || input.Height < _limits.MinConvertSide || input.Height > _limits.MaxConvertSide)
         {
-            throw new SophonModelException($"BMCV's convert_to takes {Bmcv.MinSide}..{Bmcv.MaxConvertSide} pixel sides; the network input is {input.Width}x{input.Height}. Use CPU preprocessing for this model.");
+            throw new SophonModelException($"BMCV's convert_to on the {_limits.Chip} takes {_limits.MinConvertSide}..{_limits.MaxConvertSide} pixel sides; the network input is {input.Width}x{input.Height}. Use CPU preprocessing for this model.");
         }
 
         SophonLibrary.EnsureBmcvLoaded();
@@ -78,16 +82,14 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor
     /// <inheritdoc />
     public PreprocessingOptions Options => _cpu.Options;
 
-    /// <summary>Whether BMCV handles an image of this size (else the CPU fallback, or an error).</summary>
+    /// <summary>The chip whose limits apply (e.g. BM1684X).</summary>
+    public string Chip => _limits.Chip;
+
+    /// <summary>Whether BMCV handles an image of this size on this chip (else the CPU fallback, or an error); any scale ratio, in several passes beyond one pass's.</summary>
     /// <param name="width">Image width.</param>
     /// <param name="height">Image height.</param>
     /// <returns>True inside the limits.</returns>
-    public bool Supports(int width, int height)
-    {
-        int w = _cpu.Input.Width, h = _cpu.Input.Height;
-        return width is >= Bmcv.MinSide and <= Bmcv.MaxVppSide && height is >= Bmcv.MinSide and <= Bmcv.MaxVppSide
-            && width <= Bmcv.MaxVppScale * w && w <= Bmcv.MaxVppScale * width && height <= Bmcv.MaxVppScale * h && h <= Bmcv.MaxVppScale * height;
-    }
+    public bool Supports(int width, int height) => _limits.Takes(width) && _limits.Takes(height);
 
     /// <inheritdoc />
     public unsafe void Process(DecodedImage image, InferenceBatch batch, int slot)
@@ -102,7 +104,7 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor
         {
             if (!_fallbackToCpu)
             {
-                throw new ArgumentException($"A {image.Width}x{image.Height} image is outside BMCV's limits (sides {Bmcv.MinSide}..{Bmcv.MaxVppSide}, scale up to {Bmcv.MaxVppScale}) for a {input.Width}x{input.Height} input; enable the CPU fallback or use CPU preprocessing.", nameof(image));
+                throw new ArgumentException($"A {image.Width}x{image.Height} image is outside BMCV's limits on the {_limits.Chip} (sides {_limits.MinSide}..{_limits.MaxSide}); enable the CPU fallback or use CPU preprocessing.", nameof(image));
             }
 
             LogFallback(_logger, image.Width, image.Height);
@@ -131,10 +133,45 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor
             source.AllocateDeviceMemory();
             source.CopyFromHost(staging.AsSpan(0, stride * rows));
 
-            using BmImageHandle resized = BmImageHandle.Create(device, input.Width, input.Height, _planarFormat, BmImageDataType.Byte, Bmcv.Align64(input.Width));
-            resized.AllocateDeviceMemory();
+            // One VPP pass per step of at most the chip's scale ratio (one pass for most images).
+            BmImageHandle current = source;
+            try
+            {
+                foreach ((int w, int h) in _limits.Passes(image.Width, image.Height, input.Width, input.Height))
+                {
+                    BmImageHandle next = BmImageHandle.Create(device, w, h, _planarFormat, BmImageDataType.Byte, Bmcv.Align64(w));
+                    try
+                    {
+                        next.AllocateDeviceMemory();
+                        BmImage nextImage = next.Image;
+                        Check("bmcv_image_vpp_convert", SophonNative.bmcv_image_vpp_convert(device, 1, current.Image, &nextImage, null, Bmcv.ResizeLinear));
+                    }
+                    catch
+                    {
+                        next.Dispose();
+                        throw;
+                    }
+
+                    if (!ReferenceEquals(current, source))
+                    {
+                        current.Dispose();
+                    }
+
+                    current = next;
+                }
+            }
+            catch
+            {
+                if (!ReferenceEquals(current, source))
+                {
+                    current.Dispose();
+                }
+
+                throw;
+            }
+
+            using BmImageHandle resized = current;
             BmImage resizedImage = resized.Image;
-            Check("bmcv_image_vpp_convert", SophonNative.bmcv_image_vpp_convert(device, 1, source.Image, &resizedImage, null, Bmcv.ResizeLinear));
 
             using BmImageHandle tensor = BmImageHandle.Create(device, input.Width, input.Height, _planarFormat, _outputType, input.Width * _elementSize);
             tensor.Attach(memory, offset, (uint)input.BytesPerImage);

@@ -104,6 +104,9 @@ public sealed class SophonEngine : IInferenceEngine
     /// <inheritdoc />
     public int MaxConcurrentBatches => _devices.Length;
 
+    /// <summary>The chip of the first device (<c>bm_get_chipid</c>; 0 when unknown).</summary>
+    internal uint ChipId => _devices[0].ChipId;
+
     /// <summary>The managed thread ids of the device workers (one per device), for tests of thread affinity.</summary>
     internal IReadOnlyList<int> WorkerThreadIds => _devices.Select(d => d.Worker.ManagedThreadId).ToArray();
 

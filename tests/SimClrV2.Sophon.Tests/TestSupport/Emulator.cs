@@ -96,6 +96,13 @@ internal static unsafe class Emulator
         return path;
     }
 
+    /// <summary>The chip the emulator is (0x1686 BM1684X, 0x1684 BM1684; 0: the default, BM1684X).</summary>
+    public static void SetChip(uint chip)
+    {
+        var f = (delegate* unmanaged<uint, void>)NativeLibrary.GetExport(Library.Value, "bm_emu_set_chip");
+        f(chip);
+    }
+
     public static void SetDevices(int count)
     {
         var f = (delegate* unmanaged<int, void>)NativeLibrary.GetExport(Library.Value, "bm_emu_set_devices");

@@ -105,7 +105,7 @@ public class BmcvPreprocessorTests : EmulatorTestBase
     [Test]
     public void ImagesOutsideTheLimitsFallBackToTheCpuOrFail()
     {
-        ImageInput tiny = ImageInput.FromPixels(TestData.RandomBytes(8 * 8 * 3, 1), 8, 8, "tiny");
+        ImageInput tiny = ImageInput.FromPixels(TestData.RandomBytes(4 * 4 * 3, 1), 4, 4, "tiny");
         ImageInput normal = ImageInput.FromPixels(TestData.RandomBytes(32 * 32 * 3, 2), 32, 32, "normal");
         using ImageClassifier cpu = SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = Emulator.Model("fp32", 4) });
         using ImageClassifier fallback = SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = Emulator.Model("fp32", 4), Preprocess = PreprocessBackend.Bmcv });
@@ -118,6 +118,71 @@ public class BmcvPreprocessorTests : EmulatorTestBase
         Assert.That(viaFallback.Select(p => p.Score), Is.EqualTo(expected.Select(p => p.Score)).Within(1e-4));
         Assert.That(viaStrict[0].Error, Does.Contain("outside BMCV's limits"));
         Assert.That(viaStrict[1].Succeeded, Is.True);
+    }
+
+    /// <summary>A smooth horizontal and vertical gradient (bilinear resizes of it agree closely whatever the passes).</summary>
+    private static ImageInput Gradient(int width, int height)
+    {
+        var rgb = new byte[width * height * 3];
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                int i = ((y * width) + x) * 3;
+                rgb[i] = (byte)(255L * x / (width - 1));
+                rgb[i + 1] = (byte)(255L * y / (height - 1));
+                rgb[i + 2] = (byte)(128 + (64 * Math.Sin(x * 6.283 / width)));
+            }
+        }
+
+        return ImageInput.FromPixels(rgb, width, height, $"gradient-{width}x{height}");
+    }
+
+    [Test]
+    public void PassesStayWithinTheChipsScaleRatio()
+    {
+        Assert.That(BmcvLimits.Bm1684X.Passes(1920, 1080, 32, 32), Is.EqualTo(new[] { (32, 32) }), "ratio 60: one pass on the BM1684X");
+        Assert.That(BmcvLimits.Bm1684X.Passes(8000, 100, 32, 32), Is.EqualTo(new[] { (63, 32), (32, 32) }));
+        Assert.That(BmcvLimits.Bm1684X.Passes(8, 8, 2048, 2048), Is.EqualTo(new[] { (1024, 1024), (2048, 2048) }));
+        Assert.That(BmcvLimits.Bm1684.Passes(1920, 1080, 32, 32), Is.EqualTo(new[] { (60, 34), (32, 32) }), "ratio 32 on the BM1684");
+        Assert.That((BmcvLimits.For(0x1686).Chip, BmcvLimits.For(0x1684).Chip, BmcvLimits.For(0x9999).Chip), Is.EqualTo(("BM1684X", "BM1684", "BM1684")), "unknown chips get the smaller limits");
+    }
+
+    [Test]
+    public void AFullHdFrameIntoA32x32InputIsOneVppPassOnTheBm1684X()
+    {
+        (byte[] bmcv, byte[] cpu) = Tensors("fp32", Gradient(1920, 1080), PreprocessingOptions.Cifar10);
+
+        Assert.That(MemoryMarshal.Cast<byte, float>(bmcv).ToArray(), Is.EqualTo(MemoryMarshal.Cast<byte, float>(cpu).ToArray()).Within(1e-3), "one pass: the CPU's arithmetic");
+    }
+
+    [TestCase(8000, 100)]
+    [TestCase(100, 8000)]
+    public void RatiosBeyondOnePassRunAsChainedPasses(int width, int height)
+    {
+        (byte[] bmcv, byte[] cpu) = Tensors("fp32", Gradient(width, height), PreprocessingOptions.Cifar10);
+
+        float[] device = MemoryMarshal.Cast<byte, float>(bmcv).ToArray();
+        float[] host = MemoryMarshal.Cast<byte, float>(cpu).ToArray();
+        Assert.That(device.Zip(host, (d, h) => Math.Abs(d - h)).Average(), Is.LessThan(0.05), "two bilinear passes of a smooth image stay close to one");
+    }
+
+    [Test]
+    public void TheChipDecidesTheLimits()
+    {
+        ImageInput frame = Gradient(1920, 1080);
+        ImageInput small = ImageInput.FromPixels(TestData.RandomBytes(8 * 8 * 3, 3), 8, 8, "8x8");
+        using (ImageClassifier bm1684x = SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = Emulator.Model("fp32", 4), Preprocess = PreprocessBackend.Bmcv, BmcvFallbackToCpu = false }))
+        {
+            Assert.That(bm1684x.Classify([frame, small]), Has.All.Matches<Prediction>(p => p.Succeeded), "8x8 and 1920x1080 (ratio 60) are inside the BM1684X's limits");
+        }
+
+        Emulator.SetChip(0x1684);
+        using ImageClassifier bm1684 = SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = Emulator.Model("fp32", 4), Preprocess = PreprocessBackend.Bmcv, BmcvFallbackToCpu = false });
+        IReadOnlyList<Prediction> predictions = bm1684.Classify([frame, small]);
+
+        Assert.That(predictions[0].Succeeded, Is.True, "ratio 60 runs as two passes of at most 32 on the BM1684");
+        Assert.That(predictions[1].Error, Does.Contain("outside BMCV's limits on the BM1684"));
     }
 
     [Test]

@@ -24,6 +24,7 @@ public abstract class EmulatorTestBase
         Emulator.SetFaults(null);
         Emulator.SetDevices(-1);
         Emulator.SetBmcvVersion(null);
+        Emulator.SetChip(0);
         Assert.That(Emulator.Outstanding(), Is.EqualTo((0, 0UL)), "every device allocation was freed");
         Assert.That(Emulator.Unsynced() - _unsyncedBefore, Is.Zero, "every launch was synced before its device was freed");
     }

@@ -25,6 +25,7 @@ internal sealed class SophonDevice : IDisposable
             Plan = NetworkPlan.Create(_model.GetNetwork(networkName), path);
             _netName = Encoding.UTF8.GetBytes(Plan.Network.Name + "\0");
             _stages = Worker.Invoke(AllocateStages);
+            ChipId = Worker.Invoke(ReadChipId);
         }
         catch
         {
@@ -43,6 +44,9 @@ internal sealed class SophonDevice : IDisposable
     public NetworkPlan Plan { get; }
 
     public int DeviceId => _model.DeviceId;
+
+    /// <summary>The chip (<c>bm_get_chipid</c>: 0x1686 BM1684X, 0x1684 BM1684); 0 when it could not be read.</summary>
+    public uint ChipId { get; }
 
     public SophonDeviceHandle Handle => _model.Device;
 
@@ -111,6 +115,12 @@ internal sealed class SophonDevice : IDisposable
             return 0;
         });
         Worker.Dispose();
+    }
+
+    private unsafe uint ReadChipId()
+    {
+        uint chip = 0;
+        return SophonNative.bm_get_chipid(_model.Device, &chip) == SophonStatus.Success ? chip : 0;
     }
 
     private StageBuffers[] AllocateStages()

@@ -140,14 +140,6 @@ internal static class Bmcv
     public const int HeapAny = 2;
     public const int ResizeLinear = 1;
 
-    /// <summary>Smallest and largest sides <c>bmcv_image_convert_to</c> takes.</summary>
-    public const int MinSide = 16;
-    public const int MaxConvertSide = 2048;
-
-    /// <summary>Largest side and scale ratio of one VPP pass.</summary>
-    public const int MaxVppSide = 4096;
-    public const int MaxVppScale = 32;
-
     /// <summary>Row strides of VPP images are aligned to 64 bytes.</summary>
     public static int Align64(int bytes) => (bytes + 63) & ~63;
 }
