@@ -21,6 +21,20 @@ public sealed record DecodeOptions
     /// <summary>The most bytes an encoded image (a file or a stream) may have. Default 256 MiB.</summary>
     public long MaxEncodedBytes { get; init; } = 256L * 1024 * 1024;
 
+    /// <summary>
+    /// Decode JPEGs much larger than the network input at a reduced scale (1/2, 1/4 or 1/8, the
+    /// largest that keeps both sides at least 4 times the input's; libjpeg-turbo's scaled IDCT
+    /// through SkiaSharp), faster; then the same resize as always. Default true; false
+    /// decodes every image at full size (pixel-exact agreement with BMCV, which resizes the full image).
+    /// </summary>
+    public bool ReducedJpegDecode { get; init; } = true;
+
+    /// <summary>The smallest width a reduced decode may give (the network input's; 0: no reduction). Set by the classifier.</summary>
+    internal int MinWidth { get; init; }
+
+    /// <summary>The smallest height a reduced decode may give (the network input's). Set by the classifier.</summary>
+    internal int MinHeight { get; init; }
+
     /// <summary>Checks the limits are positive.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A limit is below 1, or <see cref="MaxEncodedBytes"/> is not below <see cref="Array.MaxLength"/> (one buffer holds the image and one byte more).</exception>
     public void Validate()

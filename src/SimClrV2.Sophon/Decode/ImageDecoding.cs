@@ -92,6 +92,12 @@ internal static class ImageDecoding
             throw new InvalidDataException($"{what} is truncated: {truncation}; it was not classified.");
         }
 
+        if (options.ReducedJpegDecode && options.MinWidth > 0 && format is JpegFormat
+            && ScaledJpegDecoding.TryDecode(encoded, info.Width, info.Height, options.MinWidth, options.MinHeight, what) is { } reduced)
+        {
+            return reduced;
+        }
+
         stream.Position = 0;
         try
         {

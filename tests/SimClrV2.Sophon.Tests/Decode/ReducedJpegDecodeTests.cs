@@ -1,0 +1,134 @@
+using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.OnnxRuntime;
+using SimClrV2.Sophon.Pipeline;
+using SimClrV2.Sophon.Results;
+using SimClrV2.Sophon.Tests.TestSupport;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+
+namespace SimClrV2.Sophon.Tests.Decode;
+
+/// <summary>JPEGs much larger than the network decoded at 1/2, 1/4 or 1/8 scale, then resized as always.</summary>
+public class ReducedJpegDecodeTests
+{
+    private static readonly string Rocket = Path.Combine(TestData.SampleImages, "rocket.jpg");
+
+    private static DecodeOptions For(int width, int height, bool reduced = true) => DecodeOptions.Default with { MinWidth = width, MinHeight = height, ReducedJpegDecode = reduced };
+
+    [TestCase(16, 12, 80, 54)]
+    [TestCase(40, 26, 160, 107)]
+    [TestCase(32, 32, 320, 214)]
+    [TestCase(80, 53, 320, 214)]
+    [TestCase(100, 60, 640, 427)]
+    public void TheLargestReductionThatKeepsBothSidesAtLeastFourTimesTheTargetIsUsed(int minWidth, int minHeight, int width, int height)
+    {
+        using DecodedImage image = ImageDecoding.DecodeFile(Rocket, For(minWidth, minHeight));
+
+        Assert.That((image.Width, image.Height), Is.EqualTo((width, height)), "rocket.jpg is 640x427");
+        Assert.That(ScaledJpegDecoding.Reduction(640, 427, minWidth, minHeight), Is.EqualTo(640 / width));
+    }
+
+    [Test]
+    public void TheOptionTurnsItOffAndOtherFormatsAreNeverReduced()
+    {
+        using DecodedImage full = ImageDecoding.DecodeFile(Rocket, For(32, 32, reduced: false));
+        using DecodedImage png = ImageDecoding.DecodeFile(Path.Combine(TestData.SampleImages, "chelsea.png"), For(32, 32));
+        using var reference = Image.Load<Rgb24>(Path.Combine(TestData.SampleImages, "chelsea.png"));
+
+        Assert.That((full.Width, full.Height), Is.EqualTo((640, 427)));
+        Assert.That((png.Width, png.Height), Is.EqualTo((reference.Width, reference.Height)));
+    }
+
+    [Test]
+    public void ReducedPixelsAreTheFullDecodeDownscaled()
+    {
+        using DecodedImage reduced = ImageDecoding.DecodeFile(Rocket, For(16, 12));
+        using var full = Image.Load<Rgb24>(Rocket);
+        full.Mutate(x => x.Resize(reduced.Width, reduced.Height, KnownResamplers.Box));
+        byte[] expected = new byte[reduced.Width * reduced.Height * 3];
+        full.CopyPixelDataTo(expected);
+
+        double meanError = expected.Zip(reduced.Pixels.ToArray(), (e, a) => Math.Abs(e - a)).Average();
+        Assert.That(meanError, Is.LessThan(4.0), "an 8x8 DCT-domain reduction is close to an 8x8 box average");
+    }
+
+    [Test]
+    public void ATruncatedOrCorruptJpegIsStillOneErrorEntry()
+    {
+        using var dir = new TempDir();
+        byte[] bytes = File.ReadAllBytes(Rocket);
+        string truncated = dir.File("truncated.jpg");
+        File.WriteAllBytes(truncated, bytes[..(bytes.Length / 2)]);
+        byte[] scrambled = (byte[])bytes.Clone();
+        for (int i = bytes.Length / 3; i < bytes.Length / 3 + 400; i++)
+        {
+            scrambled[i] = (byte)(i * 7);
+        }
+
+        string corrupt = dir.File("corrupt.jpg");
+        File.WriteAllBytes(corrupt, scrambled);
+        using ImageClassifier classifier = OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel });
+
+        IReadOnlyList<Prediction> predictions = classifier.Classify([ImageInput.FromFile(truncated), ImageInput.FromFile(corrupt), ImageInput.FromFile(Rocket)]);
+
+        Assert.That(predictions, Has.Count.EqualTo(3));
+        Assert.That(predictions[0].Error, Does.Contain("truncated"));
+        Assert.That(predictions[2].Succeeded, Is.True);
+        TestContext.Progress.WriteLine($"scrambled JPEG: {(predictions[1].Succeeded ? "decoded (the scan data stays decodable)" : predictions[1].Error)}");
+    }
+
+    [Test]
+    [Category("Dataset")]
+    public void AccuracyOnUpscaledCifarJpegsStaysWithinAThirdOfAPointOfFullDecode()
+    {
+        string pickle = TestData.RequireShared("data", "cifar10", "test_batch");
+        IReadOnlyList<ImageInput> cifar = SimClrV2.Sophon.Decode.Cifar.CifarDataset.ReadPickle(pickle).ToInputs();
+        using var dir = new TempDir();
+        var jpegs = new List<ImageInput>();
+        var labels = new List<int>();
+        int count = cifar.Count;
+        for (int i = 0; i < count; i++)
+        {
+            ImageInput input = cifar[i];
+            using DecodedImage decoded = input.Decode();
+            using Image<Rgb24> image = Image.LoadPixelData<Rgb24>(Interleave(decoded), 32, 32);
+            image.Mutate(x => x.Resize(256, 256, KnownResamplers.Bicubic));
+            string file = dir.File($"{i:D4}.jpg");
+            image.SaveAsJpeg(file, new JpegEncoder { Quality = 90 });
+            jpegs.Add(ImageInput.FromFile(file));
+            labels.Add(input.LabelIndex!.Value);
+        }
+
+        double Accuracy(bool reduced)
+        {
+            using ImageClassifier classifier = OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel, Decode = DecodeOptions.Default with { ReducedJpegDecode = reduced } });
+            return 100.0 * classifier.Classify(jpegs).Zip(labels, (p, l) => p.ClassIndex == l ? 1 : 0).Average();
+        }
+
+        double full = Accuracy(false), reducedAccuracy = Accuracy(true);
+        TestContext.Progress.WriteLine($"CIFAR-10 upscaled to 256x256 JPEG (q90), {count} images: full decode {full:F2} %, reduced decode {reducedAccuracy:F2} %");
+        Assert.That(reducedAccuracy, Is.EqualTo(full).Within(0.3));
+    }
+
+    private static byte[] Interleave(DecodedImage image)
+    {
+        ReadOnlySpan<byte> pixels = image.Pixels.Span;
+        if (image.Layout == PixelLayout.Interleaved)
+        {
+            return pixels.ToArray();
+        }
+
+        int plane = image.Width * image.Height;
+        var rgb = new byte[plane * 3];
+        for (int i = 0; i < plane; i++)
+        {
+            rgb[i * 3] = pixels[i];
+            rgb[(i * 3) + 1] = pixels[plane + i];
+            rgb[(i * 3) + 2] = pixels[(2 * plane) + i];
+        }
+
+        return rgb;
+    }
+}
