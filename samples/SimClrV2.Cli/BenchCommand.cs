@@ -27,52 +27,95 @@ internal static class BenchCommand
         var devId = new Option<int>("--dev-id") { Description = "SOPHON device id.", DefaultValueFactory = _ => 0 };
         var count = new Option<int>("--count") { Description = "Images to run (0: all).", DefaultValueFactory = _ => 0 };
         var batch = new Option<int>("--batch") { Description = "Batch size for dynamic ONNX models.", DefaultValueFactory = _ => 4 };
+        var photos = new Option<int>("--photos") { Description = "The photo suite: N camera-like 640x480 JPEGs made now from the shipped photos, run with one decode thread and full decode (the old path), all threads, and all threads with reduced JPEG decode.", DefaultValueFactory = _ => 0 };
+        var decodeThreads = new Option<int>("--decode-threads") { Description = "Decode threads (0: one per processor).", DefaultValueFactory = _ => 0 };
         count.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) { r.AddError("--count must be 0 or more."); } });
+        photos.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 100_000) { r.AddError("--photos must be 0..100000."); } });
+        decodeThreads.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 256) { r.AddError("--decode-threads must be 0..256."); } });
         batch.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) { r.AddError("--batch must be at least 1."); } });
         var command = new Command("bench", "Print the reference's timing tables (calculate time; per-stage ms per image) for one or more models on a data set.")
         {
-            input, models, bmodels, emulated, sophonLib, devId, count, batch,
+            input, models, bmodels, emulated, sophonLib, devId, count, batch, photos, decodeThreads,
         };
         command.SetAction(parse => CliErrors.Run(stderr, () =>
         {
-            var runs = new List<(string Name, Func<ImageClassifier> Create)>();
+            int photoCount = parse.GetValue(photos);
+            int threads = parse.GetValue(decodeThreads);
+            DirectoryInfo? photoFolder = photoCount > 0 ? Directory.CreateTempSubdirectory("simclrv2-photos-") : null;
+            try
+            {
+                return Bench(parse, stdout, stderr, models, bmodels, emulated, sophonLib, devId, count, batch, input, threads, photoCount, photoFolder?.FullName);
+            }
+            finally
+            {
+                photoFolder?.Delete(recursive: true);
+            }
+        }));
+        return command;
+    }
+
+    private static int Bench(
+        ParseResult parse, TextWriter stdout, TextWriter stderr, Option<string[]> models, Option<string[]> bmodels, Option<string> emulated, Option<string> sophonLib,
+        Option<int> devId, Option<int> count, Option<int> batch, Option<string> input, int threads, int photoCount, string? photoFolder)
+    {
+        // Decode configurations: the default one; for the photo suite, side by side in one run, the
+        // path before the photo work (one decode thread, full decode, ONNX Runtime's threads spinning
+        // between runs), then one and all decode threads with full decode, and reduced decode.
+        (string Suffix, DecodeOptions Decode, int Threads, bool Spin)[] decodes = photoCount > 0
+            ? [(" [old path: 1 thread, full decode, spinning]", DecodeOptions.Default with { ReducedJpegDecode = false }, 1, true),
+               (" [1 thread, full decode]", DecodeOptions.Default with { ReducedJpegDecode = false }, 1, false),
+               (" [all threads, full decode]", DecodeOptions.Default with { ReducedJpegDecode = false }, threads, false),
+               (" [all threads, reduced decode (default)]", DecodeOptions.Default, threads, false),
+               (" [all threads, reduced decode, oversample 2]", DecodeOptions.Default with { ReducedJpegOversample = 2 }, threads, false)]
+            : [(string.Empty, DecodeOptions.Default, threads, false)];
+        var runs = new List<(string Name, Func<ImageClassifier> Create)>();
+        foreach ((string suffix, DecodeOptions decode, int t, bool spin) in decodes)
+        {
             foreach (string m in parse.GetValue(models) ?? [])
             {
-                runs.Add((Path.GetFileName(m), () => OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = m, BatchSize = parse.GetValue(batch) })));
+                runs.Add((Path.GetFileName(m) + suffix, () => OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = m, BatchSize = parse.GetValue(batch), Decode = decode, DecodeThreads = t, AllowSpinning = spin })));
             }
 
             string[] bmodelPaths = [.. parse.GetValue(bmodels) ?? [], .. BModelsIn(parse.GetValue(emulated))];
             var library = new SophonLibraryOptions { SearchDirectory = parse.GetValue(sophonLib) };
             foreach (string b in bmodelPaths)
             {
-                runs.Add((Path.GetFileNameWithoutExtension(b), () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = b, DeviceId = parse.GetValue(devId), Library = library })));
+                runs.Add((Path.GetFileNameWithoutExtension(b) + suffix, () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = b, DeviceId = parse.GetValue(devId), Library = library, Decode = decode, DecodeThreads = t })));
+                if (photoCount > 0)
+                {
+                    runs.Add((Path.GetFileNameWithoutExtension(b) + " bmcv" + suffix, () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = b, DeviceId = parse.GetValue(devId), Library = library, Decode = decode, DecodeThreads = t, Preprocess = PreprocessBackend.Bmcv })));
+                }
             }
 
-            if (runs.Count == 0)
+            if ((parse.GetValue(models) ?? []).Length == 0 && bmodelPaths.Length == 0)
             {
-                runs.Add((CliDefaults.ModelFileName, () => OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = CliDefaults.ModelPath, BatchSize = parse.GetValue(batch) })));
+                runs.Add((CliDefaults.ModelFileName + suffix, () => OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = CliDefaults.ModelPath, BatchSize = parse.GetValue(batch), Decode = decode, DecodeThreads = t, AllowSpinning = spin })));
             }
+        }
 
-            string inputPath = parse.GetValue(input) ?? CliDefaults.ImagesPath;
-            IReadOnlyList<ImageInput> all = ImageInputs.FromPath(inputPath);
-            int n = parse.GetValue(count) is > 0 and int c ? Math.Min(c, all.Count) : all.Count;
-            List<ImageInput> inputs = all.Take(n).ToList();
-            var rows = new List<Row>();
-            foreach ((string name, Func<ImageClassifier> create) in runs)
-            {
-                using ImageClassifier classifier = create();
-                classifier.Classify(inputs.Take(Math.Min(inputs.Count, 256)).ToList()); // warm-up: JIT tiering, pools, device buffers
-                var clock = Stopwatch.StartNew();
-                IReadOnlyList<Prediction> predictions = classifier.Classify(inputs);
-                clock.Stop();
-                rows.Add(new Row(name, classifier.EngineName, classifier.BatchSize, StageTimings.Average(predictions), clock.Elapsed.TotalMilliseconds / inputs.Count, predictions.Count(p => !p.Succeeded)));
-                stderr.WriteLine($"{name}: {inputs.Count} images in {clock.Elapsed.TotalSeconds:F2} s");
-            }
+        if (photoFolder is not null)
+        {
+            PhotoSet.Write(CliDefaults.ImagesPath, photoFolder, photoCount);
+        }
 
-            Print(stdout, rows, inputPath, inputs.Count);
-            return rows.Any(r => r.Failed > 0) ? CliErrors.Failure : 0;
-        }));
-        return command;
+        string inputPath = photoFolder ?? parse.GetValue(input) ?? CliDefaults.ImagesPath;
+        IReadOnlyList<ImageInput> all = ImageInputs.FromPath(inputPath);
+        int n = parse.GetValue(count) is > 0 and int c ? Math.Min(c, all.Count) : all.Count;
+        List<ImageInput> inputs = all.Take(n).ToList();
+        var rows = new List<Row>();
+        foreach ((string name, Func<ImageClassifier> create) in runs)
+        {
+            using ImageClassifier classifier = create();
+            classifier.Classify(inputs.Take(Math.Min(inputs.Count, 256)).ToList()); // warm-up: JIT tiering, pools, device buffers
+            var clock = Stopwatch.StartNew();
+            IReadOnlyList<Prediction> predictions = classifier.Classify(inputs);
+            clock.Stop();
+            rows.Add(new Row(name, classifier.EngineName, classifier.BatchSize, StageTimings.Average(predictions), clock.Elapsed.TotalMilliseconds / inputs.Count, predictions.Count(p => !p.Succeeded)));
+            stderr.WriteLine($"{name}: {inputs.Count} images in {clock.Elapsed.TotalSeconds:F2} s");
+        }
+
+        Print(stdout, rows, photoFolder is null ? inputPath : "photos (640x480 JPEG, q90)", inputs.Count);
+        return rows.Any(r => r.Failed > 0) ? CliErrors.Failure : 0;
     }
 
     private static IEnumerable<string> BModelsIn(string? folder) =>
@@ -93,13 +136,13 @@ internal static class BenchCommand
         }
 
         o.WriteLine();
-        o.WriteLine("| model | decode | preprocess | inference | postprocess | wall (pipelined) | max stage | images/s |");
-        o.WriteLine("|---|---|---|---|---|---|---|---|");
+        o.WriteLine("| model | decode | preprocess | inference | postprocess | wall (pipelined) | max stage | images/s | vs first |");
+        o.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (Row r in rows)
         {
             StageTimings t = r.Timings;
             double maxStage = new[] { t.DecodeMs, t.PreprocessMs, t.InferenceMs, t.PostprocessMs }.Max();
-            o.WriteLine(string.Create(c, $"| {r.Name} | {t.DecodeMs:F3} | {t.PreprocessMs:F3} | {t.InferenceMs:F3} | {t.PostprocessMs:F3} | {r.WallMs:F3} | {maxStage:F3} | {1000 / r.WallMs:F0} |"));
+            o.WriteLine(string.Create(c, $"| {r.Name} | {t.DecodeMs:F3} | {t.PreprocessMs:F3} | {t.InferenceMs:F3} | {t.PostprocessMs:F3} | {r.WallMs:F3} | {maxStage:F3} | {1000 / r.WallMs:F0} | {rows[0].WallMs / r.WallMs:F2}x |"));
         }
     }
 

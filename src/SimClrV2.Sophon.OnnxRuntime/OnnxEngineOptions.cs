@@ -17,4 +17,10 @@ public class OnnxEngineOptions
 
     /// <summary>Threads ONNX Runtime uses inside one run (0: its default, one per core).</summary>
     public int IntraOpNumThreads { get; set; }
+
+    /// <summary>
+    /// Whether ONNX Runtime's threads spin between runs (its own default). Off here: the classifier
+    /// decodes the next inputs while a batch is in inference, and spinning threads take those cores.
+    /// </summary>
+    public bool AllowSpinning { get; set; }
 }

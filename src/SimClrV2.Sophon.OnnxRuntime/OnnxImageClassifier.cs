@@ -17,6 +17,9 @@ public sealed class OnnxClassifierOptions : ModelFileClassifierOptions
 
     /// <summary>ONNX Runtime intra-op threads (0: one per core).</summary>
     public int IntraOpNumThreads { get; set; }
+
+    /// <summary>Whether ONNX Runtime's threads spin between runs (default false: they would take the decode threads' cores); see <see cref="OnnxEngineOptions.AllowSpinning"/>.</summary>
+    public bool AllowSpinning { get; set; }
 }
 
 /// <summary>Creates <see cref="IImageClassifier"/>s that run on ONNX Runtime (CPU), for machines without a TPU.</summary>
@@ -41,6 +44,7 @@ public static class OnnxImageClassifier
             OutputName = options.OutputName ?? manifest?.OutputName,
             BatchSize = options.BatchSize,
             IntraOpNumThreads = options.IntraOpNumThreads,
+            AllowSpinning = options.AllowSpinning,
         });
         return ImageClassifier.Create(engine, options, manifest);
     }

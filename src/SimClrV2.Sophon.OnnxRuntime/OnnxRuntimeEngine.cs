@@ -50,6 +50,10 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
         _pool = new InferenceBatchPool<OnnxBatch>(() => new OnnxBatch(this), this);
         _gate = new RunGate(this);
         using var sessionOptions = new SessionOptions { IntraOpNumThreads = options.IntraOpNumThreads };
+
+        // Between runs ONNX Runtime's threads spin waiting for work by default, taking the cores the
+        // classifier's decode threads need (they work while a batch is in inference); they sleep instead.
+        sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
         try
         {
             _session = new InferenceSession(options.ModelPath, sessionOptions);

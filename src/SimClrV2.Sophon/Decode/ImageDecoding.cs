@@ -92,8 +92,8 @@ internal static class ImageDecoding
             throw new InvalidDataException($"{what} is truncated: {truncation}; it was not classified.");
         }
 
-        if (options.ReducedJpegDecode && options.MinWidth > 0 && format is JpegFormat
-            && ScaledJpegDecoding.TryDecode(encoded, info.Width, info.Height, options.MinWidth, options.MinHeight, what) is { } reduced)
+        if (options.ReducedJpegDecode && options.TargetWidth > 0 && format is JpegFormat
+            && ScaledJpegDecoding.TryDecode(encoded, info.Width, info.Height, options.TargetWidth, options.TargetHeight, options.ReducedJpegOversample, what) is { } reduced)
         {
             return reduced;
         }

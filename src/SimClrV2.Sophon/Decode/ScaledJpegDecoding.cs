@@ -6,29 +6,26 @@ namespace SimClrV2.Sophon.Decode;
 /// <summary>
 /// JPEG decode at a reduced scale in the DCT domain (1/2, 1/4, 1/8: libjpeg-turbo's scaled IDCT,
 /// through SkiaSharp), for inputs much larger than the network: the largest reduction that keeps
-/// both sides at least <see cref="Oversample"/> times the target's. A reduced decode averages each
+/// both sides at least <see cref="DecodeOptions.ReducedJpegOversample"/> times the target's (default
+/// 4). A reduced decode averages each
 /// block where the bilinear resize that follows samples a few pixels, so reducing all the way to
 /// the target blurs what the network sees (measured on CIFAR-10 upscaled to 256x256 JPEG, 10,000
 /// images: 1/8 scale -1.9 points, 1/2 scale -0.2); keeping 4 times the input costs nothing
-/// measurable and still decodes a 640x480 photo for a 32x32 input at half size (a quarter of the
-/// pixels). ImageSharp stays the general decoder; this path only takes
+/// measurable. ImageSharp stays the general decoder; this path only takes
 /// JPEGs that already passed <see cref="ImageDecoding"/>'s checks, and gives way to it (returns
 /// null) when no reduction applies or the native library is not available on this platform.
 /// </summary>
 internal static class ScaledJpegDecoding
 {
-    /// <summary>How many times the target's sides a reduced image keeps at least.</summary>
-    public const int Oversample = 4;
-
     private static readonly int[] Reductions = [8, 4, 2];
     private static int s_unavailable;
 
-    /// <summary>The reduction (8, 4 or 2) for an image and a target, or 1 when none keeps both sides at least <see cref="Oversample"/> times the target's.</summary>
-    public static int Reduction(int width, int height, int minWidth, int minHeight)
+    /// <summary>The reduction (8, 4 or 2) for an image and a target, or 1 when none keeps both sides at least <paramref name="oversample"/> times the target's.</summary>
+    public static int Reduction(int width, int height, int minWidth, int minHeight, int oversample)
     {
         foreach (int r in Reductions)
         {
-            if ((width + r - 1) / r >= (long)Oversample * minWidth && (height + r - 1) / r >= (long)Oversample * minHeight)
+            if ((width + r - 1) / r >= (long)oversample * minWidth && (height + r - 1) / r >= (long)oversample * minHeight)
             {
                 return r;
             }
@@ -39,9 +36,9 @@ internal static class ScaledJpegDecoding
 
     /// <summary>Decodes a checked JPEG reduced to at least the target size; null when the full decoder should do it.</summary>
     /// <exception cref="InvalidDataException">The JPEG's data is corrupt.</exception>
-    public static unsafe DecodedImage? TryDecode(ReadOnlyMemory<byte> jpeg, int width, int height, int minWidth, int minHeight, string what)
+    public static unsafe DecodedImage? TryDecode(ReadOnlyMemory<byte> jpeg, int width, int height, int minWidth, int minHeight, int oversample, string what)
     {
-        int reduction = Reduction(width, height, minWidth, minHeight);
+        int reduction = Reduction(width, height, minWidth, minHeight, oversample);
         if (reduction == 1 || Volatile.Read(ref s_unavailable) != 0)
         {
             return null;
@@ -75,7 +72,7 @@ internal static class ScaledJpegDecoding
             }
 
             SKSizeI size = codec.GetScaledDimensions(1f / reduction);
-            if (size.Width < (long)Oversample * minWidth || size.Height < (long)Oversample * minHeight)
+            if (size.Width < (long)oversample * minWidth || size.Height < (long)oversample * minHeight)
             {
                 return null;
             }

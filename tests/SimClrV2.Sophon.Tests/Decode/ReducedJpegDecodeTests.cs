@@ -15,7 +15,7 @@ public class ReducedJpegDecodeTests
 {
     private static readonly string Rocket = Path.Combine(TestData.SampleImages, "rocket.jpg");
 
-    private static DecodeOptions For(int width, int height, bool reduced = true) => DecodeOptions.Default with { MinWidth = width, MinHeight = height, ReducedJpegDecode = reduced };
+    private static DecodeOptions For(int width, int height, bool reduced = true) => DecodeOptions.Default with { TargetWidth = width, TargetHeight = height, ReducedJpegDecode = reduced };
 
     [TestCase(16, 12, 80, 54)]
     [TestCase(40, 26, 160, 107)]
@@ -27,7 +27,19 @@ public class ReducedJpegDecodeTests
         using DecodedImage image = ImageDecoding.DecodeFile(Rocket, For(minWidth, minHeight));
 
         Assert.That((image.Width, image.Height), Is.EqualTo((width, height)), "rocket.jpg is 640x427");
-        Assert.That(ScaledJpegDecoding.Reduction(640, 427, minWidth, minHeight), Is.EqualTo(640 / width));
+        Assert.That(ScaledJpegDecoding.Reduction(640, 427, minWidth, minHeight, 4), Is.EqualTo(640 / width));
+    }
+
+    [TestCase(1, 80, 54)]
+    [TestCase(2, 160, 107)]
+    [TestCase(4, 320, 214)]
+    [TestCase(8, 640, 427)]
+    public void TheOversampleTradesSizeForSpeed(int oversample, int width, int height)
+    {
+        using DecodedImage image = ImageDecoding.DecodeFile(Rocket, DecodeOptions.Default with { TargetWidth = 32, TargetHeight = 32, ReducedJpegOversample = oversample });
+
+        Assert.That((image.Width, image.Height), Is.EqualTo((width, height)));
+        Assert.That(() => (DecodeOptions.Default with { ReducedJpegOversample = 0 }).Validate(), Throws.InstanceOf<ArgumentOutOfRangeException>());
     }
 
     [Test]
