@@ -33,8 +33,8 @@ internal static class ClassifyCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print each prediction." };
         var bmodel = new Option<string>("--bmodel") { Description = "Run on a SOPHON TPU with this .bmodel instead of ONNX Runtime (its .manifest.json beside it configures it)." };
         var devId = new Option<int>("--dev-id") { Description = "SOPHON device id (with --bmodel).", DefaultValueFactory = _ => 0 };
-        var preprocess = new Option<string>("--preprocess") { Description = "Where preprocessing runs with --bmodel: cpu (SIMD) or bmcv (on the device).", DefaultValueFactory = _ => "cpu" };
-        preprocess.AcceptOnlyFromAmong("cpu", "bmcv");
+        var preprocess = new Option<string>("--preprocess") { Description = "Where preprocessing runs with --bmodel: cpu (SIMD), bmcv (on the device), or jpeg (bmcv, and JPEGs decoded on the device's JPU).", DefaultValueFactory = _ => "cpu" };
+        preprocess.AcceptOnlyFromAmong("cpu", "bmcv", "jpeg");
         var sophonLib = new Option<string>("--sophon-lib") { Description = $"Folder holding libsophon (default: ${SophonLibrary.DirectoryVariable}, then {SophonLibrary.DefaultDirectory}, then the system loader)." };
         batch.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > MaxBatch) { r.AddError($"--batch must be 1..{MaxBatch}."); } });
         topK.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) { r.AddError("--top-k must be at least 1."); } });
@@ -63,10 +63,11 @@ internal static class ClassifyCommand
         {
             string? bmodelPath = parse.GetValue(bmodel);
             string modelPath = bmodelPath ?? parse.GetValue(model) ?? CliDefaults.ModelPath;
-            bool bmcv = parse.GetValue(preprocess) == "bmcv";
+            string backend = parse.GetValue(preprocess)!;
+            bool bmcv = backend != "cpu";
             if (bmcv && bmodelPath is null)
             {
-                throw new ArgumentException("--preprocess bmcv runs on a SOPHON device; give --bmodel too (ONNX Runtime uses CPU preprocessing).");
+                throw new ArgumentException($"--preprocess {backend} runs on a SOPHON device; give --bmodel too (ONNX Runtime uses CPU preprocessing).");
             }
 
             if (bmodelPath is not null && parse.GetResult(batch) is { Implicit: false })
@@ -94,7 +95,7 @@ internal static class ClassifyCommand
                     DeviceId = parse.GetValue(devId),
                     TopK = parse.GetValue(topK),
                     Library = new SophonLibraryOptions { SearchDirectory = parse.GetValue(sophonLib) },
-                    Preprocess = bmcv ? PreprocessBackend.Bmcv : PreprocessBackend.Cpu,
+                    Preprocess = backend switch { "bmcv" => PreprocessBackend.Bmcv, "jpeg" => PreprocessBackend.DeviceJpeg, _ => PreprocessBackend.Cpu },
                     DecodeThreads = parse.GetValue(decodeThreads),
                 });
             return Run(

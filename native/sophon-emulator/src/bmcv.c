@@ -10,16 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <setjmp.h>
+#include <jpeglib.h>
+
 #include "emu.h"
 
-enum { FMT_RGB_PLANAR = 8, FMT_BGR_PLANAR = 9, FMT_RGB_PACKED = 10, FMT_BGR_PACKED = 11 };
+enum { FMT_YUV420P = 0, FMT_YUV422P = 1, FMT_YUV444P = 2, FMT_RGB_PLANAR = 8, FMT_BGR_PLANAR = 9, FMT_RGB_PACKED = 10, FMT_BGR_PACKED = 11, FMT_GRAY = 14 };
 enum { IMG_FLOAT32 = 0, IMG_1N_BYTE = 1, IMG_1N_BYTE_SIGNED = 3 };
 
 typedef struct image_private {
     uint32_t magic;
     bm_handle_t handle;
-    int stride;             /* bytes per row of the (single) plane */
+    int stride;             /* bytes per row of the (first) plane */
     int rows;               /* rows of that plane: h for packed, 3h for planar */
+    size_t bytes;           /* all planes: Y, U, V tightly packed for the YUV formats */
     bm_device_mem_t mem;
     int has_mem;
     int owns_mem;
@@ -70,6 +74,15 @@ static limits_t chip_limits(void)
 
 static int is_planar(int format) { return format == FMT_RGB_PLANAR || format == FMT_BGR_PLANAR; }
 
+static int is_yuv(int format) { return format == FMT_YUV420P || format == FMT_YUV422P || format == FMT_YUV444P || format == FMT_GRAY; }
+
+/* Chroma plane size of a YUV format (0x0 for GRAY). */
+static void chroma_size(int format, int w, int h, int *cw, int *ch)
+{
+    *cw = format == FMT_YUV444P ? w : format == FMT_GRAY ? 0 : (w + 1) / 2;
+    *ch = format == FMT_YUV420P ? (h + 1) / 2 : format == FMT_GRAY ? 0 : h;
+}
+
 static int pixel_bytes(int data_type) { return data_type == IMG_FLOAT32 ? 4 : 1; }
 
 static image_private_t *live(bm_image image, const char *fn)
@@ -88,7 +101,7 @@ static image_private_t *live(bm_image image, const char *fn)
     return found;
 }
 
-static size_t plane_bytes(const image_private_t *p) { return (size_t)p->stride * (size_t)p->rows; }
+static size_t plane_bytes(const image_private_t *p) { return p->bytes; }
 
 EMU_EXPORT bm_status_t bm_image_create(bm_handle_t handle, int height, int width, int format, int data_type, bm_image *image, int *stride)
 {
@@ -102,6 +115,27 @@ EMU_EXPORT bm_status_t bm_image_create(bm_handle_t handle, int height, int width
     if (handle == NULL || width < 1 || height < 1 || width > 8192 || height > 8192) {
         fprintf(stderr, "sophon-emulator: bm_image_create: bad handle or size %dx%d\n", width, height);
         return BM_ERR_PARAM;
+    }
+    if (is_yuv(format) && data_type == IMG_1N_BYTE) {
+        /* The YUV formats of the JPEG decoder's output: planes tightly packed, strides = widths. */
+        int cw, ch;
+        chroma_size(format, width, height, &cw, &ch);
+        image_private_t *y = calloc(1, sizeof *y);
+        y->magic = IMAGE_MAGIC;
+        y->handle = handle;
+        y->stride = width;
+        y->rows = height;
+        y->bytes = (size_t)width * (size_t)height + 2 * (size_t)cw * (size_t)ch;
+        pthread_mutex_lock(&g_lock);
+        y->next = g_images;
+        g_images = y;
+        pthread_mutex_unlock(&g_lock);
+        image->width = width;
+        image->height = height;
+        image->image_format = format;
+        image->data_type = data_type;
+        image->image_private = y;
+        return BM_SUCCESS;
     }
     if (format < FMT_RGB_PLANAR || format > FMT_BGR_PACKED || (data_type != IMG_FLOAT32 && data_type != IMG_1N_BYTE && data_type != IMG_1N_BYTE_SIGNED)) {
         fprintf(stderr, "sophon-emulator: bm_image_create: format %d / data type %d not supported by the emulator\n", format, data_type);
@@ -118,6 +152,7 @@ EMU_EXPORT bm_status_t bm_image_create(bm_handle_t handle, int height, int width
     p->handle = handle;
     p->stride = row_bytes;
     p->rows = is_planar(format) ? 3 * height : height;
+    p->bytes = (size_t)p->stride * (size_t)p->rows;
     pthread_mutex_lock(&g_lock);
     p->next = g_images;
     g_images = p;
@@ -265,6 +300,162 @@ static float source_coord(int d, float scale, int size, int *first, int *second)
     return f - (float)i;
 }
 
+static unsigned char clamp_byte(float v) { return (unsigned char)(v < 0.f ? 0 : v > 255.f ? 255 : (int)(v + 0.5f)); }
+
+/* Packed RGB of a YUV420P/422P/444P or GRAY image (planes tightly packed). */
+static unsigned char *yuv_to_rgb(const unsigned char *yuv, const bm_image *img)
+{
+    int w = img->width, h = img->height, cw, ch;
+    chroma_size(img->image_format, w, h, &cw, &ch);
+    const unsigned char *yp = yuv, *up = yuv + (size_t)w * h, *vp = up + (size_t)cw * ch;
+    unsigned char *rgb = malloc((size_t)w * h * 3);
+    if (rgb == NULL) {
+        bm_emu_fatal("out of memory converting a YUV image");
+    }
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            float Y = yp[(size_t)y * w + x], U = 128.f, V = 128.f;
+            if (img->image_format != FMT_GRAY) {
+                int cx = img->image_format == FMT_YUV444P ? x : x / 2, cy = img->image_format == FMT_YUV420P ? y / 2 : y;
+                U = up[(size_t)cy * cw + cx];
+                V = vp[(size_t)cy * cw + cx];
+            }
+            unsigned char *o = rgb + ((size_t)y * w + x) * 3;
+            o[0] = clamp_byte(Y + 1.402f * (V - 128.f));
+            o[1] = clamp_byte(Y - 0.344136f * (U - 128.f) - 0.714136f * (V - 128.f));
+            o[2] = clamp_byte(Y + 1.772f * (U - 128.f));
+        }
+    }
+    return rgb;
+}
+
+typedef struct {
+    struct jpeg_error_mgr mgr;
+    jmp_buf jump;
+} jpeg_error_t;
+
+static void jpeg_error_exit(j_common_ptr cinfo)
+{
+    longjmp(((jpeg_error_t *)cinfo->err)->jump, 1);
+}
+
+static void jpeg_quiet(j_common_ptr cinfo, int level) { (void)cinfo; (void)level; }
+
+/* Decodes one JPEG into a new YUV bm_image in the stream's own format (as the JPU does); the caller
+ * destroys it. BM_ERR_DATA for a stream libjpeg cannot decode. */
+static bm_status_t jpeg_decode_one(bm_handle_t handle, const unsigned char *data, size_t size, bm_image *out)
+{
+    struct jpeg_decompress_struct cinfo;
+    jpeg_error_t err;
+    unsigned char *volatile full = NULL; /* volatile: read after longjmp */
+    volatile int created = 0;
+    cinfo.err = jpeg_std_error(&err.mgr);
+    err.mgr.error_exit = jpeg_error_exit;
+    err.mgr.emit_message = jpeg_quiet;
+    if (setjmp(err.jump)) {
+        jpeg_destroy_decompress(&cinfo);
+        free(full);
+        if (created) {
+            bm_image_destroy(*out);
+            memset(out, 0, sizeof *out);
+        }
+        fprintf(stderr, "sophon-emulator: bmcv_image_jpeg_dec: not a decodable JPEG\n");
+        return BM_ERR_DATA;
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)size);
+    jpeg_read_header(&cinfo, TRUE);
+    int format;
+    if (cinfo.num_components == 1) {
+        format = FMT_GRAY;
+    } else if (cinfo.num_components == 3 && cinfo.jpeg_color_space == JCS_YCbCr) {
+        int hs = cinfo.comp_info[0].h_samp_factor, vs = cinfo.comp_info[0].v_samp_factor;
+        format = hs == 2 && vs == 2 ? FMT_YUV420P : hs == 2 && vs == 1 ? FMT_YUV422P : hs == 1 && vs == 1 ? FMT_YUV444P : -1;
+    } else {
+        format = -1;
+    }
+    if (format < 0) {
+        jpeg_destroy_decompress(&cinfo);
+        fprintf(stderr, "sophon-emulator: bmcv_image_jpeg_dec: the emulator decodes YCbCr 4:2:0/4:2:2/4:4:4 and greyscale JPEGs only\n");
+        return BM_NOT_SUPPORTED;
+    }
+    cinfo.out_color_space = format == FMT_GRAY ? JCS_GRAYSCALE : JCS_YCbCr; /* no colour conversion: the planes */
+    jpeg_start_decompress(&cinfo);
+    int w = (int)cinfo.output_width, h = (int)cinfo.output_height, n = cinfo.output_components;
+    if (bm_image_create(handle, h, w, format, IMG_1N_BYTE, out, NULL) != BM_SUCCESS) {
+        jpeg_destroy_decompress(&cinfo);
+        return BM_ERR_PARAM;
+    }
+    created = 1;
+    if (bm_image_alloc_dev_mem(*out, 2) != BM_SUCCESS) {
+        longjmp(err.jump, 1);
+    }
+    full = malloc((size_t)w * h * n);
+    while (cinfo.output_scanline < cinfo.output_height) {
+        JSAMPROW row = full + (size_t)cinfo.output_scanline * w * n;
+        jpeg_read_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_decompress(&cinfo);
+    jpeg_destroy_decompress(&cinfo);
+    /* The planes: Y as decoded, chroma averaged back to the stream's sampling. */
+    unsigned char *planes = image_data(out->image_private, "bmcv_image_jpeg_dec");
+    int cw, ch;
+    chroma_size(format, w, h, &cw, &ch);
+    for (size_t i = 0; i < (size_t)w * h; i++) {
+        planes[i] = full[i * n];
+    }
+    for (int c = 1; c < n; c++) {
+        unsigned char *plane = planes + (size_t)w * h + (size_t)(c - 1) * cw * ch;
+        int fx = w / cw > 1 ? 2 : 1, fy = ch < h ? 2 : 1;
+        for (int y = 0; y < ch; y++) {
+            for (int x = 0; x < cw; x++) {
+                int sum = 0, count = 0;
+                for (int dy = 0; dy < fy && y * fy + dy < h; dy++) {
+                    for (int dx = 0; dx < fx && x * fx + dx < w; dx++) {
+                        sum += full[((size_t)(y * fy + dy) * w + (size_t)(x * fx + dx)) * n + c];
+                        count++;
+                    }
+                }
+                plane[(size_t)y * cw + x] = (unsigned char)((sum + count / 2) / count);
+            }
+        }
+    }
+    free(full);
+    return BM_SUCCESS;
+}
+
+EMU_EXPORT bm_status_t bmcv_image_jpeg_dec(bm_handle_t handle, void *p_jpeg_data[], size_t *in_size, int image_num, bm_image *dst, int bs_in_device)
+{
+    int status;
+    if (p_jpeg_data == NULL || in_size == NULL || dst == NULL) {
+        bm_emu_fatal("bmcv_image_jpeg_dec: NULL argument");
+    }
+    if (bm_emu_fault("bmcv_image_jpeg_dec", &status)) {
+        return status;
+    }
+    if (image_num < 1 || image_num > 4 || bs_in_device != 0) {
+        fprintf(stderr, "sophon-emulator: bmcv_image_jpeg_dec: 1..4 images from host memory, got %d (bs_in_device %d)\n", image_num, bs_in_device);
+        return BM_ERR_PARAM;
+    }
+    for (int i = 0; i < image_num; i++) {
+        if (dst[i].image_private != NULL) {
+            fprintf(stderr, "sophon-emulator: bmcv_image_jpeg_dec: the emulator creates dst itself; pass zero-filled bm_images\n");
+            return BM_NOT_SUPPORTED;
+        }
+    }
+    for (int i = 0; i < image_num; i++) {
+        bm_status_t s = p_jpeg_data[i] == NULL || in_size[i] < 4 ? BM_ERR_DATA : jpeg_decode_one(handle, p_jpeg_data[i], in_size[i], &dst[i]);
+        if (s != BM_SUCCESS) {
+            for (int k = 0; k < i; k++) { /* all or nothing */
+                bm_image_destroy(dst[k]);
+                memset(&dst[k], 0, sizeof dst[k]);
+            }
+            return s;
+        }
+    }
+    return BM_SUCCESS;
+}
+
 EMU_EXPORT bm_status_t bmcv_image_vpp_convert(bm_handle_t handle, int output_num, bm_image input, bm_image *output, bmcv_rect_t *crop, int algorithm)
 {
     int status;
@@ -285,7 +476,11 @@ EMU_EXPORT bm_status_t bmcv_image_vpp_convert(bm_handle_t handle, int output_num
         fprintf(stderr, "sophon-emulator: bmcv_image_vpp_convert: 1N_BYTE input, 1N_BYTE planar output expected\n");
         return BM_NOT_SUPPORTED;
     }
-    if (in->stride % 64 != 0 || out->stride % 64 != 0) {
+    if (!is_yuv(input.image_format) && in->stride % 64 != 0) {
+        fprintf(stderr, "sophon-emulator: bmcv_image_vpp_convert: input stride %d must be 64-byte aligned\n", in->stride);
+        return BM_ERR_PARAM;
+    }
+    if (out->stride % 64 != 0) {
         fprintf(stderr, "sophon-emulator: bmcv_image_vpp_convert: strides %d and %d must be 64-byte aligned\n", in->stride, out->stride);
         return BM_ERR_PARAM;
     }
@@ -301,7 +496,18 @@ EMU_EXPORT bm_status_t bmcv_image_vpp_convert(bm_handle_t handle, int output_num
     if (src == NULL || dst == NULL) {
         return BM_ERR_FAILURE;
     }
-    int swap = (is_planar(input.image_format) ? input.image_format == FMT_BGR_PLANAR : input.image_format == FMT_BGR_PACKED)
+    unsigned char *rgb = NULL;
+    bm_image view = input;
+    int in_stride = in->stride;
+    if (is_yuv(input.image_format)) {
+        /* Colour conversion first, as the VPP does it; where the vendor's documents are silent,
+         * JFIF full-range BT.601 (what libjpeg produces), then the same bilinear resize. */
+        rgb = yuv_to_rgb(src, &input);
+        src = rgb;
+        view.image_format = FMT_RGB_PACKED;
+        in_stride = iw * 3;
+    }
+    int swap = (is_planar(view.image_format) ? view.image_format == FMT_BGR_PLANAR : view.image_format == FMT_BGR_PACKED)
                != (output[0].image_format == FMT_BGR_PLANAR);
     float sx = (float)iw / (float)ow, sy = (float)ih / (float)oh;
     for (int y = 0; y < oh; y++) {
@@ -312,14 +518,15 @@ EMU_EXPORT bm_status_t bmcv_image_vpp_convert(bm_handle_t handle, int output_num
             float wx = source_coord(x, sx, iw, &x0, &x1);
             for (int c = 0; c < 3; c++) {
                 int sc = swap ? 2 - c : c;
-                float top = (1.0f - wx) * (float)at(src, &input, in->stride, x0, y0, sc) + wx * (float)at(src, &input, in->stride, x1, y0, sc);
-                float bottom = (1.0f - wx) * (float)at(src, &input, in->stride, x0, y1, sc) + wx * (float)at(src, &input, in->stride, x1, y1, sc);
+                float top = (1.0f - wx) * (float)at(src, &view, in_stride, x0, y0, sc) + wx * (float)at(src, &view, in_stride, x1, y0, sc);
+                float bottom = (1.0f - wx) * (float)at(src, &view, in_stride, x0, y1, sc) + wx * (float)at(src, &view, in_stride, x1, y1, sc);
                 float v = (1.0f - wy) * top + wy * bottom;
                 int q = (int)(v + 0.5f);
                 dst[(size_t)(c * oh + y) * out->stride + x] = (unsigned char)(q < 0 ? 0 : q > 255 ? 255 : q);
             }
         }
     }
+    free(rgb);
     return BM_SUCCESS;
 }
 

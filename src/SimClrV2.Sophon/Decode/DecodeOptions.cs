@@ -37,6 +37,9 @@ public sealed record DecodeOptions
     /// </summary>
     public int ReducedJpegOversample { get; init; } = 4;
 
+    /// <summary>Keep JPEGs encoded after their checks, for a preprocessor that decodes them on the device. Set by the classifier.</summary>
+    internal bool KeepJpegEncoded { get; init; }
+
     /// <summary>The width of the network input the image is decoded for (0: unknown, no reduced decode). The classifier sets it to its engine's.</summary>
     public int TargetWidth { get; init; }
 

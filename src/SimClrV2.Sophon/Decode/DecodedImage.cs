@@ -68,6 +68,19 @@ public sealed class DecodedImage : IDisposable
         return new DecodedImage(width, height, layout, null, false, pixels);
     }
 
+    /// <summary>
+    /// A checked JPEG kept encoded, for a preprocessor that decodes on the device (the JPU); its
+    /// pixels are not on the host (<see cref="Pixels"/> is empty, <see cref="Image"/> null).
+    /// </summary>
+    internal ReadOnlyMemory<byte> EncodedJpeg { get; private init; }
+
+    /// <summary>True when this is a JPEG kept encoded (see <see cref="EncodedJpeg"/>).</summary>
+    internal bool IsEncodedJpeg => !EncodedJpeg.IsEmpty;
+
+    /// <summary>Wraps a checked JPEG's bytes (owned by the result) and its size, without decoding it.</summary>
+    internal static DecodedImage FromEncodedJpeg(byte[] jpeg, int width, int height) =>
+        new(width, height, PixelLayout.Interleaved, null, false, default) { EncodedJpeg = jpeg };
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -92,6 +92,11 @@ internal static class ImageDecoding
             throw new InvalidDataException($"{what} is truncated: {truncation}; it was not classified.");
         }
 
+        if (options.KeepJpegEncoded && format is JpegFormat)
+        {
+            return DecodedImage.FromEncodedJpeg(encoded.ToArray(), info.Width, info.Height);
+        }
+
         if (options.ReducedJpegDecode && options.TargetWidth > 0 && format is JpegFormat
             && ScaledJpegDecoding.TryDecode(encoded, info.Width, info.Height, options.TargetWidth, options.TargetHeight, options.ReducedJpegOversample, what) is { } reduced)
         {

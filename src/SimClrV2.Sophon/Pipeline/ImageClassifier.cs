@@ -49,7 +49,12 @@ public sealed partial class ImageClassifier : IImageClassifier
         _preprocessor = preprocessor ?? new CpuPreprocessor(options.Preprocessing ?? PreprocessingOptions.Cifar10, engine.Input);
         _postprocessor = new Postprocessor(engine.OutputLength, options.Labels, options.TopK);
         _prefetch = options.PrefetchBatches;
-        _decode = (options.Decode ?? DecodeOptions.Default) with { TargetWidth = engine.Input.Width, TargetHeight = engine.Input.Height };
+        _decode = (options.Decode ?? DecodeOptions.Default) with
+        {
+            TargetWidth = engine.Input.Width,
+            TargetHeight = engine.Input.Height,
+            KeepJpegEncoded = _preprocessor is IEncodedJpegConsumer { TakesEncodedJpeg: true },
+        };
         _decodeThreads = options.DecodeThreads == 0 ? Environment.ProcessorCount : options.DecodeThreads;
         _decode.Validate();
         _logger = options.LoggerFactory?.CreateLogger<ImageClassifier>() ?? NullLogger<ImageClassifier>.Instance;

@@ -21,7 +21,7 @@ namespace SimClrV2.Sophon.Tpu;
 /// preprocessed on the CPU and uploaded into the slot when <c>fallbackToCpu</c> is set (a warning is
 /// logged), else they fail.
 /// </summary>
-public sealed partial class BmcvPreprocessor : IImagePreprocessor
+public sealed partial class BmcvPreprocessor : IImagePreprocessor, IEncodedJpegConsumer
 {
     private readonly SophonEngine _engine;
     private readonly CpuPreprocessor _cpu;
@@ -38,11 +38,13 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor
     /// <param name="engine">The SOPHON engine (device-input mode).</param>
     /// <param name="fallbackToCpu">Preprocess images outside BMCV's limits on the CPU (with a warning) instead of failing them.</param>
     /// <param name="loggerFactory">Where warnings go.</param>
+    /// <param name="hardwareJpeg">Decode JPEG inputs on the device's JPU (<c>bmcv_image_jpeg_dec</c>): the classifier then hands them over encoded, and the host does no pixel work on them; other inputs take the BMCV path.</param>
     /// <exception cref="SophonModelException">The network's input cannot be written by BMCV (FP16/UINT8 inputs, sides outside the chip's convert_to limits).</exception>
     /// <exception cref="SophonLibraryNotFoundException">libbmcv is not installed.</exception>
     /// <exception cref="SophonException">The loaded libbmcv is not the BM1684X line (its <c>bm_image_destroy</c> differs).</exception>
-    public BmcvPreprocessor(PreprocessingOptions options, SophonEngine engine, bool fallbackToCpu = true, ILoggerFactory? loggerFactory = null)
+    public BmcvPreprocessor(PreprocessingOptions options, SophonEngine engine, bool fallbackToCpu = true, ILoggerFactory? loggerFactory = null, bool hardwareJpeg = false)
     {
+        TakesEncodedJpeg = hardwareJpeg;
         ArgumentNullException.ThrowIfNull(engine);
         _cpu = new CpuPreprocessor(options, engine.Input);
         _engine = engine;
@@ -77,7 +79,10 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor
     }
 
     /// <inheritdoc />
-    public string Name => "bmcv";
+    public string Name => TakesEncodedJpeg ? "bmcv-jpeg" : "bmcv";
+
+    /// <summary>Whether JPEG inputs are decoded on the device's JPU.</summary>
+    public bool TakesEncodedJpeg { get; }
 
     /// <inheritdoc />
     public PreprocessingOptions Options => _cpu.Options;
@@ -109,8 +114,20 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor
 
             LogFallback(_logger, image.Width, image.Height);
             Span<byte> hostSlot = batch.ImageSlot(slot);
-            _cpu.Process(image, hostSlot);
+            using (DecodedImage? host = image.IsEncodedJpeg ? ImageDecoding.Decode(image.EncodedJpeg, "a JPEG", DecodeOptions.Default) : null)
+            {
+                _cpu.Process(host ?? image, hostSlot);
+            }
+
             memory.CopyFromHost(hostSlot, offset);
+            return;
+        }
+
+        if (image.IsEncodedJpeg)
+        {
+            // The JPU decodes it on the device into the stream's YUV format; the VPP converts that.
+            using BmImageHandle yuv = BmImageHandle.DecodeJpeg(device, image.EncodedJpeg.Span);
+            ResizeAndConvert(device, yuv, image.Width, image.Height, memory, offset);
             return;
         }
 
@@ -132,51 +149,7 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor
             using BmImageHandle source = BmImageHandle.Create(device, image.Width, image.Height, planar ? BmImageFormat.RgbPlanar : BmImageFormat.RgbPacked, BmImageDataType.Byte, stride);
             source.AllocateDeviceMemory();
             source.CopyFromHost(staging.AsSpan(0, stride * rows));
-
-            // One VPP pass per step of at most the chip's scale ratio (one pass for most images).
-            BmImageHandle current = source;
-            try
-            {
-                foreach ((int w, int h) in _limits.Passes(image.Width, image.Height, input.Width, input.Height))
-                {
-                    BmImageHandle next = BmImageHandle.Create(device, w, h, _planarFormat, BmImageDataType.Byte, Bmcv.Align64(w));
-                    try
-                    {
-                        next.AllocateDeviceMemory();
-                        BmImage nextImage = next.Image;
-                        Check("bmcv_image_vpp_convert", SophonNative.bmcv_image_vpp_convert(device, 1, current.Image, &nextImage, null, Bmcv.ResizeLinear));
-                    }
-                    catch
-                    {
-                        next.Dispose();
-                        throw;
-                    }
-
-                    if (!ReferenceEquals(current, source))
-                    {
-                        current.Dispose();
-                    }
-
-                    current = next;
-                }
-            }
-            catch
-            {
-                if (!ReferenceEquals(current, source))
-                {
-                    current.Dispose();
-                }
-
-                throw;
-            }
-
-            using BmImageHandle resized = current;
-            BmImage resizedImage = resized.Image;
-
-            using BmImageHandle tensor = BmImageHandle.Create(device, input.Width, input.Height, _planarFormat, _outputType, input.Width * _elementSize);
-            tensor.Attach(memory, offset, (uint)input.BytesPerImage);
-            BmImage tensorImage = tensor.Image;
-            Check("bmcv_image_convert_to", SophonNative.bmcv_image_convert_to(device, 1, _attr, &resizedImage, &tensorImage));
+            ResizeAndConvert(device, source, image.Width, image.Height, memory, offset);
         }
         finally
         {
@@ -190,6 +163,57 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor
                 ArrayPool<byte>.Shared.Return(staging);
             }
         }
+    }
+
+    /// <summary>
+    /// VPP passes from a device image (RGB, or the JPU's YUV) to planar RGB/BGR at the network's
+    /// size, one per step of at most the chip's scale ratio, then <c>convert_to</c> into the batch slot.
+    /// </summary>
+    private unsafe void ResizeAndConvert(SophonDeviceHandle device, BmImageHandle source, int width, int height, DeviceMemoryHandle memory, long offset)
+    {
+        EngineInput input = _cpu.Input;
+        BmImageHandle current = source;
+        try
+        {
+            foreach ((int w, int h) in _limits.Passes(width, height, input.Width, input.Height))
+            {
+                BmImageHandle next = BmImageHandle.Create(device, w, h, _planarFormat, BmImageDataType.Byte, Bmcv.Align64(w));
+                try
+                {
+                    next.AllocateDeviceMemory();
+                    BmImage nextImage = next.Image;
+                    Check("bmcv_image_vpp_convert", SophonNative.bmcv_image_vpp_convert(device, 1, current.Image, &nextImage, null, Bmcv.ResizeLinear));
+                }
+                catch
+                {
+                    next.Dispose();
+                    throw;
+                }
+
+                if (!ReferenceEquals(current, source))
+                {
+                    current.Dispose();
+                }
+
+                current = next;
+            }
+        }
+        catch
+        {
+            if (!ReferenceEquals(current, source))
+            {
+                current.Dispose();
+            }
+
+            throw;
+        }
+
+        using BmImageHandle resized = current;
+        BmImage resizedImage = resized.Image;
+        using BmImageHandle tensor = BmImageHandle.Create(device, input.Width, input.Height, _planarFormat, _outputType, input.Width * _elementSize);
+        tensor.Attach(memory, offset, (uint)input.BytesPerImage);
+        BmImage tensorImage = tensor.Image;
+        Check("bmcv_image_convert_to", SophonNative.bmcv_image_convert_to(device, 1, _attr, &resizedImage, &tensorImage));
     }
 
     private static void Check(string function, SophonStatus status) =>

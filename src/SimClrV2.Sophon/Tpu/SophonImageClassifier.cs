@@ -19,7 +19,7 @@ public sealed class SophonClassifierOptions : ModelFileClassifierOptions
     /// <summary>Where to find libsophon.</summary>
     public SophonLibraryOptions? Library { get; set; }
 
-    /// <summary>Where preprocessing runs: <see cref="PreprocessBackend.Cpu"/> (default) or <see cref="PreprocessBackend.Bmcv"/> on the device.</summary>
+    /// <summary>Where preprocessing runs: <see cref="PreprocessBackend.Cpu"/> (default), <see cref="PreprocessBackend.Bmcv"/> on the device, or <see cref="PreprocessBackend.DeviceJpeg"/> (JPEG decode on the device too).</summary>
     public PreprocessBackend Preprocess { get; set; } = PreprocessBackend.Cpu;
 
     /// <summary>With BMCV: preprocess images outside BMCV's limits on the CPU (with a logged warning) instead of failing them (default true).</summary>
@@ -34,6 +34,9 @@ public enum PreprocessBackend
 
     /// <summary>On the device with BMCV (VPP resize/format, convert_to), straight into the input tensor.</summary>
     Bmcv,
+
+    /// <summary>As <see cref="Bmcv"/>, and JPEG inputs are decoded on the device too (the JPU): the host only reads the files.</summary>
+    DeviceJpeg,
 }
 
 /// <summary>Creates <see cref="IImageClassifier"/>s that run on SOPHON TPUs: the same options, predictions and timings as the CPU classifier.</summary>
@@ -55,10 +58,10 @@ public static class SophonImageClassifier
             DeviceIds = options.DeviceIds ?? [options.DeviceId],
             NetworkName = options.NetworkName,
             Library = options.Library,
-            DeviceInput = options.Preprocess == PreprocessBackend.Bmcv,
+            DeviceInput = options.Preprocess != PreprocessBackend.Cpu,
         });
-        return options.Preprocess == PreprocessBackend.Bmcv
-            ? ImageClassifier.Create(engine, options, manifest, p => new BmcvPreprocessor(p, engine, options.BmcvFallbackToCpu, options.LoggerFactory))
-            : ImageClassifier.Create(engine, options, manifest);
+        return options.Preprocess == PreprocessBackend.Cpu
+            ? ImageClassifier.Create(engine, options, manifest)
+            : ImageClassifier.Create(engine, options, manifest, p => new BmcvPreprocessor(p, engine, options.BmcvFallbackToCpu, options.LoggerFactory, hardwareJpeg: options.Preprocess == PreprocessBackend.DeviceJpeg));
     }
 }

@@ -25,7 +25,7 @@ internal static unsafe class Emulator
     {
         if (!File.Exists(Path.Combine(Folder, "libbmlib.so.0")) || !File.Exists(Path.Combine(Folder, "libbmrt.so.1.0")))
         {
-            Assert.Ignore($"The libsophon emulator is not built in {Folder}; the test project builds it with cmake and a C compiler (apt-get install cmake gcc), or run: cmake -S native/sophon-emulator -B native/sophon-emulator/build -DORT_ROOT=<the Microsoft.ML.OnnxRuntime package folder> && cmake --build native/sophon-emulator/build");
+            Assert.Ignore($"The libsophon emulator is not built in {Folder}; the test project builds it with cmake, a C compiler and libjpeg (apt-get install cmake gcc libjpeg-dev), or run: cmake -S native/sophon-emulator -B native/sophon-emulator/build -DORT_ROOT=<the Microsoft.ML.OnnxRuntime package folder> && cmake --build native/sophon-emulator/build");
         }
 
         SophonLibrary.Configure(new SophonLibraryOptions { SearchDirectory = Folder });

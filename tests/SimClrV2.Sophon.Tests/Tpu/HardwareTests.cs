@@ -15,8 +15,8 @@ namespace SimClrV2.Sophon.Tests.Tpu;
 
 /// <summary>
 /// The hardware matrix, for the first board: FP32/FP16/INT8 x batch 1/4 x preprocessing on the CPU,
-/// with BMCV, and with BMCV from full-size JPEG photos (640x480, decoded on the host; the VPP
-/// resizes at a ratio of 15-20), against the real libsophon. Configured by environment variables:
+/// with BMCV, and with the device decoding JPEG photos too (640x480 JPEGs through the JPU, then the
+/// VPP at a ratio of 15-20), against the real libsophon. Configured by environment variables:
 /// <list type="bullet">
 /// <item><c>SIMCLRV2_SOPHON_BMODEL_DIR</c>: the folder of <c>simclrv2_{fp32,fp16,int8}_{1b,4b}.bmodel</c>
 /// compiled from the default model (a missing file skips its cases, saying which);</item>
@@ -31,7 +31,7 @@ public class HardwareTests
 {
     private static readonly string[] Precisions = ["fp32", "fp16", "int8"];
     private static readonly int[] Batches = [1, 4];
-    private static readonly string[] Paths = ["cpu", "bmcv", "bmcv-jpeg"];
+    private static readonly string[] Paths = ["cpu", "bmcv", "device-jpeg"];
 
     private static string RequireBoard(string precision, int batch)
     {
@@ -86,7 +86,7 @@ public class HardwareTests
             ModelPath = bmodel,
             DeviceId = DeviceId,
             Labels = TestData.Cifar10Labels,
-            Preprocess = path == "cpu" ? PreprocessBackend.Cpu : PreprocessBackend.Bmcv,
+            Preprocess = path switch { "cpu" => PreprocessBackend.Cpu, "bmcv" => PreprocessBackend.Bmcv, _ => PreprocessBackend.DeviceJpeg },
             BmcvFallbackToCpu = false,
         });
         using (SophonModel model = SophonModel.Load(bmodel, DeviceId))
@@ -109,7 +109,7 @@ public class HardwareTests
         Assert.That(maxScoreError, Is.LessThanOrEqualTo(maxError));
     }
 
-    /// <summary>The sample photos and CIFAR-10 test images; for bmcv-jpeg, the same upscaled to 640x480 JPEGs (quality 90), made here.</summary>
+    /// <summary>The sample photos and CIFAR-10 test images; for device-jpeg, the same upscaled to 640x480 JPEGs (quality 90), made here.</summary>
     private static (IReadOnlyList<ImageInput> Inputs, int[] Labels) Inputs(string path, TempDir dir)
     {
         var inputs = new List<ImageInput>(ImageInputs.FromFolder(TestData.SampleImages));
@@ -122,7 +122,7 @@ public class HardwareTests
         }
 
         int[] labels = inputs.Select(i => i.LabelIndex ?? -1).ToArray();
-        if (path != "bmcv-jpeg")
+        if (path != "device-jpeg")
         {
             return (inputs, labels);
         }

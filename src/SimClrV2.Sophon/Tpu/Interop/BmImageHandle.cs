@@ -59,6 +59,45 @@ internal sealed class BmImageHandle : SafeHandle
         return image;
     }
 
+    /// <summary>
+    /// Decodes a JPEG on the device's JPU (<c>bmcv_image_jpeg_dec</c>, one image per call): the
+    /// call creates the image in the stream's own YUV format with memory of its own; this handle
+    /// destroys it.
+    /// </summary>
+    /// <exception cref="SophonException">The JPU (or bmcv's software fallback) refused the stream.</exception>
+    public static unsafe BmImageHandle DecodeJpeg(SophonDeviceHandle device, ReadOnlySpan<byte> jpeg)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var image = new BmImageHandle();
+        bool added = false;
+        device.DangerousAddRef(ref added);
+        BmImage raw = default; // zero-filled: bmcv creates it
+        SophonStatus status;
+        fixed (byte* p = jpeg)
+        {
+            void* data = p;
+            nuint size = (nuint)jpeg.Length;
+            status = SophonNative.bmcv_image_jpeg_dec(device, &data, &size, 1, &raw, 0);
+        }
+
+        if (status == SophonStatus.Success && raw.ImagePrivate == IntPtr.Zero)
+        {
+            status = SophonStatus.Failure;
+        }
+
+        if (status != SophonStatus.Success)
+        {
+            device.DangerousRelease();
+            image.SetHandleAsInvalid();
+            NativeStatus.Check(status, "bmcv_image_jpeg_dec", $"a {jpeg.Length}-byte JPEG could not be decoded on device {device.DeviceId} (BM_ERR_DATA: not a decodable JPEG).");
+        }
+
+        image._device = device;
+        image._image = raw;
+        image.SetHandle(raw.ImagePrivate);
+        return image;
+    }
+
     /// <summary>Gives the image device memory of its own (freed with the image).</summary>
     public void AllocateDeviceMemory() =>
         Check("bm_image_alloc_dev_mem", SophonNative.bm_image_alloc_dev_mem(_image, Bmcv.HeapAny));

@@ -108,6 +108,15 @@ internal struct BmcvConvertToAttr
 /// <summary><c>bm_image_format_ext</c> (the values the binding uses; later values are only appended by the vendor).</summary>
 internal enum BmImageFormat
 {
+    /// <summary>Y, then U and V at half width and height (what the JPU gives for 4:2:0 JPEGs).</summary>
+    Yuv420P = 0,
+
+    /// <summary>Y, then U and V at half width.</summary>
+    Yuv422P = 1,
+
+    /// <summary>Y, U and V at full size.</summary>
+    Yuv444P = 2,
+
     /// <summary>One plane holding three stacked channels, R first (1x3xHxW).</summary>
     RgbPlanar = 8,
 
@@ -119,6 +128,9 @@ internal enum BmImageFormat
 
     /// <summary>Interleaved BGRBGR...</summary>
     BgrPacked = 11,
+
+    /// <summary>One grey plane (greyscale JPEGs).</summary>
+    Gray = 14,
 }
 
 /// <summary><c>bm_image_data_format_ext</c>.</summary>

@@ -99,6 +99,10 @@ internal static partial class SophonNative
     [LibraryImport(BmCv, EntryPoint = "bmcv_image_vpp_convert")]
     public static unsafe partial SophonStatus bmcv_image_vpp_convert(SophonDeviceHandle handle, int outputNum, BmImage input, BmImage* output, void* crop, int algorithm);
 
+    /// <summary>The JPU: decodes up to 4 JPEGs into bm_images it creates (zero-filled dst) in the stream's own YUV format; the caller destroys them.</summary>
+    [LibraryImport(BmCv, EntryPoint = "bmcv_image_jpeg_dec")]
+    public static unsafe partial SophonStatus bmcv_image_jpeg_dec(SophonDeviceHandle handle, void** jpegData, nuint* sizes, int imageNum, BmImage* dst, int bsInDevice);
+
     [LibraryImport(BmCv, EntryPoint = "bmcv_image_convert_to")]
     public static unsafe partial SophonStatus bmcv_image_convert_to(SophonDeviceHandle handle, int inputNum, BmcvConvertToAttr attr, BmImage* input, BmImage* output);
 }

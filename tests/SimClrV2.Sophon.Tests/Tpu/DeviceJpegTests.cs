@@ -1,0 +1,108 @@
+using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.Decode.Cifar;
+using SimClrV2.Sophon.Pipeline;
+using SimClrV2.Sophon.Results;
+using SimClrV2.Sophon.Tests.TestSupport;
+using SimClrV2.Sophon.Tpu;
+using SimClrV2.Sophon.Tpu.Interop;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+
+namespace SimClrV2.Sophon.Tests.Tpu;
+
+/// <summary>
+/// Hardware JPEG decode (<see cref="PreprocessBackend.DeviceJpeg"/>): JPEG bytes go to the JPU
+/// (<c>bmcv_image_jpeg_dec</c>), the YUV image through the VPP and <c>convert_to</c> into the batch;
+/// other inputs take the BMCV path in the same run.
+/// </summary>
+public class DeviceJpegTests : EmulatorTestBase
+{
+    private static ImageClassifier Create(PreprocessBackend backend) =>
+        SophonImageClassifier.Create(new SophonClassifierOptions
+        {
+            ModelPath = Emulator.Model("fp32", 4),
+            Preprocess = backend,
+            Decode = DecodeOptions.Default with { ReducedJpegDecode = false }, // both paths decode the full image
+        });
+
+    [Test]
+    public void ThePhotosClassifyLikeTheCpuPathWithPngsOnTheBmcvPathInTheSameRun()
+    {
+        IReadOnlyList<ImageInput> photos = ImageInputs.FromFolder(TestData.SampleImages);
+        using ImageClassifier cpu = Create(PreprocessBackend.Cpu);
+        using ImageClassifier jpu = Create(PreprocessBackend.DeviceJpeg);
+
+        IReadOnlyList<Prediction> expected = cpu.Classify(photos);
+        IReadOnlyList<Prediction> actual = jpu.Classify(photos);
+
+        Assert.That(jpu.PreprocessorName, Is.EqualTo("bmcv-jpeg"));
+        Assert.That(actual, Has.All.Matches<Prediction>(p => p.Succeeded));
+        Assert.That(actual.Select(p => p.ClassIndex), Is.EqualTo(expected.Select(p => p.ClassIndex)));
+        Assert.That(actual.Where(p => !p.Source.EndsWith(".jpg", StringComparison.Ordinal)).Select(p => p.Score), Is.EqualTo(expected.Where(p => !p.Source.EndsWith(".jpg", StringComparison.Ordinal)).Select(p => p.Score)).Within(1e-4), "PNGs take the BMCV path");
+    }
+
+    [Test]
+    public void UpscaledCifarJpegsAgreeWithTheCpuPath()
+    {
+        string pickle = TestData.RequireShared("data", "cifar10", "test_batch");
+        IReadOnlyList<ImageInput> cifar = CifarDataset.ReadPickle(pickle).ToInputs();
+        using var dir = new TempDir();
+        var jpegs = new List<ImageInput>();
+        for (int i = 0; i < 400; i++)
+        {
+            using DecodedImage decoded = cifar[i * 25].Decode();
+            var rgb = new byte[32 * 32 * 3];
+            ReadOnlySpan<byte> planes = decoded.Pixels.Span;
+            for (int p = 0; p < 1024; p++)
+            {
+                rgb[p * 3] = planes[p];
+                rgb[(p * 3) + 1] = planes[1024 + p];
+                rgb[(p * 3) + 2] = planes[2048 + p];
+            }
+
+            using Image<Rgb24> image = Image.LoadPixelData<Rgb24>(rgb, 32, 32);
+            image.Mutate(x => x.Resize(256, 256, KnownResamplers.Bicubic));
+            string file = dir.File($"{i:D3}.jpg");
+            image.SaveAsJpeg(file, new JpegEncoder { Quality = 90 });
+            jpegs.Add(ImageInput.FromFile(file));
+        }
+
+        using ImageClassifier cpu = Create(PreprocessBackend.Cpu);
+        using ImageClassifier jpu = Create(PreprocessBackend.DeviceJpeg);
+        IReadOnlyList<Prediction> expected = cpu.Classify(jpegs);
+        IReadOnlyList<Prediction> actual = jpu.Classify(jpegs);
+
+        double agreement = actual.Zip(expected, (a, e) => a.ClassIndex == e.ClassIndex ? 1.0 : 0.0).Average();
+        TestContext.Progress.WriteLine($"device JPEG decode vs CPU path, 400 upscaled CIFAR-10 JPEGs: same class {100 * agreement:F2} %");
+        Assert.That(actual, Has.All.Matches<Prediction>(p => p.Succeeded));
+        Assert.That(agreement, Is.GreaterThanOrEqualTo(0.99));
+    }
+
+    [Test]
+    public void AFailedDecodeIsOneErrorEntryAndLeaksNothing()
+    {
+        List<ImageInput> inputs = Enumerable.Repeat(ImageInput.FromFile(Path.Combine(TestData.SampleImages, "rocket.jpg")), 6).ToList();
+        using ImageClassifier jpu = Create(PreprocessBackend.DeviceJpeg);
+        Emulator.SetFaults("bmcv_image_jpeg_dec:2");
+
+        IReadOnlyList<Prediction> predictions = jpu.Classify(inputs);
+
+        Assert.That(predictions.Count(p => !p.Succeeded), Is.EqualTo(1));
+        Assert.That(predictions[1].Error, Does.StartWith("bmcv_image_jpeg_dec"));
+        Emulator.SetFaults(null);
+        Assert.That(jpu.Classify(inputs), Has.All.Matches<Prediction>(p => p.Succeeded), "the next run is whole");
+    }
+
+    [Test]
+    public void BytesThatAreNotAJpegAreBmErrData()
+    {
+        using SophonModel model = SophonModel.Load(Emulator.Model("fp32", 1));
+        byte[] garbage = [0xFF, 0xD8, 0xFF, 0xDB, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+
+        var ex = Assert.Throws<SophonException>(() => BmImageHandle.DecodeJpeg(model.Device, garbage));
+
+        Assert.That(ex!.Status, Is.EqualTo(SophonStatus.Data));
+    }
+}
