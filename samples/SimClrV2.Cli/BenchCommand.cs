@@ -84,6 +84,7 @@ internal static class BenchCommand
                 if (photoCount > 0)
                 {
                     runs.Add((Path.GetFileNameWithoutExtension(b) + " bmcv" + suffix, () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = b, DeviceId = parse.GetValue(devId), Library = library, Decode = decode, DecodeThreads = t, Preprocess = PreprocessBackend.Bmcv })));
+                    runs.Add((Path.GetFileNameWithoutExtension(b) + " device JPEG" + suffix, () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = b, DeviceId = parse.GetValue(devId), Library = library, Decode = decode, DecodeThreads = t, Preprocess = PreprocessBackend.DeviceJpeg })));
                 }
             }
 
