@@ -103,6 +103,30 @@ static image_private_t *live(bm_image image, const char *fn)
 
 static size_t plane_bytes(const image_private_t *p) { return p->bytes; }
 
+/* A new live image (no device memory yet). */
+static bm_status_t register_image(bm_handle_t handle, int width, int height, int format, int data_type, int stride, int rows, size_t bytes, bm_image *image)
+{
+    image_private_t *p = calloc(1, sizeof *p);
+    if (p == NULL) {
+        return BM_ERR_NOMEM;
+    }
+    p->magic = IMAGE_MAGIC;
+    p->handle = handle;
+    p->stride = stride;
+    p->rows = rows;
+    p->bytes = bytes;
+    pthread_mutex_lock(&g_lock);
+    p->next = g_images;
+    g_images = p;
+    pthread_mutex_unlock(&g_lock);
+    image->width = width;
+    image->height = height;
+    image->image_format = format;
+    image->data_type = data_type;
+    image->image_private = p;
+    return BM_SUCCESS;
+}
+
 EMU_EXPORT bm_status_t bm_image_create(bm_handle_t handle, int height, int width, int format, int data_type, bm_image *image, int *stride)
 {
     int status;
@@ -120,22 +144,7 @@ EMU_EXPORT bm_status_t bm_image_create(bm_handle_t handle, int height, int width
         /* The YUV formats of the JPEG decoder's output: planes tightly packed, strides = widths. */
         int cw, ch;
         chroma_size(format, width, height, &cw, &ch);
-        image_private_t *y = calloc(1, sizeof *y);
-        y->magic = IMAGE_MAGIC;
-        y->handle = handle;
-        y->stride = width;
-        y->rows = height;
-        y->bytes = (size_t)width * (size_t)height + 2 * (size_t)cw * (size_t)ch;
-        pthread_mutex_lock(&g_lock);
-        y->next = g_images;
-        g_images = y;
-        pthread_mutex_unlock(&g_lock);
-        image->width = width;
-        image->height = height;
-        image->image_format = format;
-        image->data_type = data_type;
-        image->image_private = y;
-        return BM_SUCCESS;
+        return register_image(handle, width, height, format, data_type, width, height, (size_t)width * (size_t)height + 2 * (size_t)cw * (size_t)ch, image);
     }
     if (format < FMT_RGB_PLANAR || format > FMT_BGR_PACKED || (data_type != IMG_FLOAT32 && data_type != IMG_1N_BYTE && data_type != IMG_1N_BYTE_SIGNED)) {
         fprintf(stderr, "sophon-emulator: bm_image_create: format %d / data type %d not supported by the emulator\n", format, data_type);
@@ -147,22 +156,8 @@ EMU_EXPORT bm_status_t bm_image_create(bm_handle_t handle, int height, int width
         fprintf(stderr, "sophon-emulator: bm_image_create: stride %d < %d bytes per row\n", row_bytes, min_stride);
         return BM_ERR_PARAM;
     }
-    image_private_t *p = calloc(1, sizeof *p);
-    p->magic = IMAGE_MAGIC;
-    p->handle = handle;
-    p->stride = row_bytes;
-    p->rows = is_planar(format) ? 3 * height : height;
-    p->bytes = (size_t)p->stride * (size_t)p->rows;
-    pthread_mutex_lock(&g_lock);
-    p->next = g_images;
-    g_images = p;
-    pthread_mutex_unlock(&g_lock);
-    image->width = width;
-    image->height = height;
-    image->image_format = format;
-    image->data_type = data_type;
-    image->image_private = p;
-    return BM_SUCCESS;
+    int rows = is_planar(format) ? 3 * height : height;
+    return register_image(handle, width, height, format, data_type, row_bytes, rows, (size_t)row_bytes * (size_t)rows, image);
 }
 
 EMU_EXPORT bm_status_t bm_image_destroy(bm_image image)

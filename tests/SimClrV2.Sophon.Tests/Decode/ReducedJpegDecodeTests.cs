@@ -105,7 +105,7 @@ public class ReducedJpegDecodeTests
         {
             ImageInput input = cifar[i];
             using DecodedImage decoded = input.Decode();
-            using Image<Rgb24> image = Image.LoadPixelData<Rgb24>(Interleave(decoded), 32, 32);
+            using Image<Rgb24> image = Image.LoadPixelData<Rgb24>(TestData.Interleaved(decoded), 32, 32);
             image.Mutate(x => x.Resize(256, 256, KnownResamplers.Bicubic));
             string file = dir.File($"{i:D4}.jpg");
             image.SaveAsJpeg(file, new JpegEncoder { Quality = 90 });
@@ -122,25 +122,5 @@ public class ReducedJpegDecodeTests
         double full = Accuracy(false), reducedAccuracy = Accuracy(true);
         TestContext.Progress.WriteLine($"CIFAR-10 upscaled to 256x256 JPEG (q90), {count} images: full decode {full:F2} %, reduced decode {reducedAccuracy:F2} %");
         Assert.That(reducedAccuracy, Is.EqualTo(full).Within(0.3));
-    }
-
-    private static byte[] Interleave(DecodedImage image)
-    {
-        ReadOnlySpan<byte> pixels = image.Pixels.Span;
-        if (image.Layout == PixelLayout.Interleaved)
-        {
-            return pixels.ToArray();
-        }
-
-        int plane = image.Width * image.Height;
-        var rgb = new byte[plane * 3];
-        for (int i = 0; i < plane; i++)
-        {
-            rgb[i * 3] = pixels[i];
-            rgb[(i * 3) + 1] = pixels[plane + i];
-            rgb[(i * 3) + 2] = pixels[(2 * plane) + i];
-        }
-
-        return rgb;
     }
 }

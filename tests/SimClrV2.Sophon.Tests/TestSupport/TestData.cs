@@ -48,6 +48,27 @@ internal static class TestData
         return ImageInput.FromPixels(pixels, width, height, name);
     }
 
+    /// <summary>A decoded image's pixels as interleaved RGB (CIFAR images are planar).</summary>
+    public static byte[] Interleaved(DecodedImage image)
+    {
+        ReadOnlySpan<byte> pixels = image.Pixels.Span;
+        if (image.Layout == PixelLayout.Interleaved)
+        {
+            return pixels.ToArray();
+        }
+
+        int plane = image.Width * image.Height;
+        var rgb = new byte[plane * 3];
+        for (int i = 0; i < plane; i++)
+        {
+            rgb[i * 3] = pixels[i];
+            rgb[(i * 3) + 1] = pixels[plane + i];
+            rgb[(i * 3) + 2] = pixels[(2 * plane) + i];
+        }
+
+        return rgb;
+    }
+
     public static byte[] RandomBytes(int count, int seed)
     {
         var bytes = new byte[count];

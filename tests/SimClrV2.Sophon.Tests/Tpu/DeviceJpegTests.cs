@@ -53,16 +53,7 @@ public class DeviceJpegTests : EmulatorTestBase
         for (int i = 0; i < 400; i++)
         {
             using DecodedImage decoded = cifar[i * 25].Decode();
-            var rgb = new byte[32 * 32 * 3];
-            ReadOnlySpan<byte> planes = decoded.Pixels.Span;
-            for (int p = 0; p < 1024; p++)
-            {
-                rgb[p * 3] = planes[p];
-                rgb[(p * 3) + 1] = planes[1024 + p];
-                rgb[(p * 3) + 2] = planes[2048 + p];
-            }
-
-            using Image<Rgb24> image = Image.LoadPixelData<Rgb24>(rgb, 32, 32);
+            using Image<Rgb24> image = Image.LoadPixelData<Rgb24>(TestData.Interleaved(decoded), 32, 32);
             image.Mutate(x => x.Resize(256, 256, KnownResamplers.Bicubic));
             string file = dir.File($"{i:D3}.jpg");
             image.SaveAsJpeg(file, new JpegEncoder { Quality = 90 });

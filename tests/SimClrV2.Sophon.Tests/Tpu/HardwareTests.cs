@@ -131,7 +131,7 @@ public class HardwareTests
         foreach (ImageInput input in inputs)
         {
             using DecodedImage decoded = input.Decode();
-            using Image<Rgb24> image = decoded.Image?.Clone() ?? Image.LoadPixelData<Rgb24>(Interleaved(decoded), decoded.Width, decoded.Height);
+            using Image<Rgb24> image = decoded.Image?.Clone() ?? Image.LoadPixelData<Rgb24>(TestData.Interleaved(decoded), decoded.Width, decoded.Height);
             image.Mutate(x => x.Resize(640, 480));
             string file = dir.File($"{jpegs.Count:D5}.jpg");
             image.SaveAsJpeg(file, new JpegEncoder { Quality = 90 });
@@ -139,25 +139,5 @@ public class HardwareTests
         }
 
         return (jpegs, labels);
-    }
-
-    private static byte[] Interleaved(DecodedImage image)
-    {
-        ReadOnlySpan<byte> pixels = image.Pixels.Span;
-        if (image.Layout == PixelLayout.Interleaved)
-        {
-            return pixels.ToArray();
-        }
-
-        int plane = image.Width * image.Height;
-        var rgb = new byte[plane * 3];
-        for (int i = 0; i < plane; i++)
-        {
-            rgb[(i * 3) + 0] = pixels[i];
-            rgb[(i * 3) + 1] = pixels[plane + i];
-            rgb[(i * 3) + 2] = pixels[(2 * plane) + i];
-        }
-
-        return rgb;
     }
 }

@@ -10,6 +10,7 @@ namespace SimClrV2.Sophon.Tpu.Interop;
 /// </summary>
 internal sealed class BmImageHandle : SafeHandle
 {
+
     private SophonDeviceHandle? _device;
     private DeviceMemoryHandle? _attached;
     private BmImage _image;
@@ -36,27 +37,11 @@ internal sealed class BmImageHandle : SafeHandle
     public static unsafe BmImageHandle Create(SophonDeviceHandle device, int width, int height, BmImageFormat format, BmImageDataType dataType, int stride)
     {
         ArgumentNullException.ThrowIfNull(device);
-        var image = new BmImageHandle();
-        bool added = false;
-        device.DangerousAddRef(ref added);
+        BmImageHandle image = Begin(device);
         BmImage raw = default;
         SophonStatus status = SophonNative.bm_image_create(device, height, width, format, dataType, &raw, &stride);
-        if (status == SophonStatus.Success && raw.ImagePrivate == IntPtr.Zero)
-        {
-            status = SophonStatus.Failure;
-        }
-
-        if (status != SophonStatus.Success)
-        {
-            device.DangerousRelease();
-            image.SetHandleAsInvalid();
-            NativeStatus.Check(status, "bm_image_create", $"a {width}x{height} image (format {format}, data type {dataType}, stride {stride}) could not be created on device {device.DeviceId}.");
-        }
-
-        image._device = device;
-        image._image = raw;
-        image.SetHandle(raw.ImagePrivate);
-        return image;
+        return image.Complete(
+            device, status, raw, "bm_image_create", $"a {width}x{height} image (format {format}, data type {dataType}, stride {stride}) could not be created on device {device.DeviceId}.");
     }
 
     /// <summary>
@@ -68,9 +53,7 @@ internal sealed class BmImageHandle : SafeHandle
     public static unsafe BmImageHandle DecodeJpeg(SophonDeviceHandle device, ReadOnlySpan<byte> jpeg)
     {
         ArgumentNullException.ThrowIfNull(device);
-        var image = new BmImageHandle();
-        bool added = false;
-        device.DangerousAddRef(ref added);
+        BmImageHandle image = Begin(device);
         BmImage raw = default; // zero-filled: bmcv creates it
         SophonStatus status;
         fixed (byte* p = jpeg)
@@ -80,6 +63,22 @@ internal sealed class BmImageHandle : SafeHandle
             status = SophonNative.bmcv_image_jpeg_dec(device, &data, &size, 1, &raw, 0);
         }
 
+        return image.Complete(
+            device, status, raw, "bmcv_image_jpeg_dec", $"a {jpeg.Length}-byte JPEG could not be decoded on device {device.DeviceId} (BM_ERR_DATA: not a decodable JPEG).");
+    }
+
+    /// <summary>A handle for an image about to be created, holding a reference on its device.</summary>
+    private static BmImageHandle Begin(SophonDeviceHandle device)
+    {
+        var image = new BmImageHandle();
+        bool added = false;
+        device.DangerousAddRef(ref added);
+        return image;
+    }
+
+    /// <summary>Takes the created image, or releases the device reference and throws naming the call.</summary>
+    private BmImageHandle Complete(SophonDeviceHandle device, SophonStatus status, BmImage raw, string function, string failure)
+    {
         if (status == SophonStatus.Success && raw.ImagePrivate == IntPtr.Zero)
         {
             status = SophonStatus.Failure;
@@ -88,14 +87,14 @@ internal sealed class BmImageHandle : SafeHandle
         if (status != SophonStatus.Success)
         {
             device.DangerousRelease();
-            image.SetHandleAsInvalid();
-            NativeStatus.Check(status, "bmcv_image_jpeg_dec", $"a {jpeg.Length}-byte JPEG could not be decoded on device {device.DeviceId} (BM_ERR_DATA: not a decodable JPEG).");
+            SetHandleAsInvalid();
+            NativeStatus.Check(status, function, failure);
         }
 
-        image._device = device;
-        image._image = raw;
-        image.SetHandle(raw.ImagePrivate);
-        return image;
+        _device = device;
+        _image = raw;
+        SetHandle(raw.ImagePrivate);
+        return this;
     }
 
     /// <summary>Gives the image device memory of its own (freed with the image).</summary>
