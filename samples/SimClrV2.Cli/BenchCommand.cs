@@ -66,7 +66,7 @@ internal static class BenchCommand
                (" [1 thread, full decode]", DecodeOptions.Default with { ReducedJpegDecode = false }, 1, false),
                (" [all threads, full decode]", DecodeOptions.Default with { ReducedJpegDecode = false }, threads, false),
                (" [all threads, reduced decode (default)]", DecodeOptions.Default, threads, false),
-               (" [all threads, reduced decode, oversample 2]", DecodeOptions.Default with { ReducedJpegOversample = 2 }, threads, false)]
+               (" [all threads, reduced decode, oversample 4]", DecodeOptions.Default with { ReducedJpegOversample = 4 }, threads, false)]
             : [(string.Empty, DecodeOptions.Default, threads, false)];
         var runs = new List<(string Name, Func<ImageClassifier> Create)>();
         foreach ((string suffix, DecodeOptions decode, int t, bool spin) in decodes)

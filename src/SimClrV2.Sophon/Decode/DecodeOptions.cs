@@ -23,7 +23,7 @@ public sealed record DecodeOptions
 
     /// <summary>
     /// Decode JPEGs much larger than the network input at a reduced scale (1/2, 1/4 or 1/8, the
-    /// largest that keeps both sides at least 4 times the input's; libjpeg-turbo's scaled IDCT
+    /// largest that keeps both sides at least 3 times the input's; libjpeg-turbo's scaled IDCT
     /// through SkiaSharp), faster; then the same resize as always. Default true; false
     /// decodes every image at full size (pixel-exact agreement with BMCV, which resizes the full image).
     /// </summary>
@@ -31,11 +31,11 @@ public sealed record DecodeOptions
 
     /// <summary>
     /// How many times the network input's sides a reduced JPEG decode keeps at least (1..8, default
-    /// 4). Lower is faster and blurrier: for a 640x480 photo and a 32x32 input, 4 decodes at 1/2
-    /// scale, 2 at 1/4 (about 2x faster to decode), 1 at 1/8 (about 2.5x); on CIFAR-10 test images
-    /// upscaled to 256x256 JPEG, 4 costs 0.2 points of accuracy, 2 about 1.3 and 1 about 1.9.
+    /// 3). Lower is faster and blurrier. For a 32x32 input, 3 decodes a 640x480 photo at 1/4 scale
+    /// (160x120, about 2x faster than full) and a 256x256 JPEG at 1/2; on CIFAR-10 test images
+    /// upscaled to 256x256 JPEG, 3 and 4 cost 0.2 points of accuracy, 2 about 1.3 and 1 about 1.9.
     /// </summary>
-    public int ReducedJpegOversample { get; init; } = 4;
+    public int ReducedJpegOversample { get; init; } = 3;
 
     /// <summary>Keep JPEGs encoded after their checks, for a preprocessor that decodes them on the device. Set by the classifier.</summary>
     internal bool KeepJpegEncoded { get; init; }

@@ -7,11 +7,12 @@ namespace SimClrV2.Sophon.Decode;
 /// JPEG decode at a reduced scale in the DCT domain (1/2, 1/4, 1/8: libjpeg-turbo's scaled IDCT,
 /// through SkiaSharp), for inputs much larger than the network: the largest reduction that keeps
 /// both sides at least <see cref="DecodeOptions.ReducedJpegOversample"/> times the target's (default
-/// 4). A reduced decode averages each
+/// 3). A reduced decode averages each
 /// block where the bilinear resize that follows samples a few pixels, so reducing all the way to
 /// the target blurs what the network sees (measured on CIFAR-10 upscaled to 256x256 JPEG, 10,000
-/// images: 1/8 scale -1.9 points, 1/2 scale -0.2); keeping 4 times the input costs nothing
-/// measurable. ImageSharp stays the general decoder; this path only takes
+/// images: 1/8 scale -1.9 points, 1/4 -1.3, 1/2 -0.2); keeping 3 times the input keeps the averaged
+/// area a small part of what one output pixel covers (there: 1/2 scale), and still decodes a 640x480
+/// photo for a 32x32 input at 1/4 scale. ImageSharp stays the general decoder; this path only takes
 /// JPEGs that already passed <see cref="ImageDecoding"/>'s checks, and gives way to it (returns
 /// null) when no reduction applies or the native library is not available on this platform.
 /// </summary>
