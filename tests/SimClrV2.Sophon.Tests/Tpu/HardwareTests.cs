@@ -80,9 +80,12 @@ public class HardwareTests
 
         using var dir = new TempDir();
         (IReadOnlyList<ImageInput> inputs, int[] labels) = Inputs(path, dir);
-        using ImageClassifier onnx = OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel });
+        // Both decode JPEGs at full size (the device's JPU does), so the columns compare like with like.
+        DecodeOptions fullDecode = DecodeOptions.Default with { ReducedJpegDecode = false };
+        using ImageClassifier onnx = OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel, Decode = fullDecode });
         using ImageClassifier board = SophonImageClassifier.Create(new SophonClassifierOptions
         {
+            Decode = fullDecode,
             ModelPath = bmodel,
             DeviceId = DeviceId,
             Labels = TestData.Cifar10Labels,
@@ -104,7 +107,14 @@ public class HardwareTests
             ? string.Create(CultureInfo.InvariantCulture, $"{100.0 * actual.Zip(labels, (p, l) => p.ClassIndex == l ? 1 : 0).Average():F2} % (ONNX Runtime {100.0 * expected.Zip(labels, (p, l) => p.ClassIndex == l ? 1 : 0).Average():F2} %)")
             : "n/a";
         TestContext.Progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"hardware {precision}_{batch}b {path}: {inputs.Count} images, accuracy {accuracy}, same class as ONNX Runtime {100 * agreement:F2} %, max |score difference| {maxScoreError:F4}"));
+        // The JPU's decoder (its IDCT, chroma upsampling, YUV to RGB) is not the host's: a few images
+        // near a class boundary may flip, so that column allows decoder differences on top.
         (double minAgreement, double maxError) = precision switch { "fp32" => (0.995, 0.01), "fp16" => (0.99, 0.05), _ => (0.97, 0.25) };
+        if (path == "device-jpeg")
+        {
+            (minAgreement, maxError) = (minAgreement - 0.03, maxError + 0.2);
+        }
+
         Assert.That(agreement, Is.GreaterThanOrEqualTo(minAgreement));
         Assert.That(maxScoreError, Is.LessThanOrEqualTo(maxError));
     }
