@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using SimClrV2.Sophon.Postprocess;
 using SimClrV2.Sophon.Preprocess;
 
 namespace SimClrV2.Sophon.Models;
@@ -49,6 +50,9 @@ public sealed class ModelManifest
 
     /// <summary>Class names in index order.</summary>
     public IReadOnlyList<string>? Labels { get; set; }
+
+    /// <summary>What the model outputs: <c>logits</c> (default) or <c>probabilities</c> (a model ending in softmax; not softmaxed again).</summary>
+    public OutputKind? OutputKind { get; set; }
 
     /// <summary>Top-1 accuracy in percent on the model's test set, as its card states.</summary>
     public double? Accuracy { get; set; }

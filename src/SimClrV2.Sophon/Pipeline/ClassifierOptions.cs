@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using SimClrV2.Sophon.Decode;
 using SimClrV2.Sophon.Models;
+using SimClrV2.Sophon.Postprocess;
 using SimClrV2.Sophon.Preprocess;
 
 namespace SimClrV2.Sophon.Pipeline;
@@ -13,6 +14,9 @@ public class ClassifierOptions
 
     /// <summary>Class names in index order. Null: the model's manifest, else the class index as text.</summary>
     public IReadOnlyList<string>? Labels { get; set; }
+
+    /// <summary>Whether the model outputs logits (softmaxed here) or probabilities. Null: the model's manifest (<c>outputKind</c>), else logits.</summary>
+    public OutputKind? OutputKind { get; set; }
 
     /// <summary>How many of the most probable classes each prediction lists (1..number of classes; default 5, capped at the class count).</summary>
     public int TopK { get; set; } = 5;

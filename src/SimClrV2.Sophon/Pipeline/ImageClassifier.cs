@@ -30,6 +30,7 @@ public sealed partial class ImageClassifier : IImageClassifier
     private readonly int _decodeThreads;
     private readonly ILogger _logger;
     private int _disposed;
+    private int _outputChecked;
 
     /// <summary>Creates a classifier over an engine.</summary>
     /// <param name="engine">The inference engine.</param>
@@ -47,7 +48,7 @@ public sealed partial class ImageClassifier : IImageClassifier
         _engine = engine;
         _ownsEngine = ownsEngine;
         _preprocessor = preprocessor ?? new CpuPreprocessor(options.Preprocessing ?? PreprocessingOptions.Cifar10, engine.Input);
-        _postprocessor = new Postprocessor(engine.OutputLength, options.Labels, options.TopK);
+        _postprocessor = new Postprocessor(engine.OutputLength, options.Labels, options.TopK, options.OutputKind ?? OutputKind.Logits);
         _prefetch = options.PrefetchBatches;
         _decode = (options.Decode ?? DecodeOptions.Default) with
         {
@@ -87,6 +88,7 @@ public sealed partial class ImageClassifier : IImageClassifier
                 {
                     Preprocessing = preprocessing,
                     Labels = options.Labels ?? manifest?.Labels,
+                    OutputKind = options.OutputKind ?? manifest?.OutputKind,
                     TopK = options.TopK,
                     PrefetchBatches = options.PrefetchBatches,
                     DecodeThreads = options.DecodeThreads,
@@ -425,8 +427,14 @@ public sealed partial class ImageClassifier : IImageClassifier
             }
 
             long start = Stopwatch.GetTimestamp();
+            ReadOnlySpan<float> row = batch.Buffer!.OutputRow(entry.Slot);
+            if (_postprocessor.OutputKind == OutputKind.Logits && Interlocked.Exchange(ref _outputChecked, 1) == 0 && Postprocessor.LooksLikeProbabilities(row))
+            {
+                LogOutputsLookLikeProbabilities(_logger);
+            }
+
             Prediction p = _postprocessor.Create(
-                batch.Buffer!.OutputRow(entry.Slot),
+                row,
                 entry.Input.Name,
                 entry.InputIndex,
                 expected,
@@ -446,6 +454,9 @@ public sealed partial class ImageClassifier : IImageClassifier
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Classifier on {Engine}: input '{Input}' {ElementType}, batch {Batch}, preprocessing {Preprocessing}")]
     private static partial void LogCreated(ILogger logger, string engine, string input, TensorElementType elementType, int batch, PreprocessingOptions preprocessing);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The model's outputs already sum to 1 (in [0, 1]); if it ends in softmax, set outputKind to probabilities in its manifest (or ClassifierOptions.OutputKind), or every score is softmaxed twice")]
+    private static partial void LogOutputsLookLikeProbabilities(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Input '{Input}' failed: {Reason}")]
     private static partial void LogInputFailed(ILogger logger, string input, string reason);

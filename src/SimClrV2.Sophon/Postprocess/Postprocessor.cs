@@ -4,7 +4,17 @@ using SimClrV2.Sophon.Results;
 
 namespace SimClrV2.Sophon.Postprocess;
 
-/// <summary>Logits to a <see cref="Prediction"/>: stable softmax, argmax, top-k, label names.</summary>
+/// <summary>What a classifier network outputs per class.</summary>
+public enum OutputKind
+{
+    /// <summary>Logits: the postprocessor applies softmax (the reference's models).</summary>
+    Logits,
+
+    /// <summary>Probabilities (the model ends in softmax): used as they are, never softmaxed again.</summary>
+    Probabilities,
+}
+
+/// <summary>Network outputs to a <see cref="Prediction"/>: stable softmax (for logits), argmax, top-k, label names.</summary>
 public sealed class Postprocessor
 {
     private const int StackLimit = 1024;
@@ -14,8 +24,9 @@ public sealed class Postprocessor
     /// <param name="classCount">Values per output row.</param>
     /// <param name="labels">Class names (null: the index as text); must have <paramref name="classCount"/> entries.</param>
     /// <param name="topK">Classes listed per prediction (clamped to 1..classCount).</param>
+    /// <param name="outputKind">Whether the outputs are logits (softmaxed here) or already probabilities.</param>
     /// <exception cref="ArgumentException">The label count differs from the class count.</exception>
-    public Postprocessor(int classCount, IReadOnlyList<string>? labels, int topK)
+    public Postprocessor(int classCount, IReadOnlyList<string>? labels, int topK, OutputKind outputKind = OutputKind.Logits)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(classCount, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(topK, 1);
@@ -27,6 +38,29 @@ public sealed class Postprocessor
         _labels = labels?.ToArray() ?? Enumerable.Range(0, classCount).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
         ClassCount = classCount;
         TopK = Math.Min(topK, classCount);
+        OutputKind = outputKind;
+    }
+
+    /// <summary>Whether outputs are logits or probabilities.</summary>
+    public OutputKind OutputKind { get; }
+
+    /// <summary>True when a row looks like probabilities already (each in [0, 1], summing to 1 within 1e-3): the sign of a model that ends in softmax.</summary>
+    /// <param name="row">One output row.</param>
+    /// <returns>Whether it sums to 1.</returns>
+    public static bool LooksLikeProbabilities(ReadOnlySpan<float> row)
+    {
+        double sum = 0;
+        foreach (float v in row)
+        {
+            if (!(v >= 0f && v <= 1f))
+            {
+                return false;
+            }
+
+            sum += v;
+        }
+
+        return Math.Abs(sum - 1.0) <= 1e-3;
     }
 
     /// <summary>Values per output row.</summary>
@@ -38,7 +72,7 @@ public sealed class Postprocessor
     /// <summary>Class names in index order.</summary>
     public IReadOnlyList<string> Labels => _labels;
 
-    /// <summary>Builds the prediction for one row of logits.</summary>
+    /// <summary>Builds the prediction for one output row (logits, or probabilities per <see cref="OutputKind"/>).</summary>
     /// <param name="logits">The row (<see cref="ClassCount"/> values).</param>
     /// <param name="source">The input's name.</param>
     /// <param name="inputIndex">The input's position.</param>
@@ -78,11 +112,20 @@ public sealed class Postprocessor
             }
 
             float sum = 0f;
-            for (int i = 0; i < exps.Length; i++)
+            if (OutputKind == OutputKind.Probabilities)
             {
-                float e = MathF.Exp(logits[i] - max);
-                exps[i] = e;
-                sum += e;
+                // Already probabilities: ranked and reported as they are.
+                logits.CopyTo(exps);
+                sum = 1f;
+            }
+            else
+            {
+                for (int i = 0; i < exps.Length; i++)
+                {
+                    float e = MathF.Exp(logits[i] - max);
+                    exps[i] = e;
+                    sum += e;
+                }
             }
 
             Softmax.TopK(exps, top);

@@ -44,6 +44,9 @@ internal sealed class FakeEngine(int batchSize, bool fixedBatch = false) : IInfe
 
     public TimeSpan RunDelay { get; set; }
 
+    /// <summary>Output probabilities (softmax of the logits) instead of logits: a model that ends in softmax.</summary>
+    public bool Probabilities { get; set; }
+
     public bool Disposed { get; private set; }
 
     public InferenceBatch RentBatch()
@@ -80,9 +83,15 @@ internal sealed class FakeEngine(int batchSize, bool fixedBatch = false) : IInfe
         for (int slot = 0; slot < (fixedBatch ? batch.Capacity : count); slot++)
         {
             float k = input[slot * 48] / 20f;
+            Span<float> row = batch.Outputs.Slice(slot * 10, 10);
             for (int c = 0; c < 10; c++)
             {
-                batch.Outputs[(slot * 10) + c] = (int)MathF.Round(k) == NanForClass ? float.NaN : -Math.Abs(c - k) * 10f;
+                row[c] = (int)MathF.Round(k) == NanForClass ? float.NaN : -Math.Abs(c - k) * 10f;
+            }
+
+            if (Probabilities)
+            {
+                System.Numerics.Tensors.TensorPrimitives.SoftMax(row, row);
             }
         }
     }
