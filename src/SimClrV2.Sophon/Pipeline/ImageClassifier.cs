@@ -428,7 +428,9 @@ public sealed partial class ImageClassifier : IImageClassifier
 
             long start = Stopwatch.GetTimestamp();
             ReadOnlySpan<float> row = batch.Buffer!.OutputRow(entry.Slot);
-            if (_postprocessor.OutputKind == OutputKind.Logits && Interlocked.Exchange(ref _outputChecked, 1) == 0 && Postprocessor.LooksLikeProbabilities(row))
+            // Once per classifier: a plain read on every later row, no interlocked operation.
+            if (_postprocessor.OutputKind == OutputKind.Logits && Volatile.Read(ref _outputChecked) == 0
+                && Interlocked.Exchange(ref _outputChecked, 1) == 0 && Postprocessor.LooksLikeProbabilities(row))
             {
                 LogOutputsLookLikeProbabilities(_logger);
             }
