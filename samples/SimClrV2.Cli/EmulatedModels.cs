@@ -82,7 +82,10 @@ public static class EmulatedModels
             }
 
             text.AppendLine(CultureInfo.InvariantCulture, $"output={outputName} {type} {outScale:R}");
-            text.AppendLine(CultureInfo.InvariantCulture, $"stage={batch}x{input.Channels}x{input.Height}x{input.Width} {batch}x{classes}");
+            string shape = input.Layout == TensorLayout.Nhwc
+                ? string.Create(CultureInfo.InvariantCulture, $"{input.Height}x{input.Width}x{input.Channels}")
+                : string.Create(CultureInfo.InvariantCulture, $"{input.Channels}x{input.Height}x{input.Width}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"stage={batch}x{shape} {batch}x{classes}");
             WriteBModel(path, text.ToString());
             new ModelManifest
             {
@@ -91,7 +94,9 @@ public static class EmulatedModels
                 Card = manifest.Card,
                 InputName = input.Name,
                 OutputName = outputName,
+                Layout = manifest.Layout,
                 Preprocessing = manifest.Preprocessing,
+                OutputKind = manifest.OutputKind,
                 FusedPreprocessing = fused ? true : null,
                 Labels = manifest.Labels,
                 Accuracy = manifest.Accuracy,
@@ -219,6 +224,7 @@ public static class EmulatedModels
             ModelPath = onnxPath,
             InputName = manifest.InputName,
             OutputName = manifest.OutputName,
+            Layout = manifest.Layout,
             BatchSize = 1,
         });
         PreprocessingOptions options = manifest.Preprocessing?.ToOptions() ?? PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height };

@@ -1,3 +1,5 @@
+using SimClrV2.Sophon.Infer;
+
 namespace SimClrV2.Sophon.OnnxRuntime;
 
 /// <summary>Options of the ONNX Runtime engine.</summary>
@@ -11,6 +13,9 @@ public class OnnxEngineOptions
 
     /// <summary>The logits output's name (default: the model's first output).</summary>
     public string? OutputName { get; set; }
+
+    /// <summary>The image input's layout (default null: detected from its shape, which must then be unambiguous).</summary>
+    public TensorLayout? Layout { get; set; }
 
     /// <summary>Batch size for models with a dynamic batch dimension (default 4); a fixed-batch model uses its own.</summary>
     public int BatchSize { get; set; } = 4;

@@ -42,6 +42,7 @@ public static class OnnxImageClassifier
             ModelPath = options.ModelPath,
             InputName = options.InputName ?? manifest?.InputName,
             OutputName = options.OutputName ?? manifest?.OutputName,
+            Layout = options.Layout ?? manifest?.Layout,
             BatchSize = options.BatchSize,
             IntraOpNumThreads = options.IntraOpNumThreads,
             AllowSpinning = options.AllowSpinning,

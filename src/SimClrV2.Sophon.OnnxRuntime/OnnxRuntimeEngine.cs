@@ -68,9 +68,9 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
             (string inputName, NodeMetadata input) = Select(_session.InputMetadata, options.InputName, "input");
             (string outputName, NodeMetadata output) = Select(_session.OutputMetadata, options.OutputName, "output");
             int[] inDims = input.Dimensions;
-            if (!input.IsTensor || inDims.Length != 4 || inDims[1] <= 0 || inDims[2] <= 0 || inDims[3] <= 0)
+            if (!input.IsTensor)
             {
-                throw Invalid($"input '{inputName}' has shape [{string.Join(", ", inDims)}]; an NCHW image tensor [N, C, H, W] with fixed C, H, W is needed");
+                throw Invalid($"input '{inputName}' is not a tensor");
             }
 
             int[] outDims = output.Dimensions;
@@ -86,7 +86,15 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
 
             IsBatchSizeFixed = inDims[0] > 0;
             MaxBatchSize = IsBatchSizeFixed ? inDims[0] : options.BatchSize;
-            Input = new EngineInput(inputName, ToElementType(input.ElementDataType, inputName), inDims[1], inDims[2], inDims[3]);
+            try
+            {
+                Input = EngineInput.FromShape(inputName, ToElementType(input.ElementDataType, inputName), inDims, options.Layout);
+            }
+            catch (ArgumentException ex)
+            {
+                throw Invalid(char.ToLowerInvariant(ex.Message[0]) + ex.Message[1..].TrimEnd('.'), ex);
+            }
+
             OutputLength = outDims[1];
             InferenceBatch.EnsureFits(Input, MaxBatchSize, OutputLength);
             _inputNames = [inputName];
@@ -99,7 +107,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
             throw;
         }
 
-        InvalidDataException Invalid(string message) => new($"Model '{options.ModelPath}': {message}.");
+        InvalidDataException Invalid(string message, Exception? inner = null) => new($"Model '{options.ModelPath}': {message}.", inner);
     }
 
     /// <summary>The model file.</summary>
@@ -240,7 +248,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
             IntPtr inputPointer = Marshal.UnsafeAddrOfPinnedArrayElement(_input, 0);
             IntPtr outputPointer = Marshal.UnsafeAddrOfPinnedArrayElement(_output, 0);
             OrtValue input = OrtValue.CreateTensorValueWithData(
-                OrtMemoryInfo.DefaultInstance, ToOrt(i.ElementType), [count, i.Channels, i.Height, i.Width], inputPointer, (long)count * i.BytesPerImage);
+                OrtMemoryInfo.DefaultInstance, ToOrt(i.ElementType), i.Layout == TensorLayout.Nhwc ? [count, i.Height, i.Width, i.Channels] : [count, i.Channels, i.Height, i.Width], inputPointer, (long)count * i.BytesPerImage);
             OrtValue output = OrtValue.CreateTensorValueWithData(
                 OrtMemoryInfo.DefaultInstance, OrtElementType.Float, [count, OutputLength], outputPointer, (long)count * OutputLength * sizeof(float));
             return [[input], [output]];

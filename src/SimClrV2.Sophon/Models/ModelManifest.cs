@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using SimClrV2.Sophon.Infer;
 using SimClrV2.Sophon.Postprocess;
 using SimClrV2.Sophon.Preprocess;
 
@@ -37,6 +38,9 @@ public sealed class ModelManifest
 
     /// <summary>The logits output tensor's name (default: the model's first output).</summary>
     public string? OutputName { get; set; }
+
+    /// <summary>The image input's layout, <c>nchw</c> or <c>nhwc</c> (default: detected from the model's input shape).</summary>
+    public TensorLayout? Layout { get; set; }
 
     /// <summary>How pixels become network input.</summary>
     public ManifestPreprocessing? Preprocessing { get; set; }

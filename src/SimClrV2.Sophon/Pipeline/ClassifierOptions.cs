@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.Infer;
 using SimClrV2.Sophon.Models;
 using SimClrV2.Sophon.Postprocess;
 using SimClrV2.Sophon.Preprocess;
@@ -42,6 +43,9 @@ public abstract class ModelFileClassifierOptions : ClassifierOptions
 {
     /// <summary>The model file (.onnx, .bmodel).</summary>
     public string ModelPath { get; set; } = string.Empty;
+
+    /// <summary>The image input's layout. Null: the model's manifest (<c>layout</c>), else detected from the input's shape.</summary>
+    public TensorLayout? Layout { get; set; }
 
     /// <summary>The manifest (default: <c>&lt;model&gt;.manifest.json</c> beside the model, when it exists).</summary>
     public string? ManifestPath { get; set; }

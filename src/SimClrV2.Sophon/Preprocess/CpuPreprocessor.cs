@@ -118,5 +118,5 @@ public sealed class CpuPreprocessor : IImagePreprocessor
     /// <param name="layout">Their layout.</param>
     /// <param name="destination">The slot.</param>
     public void Normalize(ReadOnlySpan<byte> pixels, PixelLayout layout, Span<byte> destination) =>
-        PixelNormalizer.Normalize(pixels, layout, Input.Width * Input.Height, _affine, Options.ChannelOrder, destination, Input.ElementType, Input.QuantizationScale, Input.QuantizationZeroPoint);
+        PixelNormalizer.Normalize(pixels, layout, Input.Width * Input.Height, _affine, Options.ChannelOrder, destination, Input.ElementType, Input.QuantizationScale, Input.QuantizationZeroPoint, Input.Layout);
 }

@@ -11,17 +11,24 @@ using SimClrV2.Sophon.Infer;
 namespace SimClrV2.Sophon.Preprocess;
 
 /// <summary>
-/// The normalisation kernel: 8-bit RGB pixels (interleaved or planar) to NCHW planes of the
-/// engine's element type, <c>value = pixel * alpha[c] + beta[c]</c> with
+/// The normalisation kernel: 8-bit RGB pixels (interleaved or planar) to an NCHW (planes) or NHWC
+/// (interleaved) tensor of the engine's element type, <c>value = pixel * alpha[c] + beta[c]</c> with
 /// <c>alpha = scale / std</c> and <c>beta = -mean / std</c> precomputed in double.
-/// 16 pixels per step with Vector128 (SSSE3 / NEON byte shuffles de-interleave RGB; Vector256 does
-/// the float arithmetic where AVX2 exists), then a scalar tail. Allocates nothing.
+/// 16 pixels per step with Vector128 (SSSE3 / NEON byte shuffles move the bytes into the tensor's
+/// order: de-interleave for NCHW, channel swap or interleave for NHWC; Vector256 does the float
+/// arithmetic where AVX2 exists), then a scalar tail. Allocates nothing.
 /// </summary>
 internal static class PixelNormalizer
 {
-    // De-interleave masks: for channel c, mask k selects the bytes 3i+c (i = 0..15) that lie in
-    // source vector k (bytes 16k..16k+15); 0x80 yields 0 on both pshufb and tbl.
-    private static readonly Vector128<byte>[] s_masks = CreateMasks();
+    // NCHW de-interleave: output vector c holds channel c of 16 pixels (source bytes 3i + c).
+    private static readonly Vector128<byte>[] s_masks = CreateMasks(o => ((o % 16) * 3) + (o / 16));
+
+    // NHWC from interleaved RGB in BGR order: output byte o takes the pixel's other end channel.
+    private static readonly Vector128<byte>[] s_swapMasks = CreateMasks(o => (o / 3 * 3) + 2 - (o % 3));
+
+    // NHWC from three 16-pixel channel vectors (already in network order): output byte o is pixel
+    // o / 3 of channel o % 3.
+    private static readonly Vector128<byte>[] s_interleaveMasks = CreateMasks(o => ((o % 3) * 16) + (o / 3));
 
     /// <summary>Whether the de-interleave step runs in SIMD on this CPU (else scalar).</summary>
     public static bool IsInterleavedAccelerated => Ssse3.IsSupported || AdvSimd.Arm64.IsSupported;
@@ -36,6 +43,7 @@ internal static class PixelNormalizer
     /// <param name="type">The engine's element type.</param>
     /// <param name="quantizationScale">Scale for INT8/UINT8.</param>
     /// <param name="zeroPoint">Zero point for INT8/UINT8.</param>
+    /// <param name="tensorLayout">The tensor's layout: planes (NCHW) or interleaved channels (NHWC).</param>
     public static void Normalize(
         ReadOnlySpan<byte> pixels,
         PixelLayout layout,
@@ -45,7 +53,8 @@ internal static class PixelNormalizer
         Span<byte> destination,
         TensorElementType type,
         float quantizationScale,
-        int zeroPoint = 0)
+        int zeroPoint = 0,
+        TensorLayout tensorLayout = TensorLayout.Nchw)
     {
         if (pixels.Length < pixelCount * 3)
         {
@@ -60,7 +69,7 @@ internal static class PixelNormalizer
         switch (type)
         {
             case TensorElementType.Float32:
-                Normalize(pixels, layout, pixelCount, affine, order, destination, default(Float32Writer));
+                Normalize(pixels, layout, pixelCount, affine, order, destination, default(Float32Writer), tensorLayout);
                 break;
             case TensorElementType.Float16:
                 // FP32 into pooled scratch, then one vectorised conversion of the whole image.
@@ -68,7 +77,7 @@ internal static class PixelNormalizer
                 try
                 {
                     Span<float> values = scratch.AsSpan(0, pixelCount * 3);
-                    Normalize(pixels, layout, pixelCount, affine, order, MemoryMarshal.AsBytes(values), default(Float32Writer));
+                    Normalize(pixels, layout, pixelCount, affine, order, MemoryMarshal.AsBytes(values), default(Float32Writer), tensorLayout);
                     TensorPrimitives.ConvertToHalf(values, MemoryMarshal.Cast<byte, Half>(destination)[..values.Length]);
                 }
                 finally
@@ -78,10 +87,10 @@ internal static class PixelNormalizer
 
                 break;
             case TensorElementType.Int8:
-                Normalize(pixels, layout, pixelCount, affine, order, destination, new Int8Writer(quantizationScale, zeroPoint));
+                Normalize(pixels, layout, pixelCount, affine, order, destination, new Int8Writer(quantizationScale, zeroPoint), tensorLayout);
                 break;
             case TensorElementType.UInt8:
-                Normalize(pixels, layout, pixelCount, affine, order, destination, new UInt8Writer(quantizationScale, zeroPoint));
+                Normalize(pixels, layout, pixelCount, affine, order, destination, new UInt8Writer(quantizationScale, zeroPoint), tensorLayout);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown tensor element type.");
@@ -89,9 +98,15 @@ internal static class PixelNormalizer
     }
 
     private static void Normalize<TWriter>(
-        ReadOnlySpan<byte> pixels, PixelLayout layout, int pixelCount, in ChannelAffine affine, ChannelOrder order, Span<byte> destination, TWriter writer)
+        ReadOnlySpan<byte> pixels, PixelLayout layout, int pixelCount, in ChannelAffine affine, ChannelOrder order, Span<byte> destination, TWriter writer, TensorLayout tensorLayout)
         where TWriter : struct, IPlaneWriter
     {
+        if (tensorLayout == TensorLayout.Nhwc)
+        {
+            NormalizeInterleaved(pixels, layout, pixelCount, affine, order, destination, writer);
+            return;
+        }
+
         ref byte plane0 = ref PlaneWriterExtensions.PlaneStart<TWriter>(destination, 0, pixelCount);
         ref byte plane1 = ref PlaneWriterExtensions.PlaneStart<TWriter>(destination, 1, pixelCount);
         ref byte plane2 = ref PlaneWriterExtensions.PlaneStart<TWriter>(destination, 2, pixelCount);
@@ -138,6 +153,75 @@ internal static class PixelNormalizer
         }
     }
 
+    /// <summary>NHWC: the tensor is one interleaved run <c>v[3i + c]</c>; bytes are moved into that order 48 at a time, then scaled with per-position alpha/beta.</summary>
+    private static void NormalizeInterleaved<TWriter>(
+        ReadOnlySpan<byte> pixels, PixelLayout layout, int pixelCount, in ChannelAffine affine, ChannelOrder order, Span<byte> destination, TWriter writer)
+        where TWriter : struct, IPlaneWriter
+    {
+        ref byte dst = ref MemoryMarshal.GetReference(destination);
+        ref byte src = ref MemoryMarshal.GetReference(pixels);
+        int first = order == ChannelOrder.Rgb ? 0 : 2;
+        int last = 2 - first;
+        int i = 0;
+        if (IsInterleavedAccelerated)
+        {
+            // alpha/beta for the 48 values of 16 pixels: position e holds channel e % 3.
+            Span<float> a = stackalloc float[48];
+            Span<float> b = stackalloc float[48];
+            for (int e = 0; e < 48; e++)
+            {
+                (a[e], b[e]) = (e % 3) switch { 0 => (affine.A0, affine.B0), 1 => (affine.A1, affine.B1), _ => (affine.A2, affine.B2) };
+            }
+
+            ref float ra = ref MemoryMarshal.GetReference(a);
+            ref float rb = ref MemoryMarshal.GetReference(b);
+            Vector128<byte>[] m = layout == PixelLayout.Planar ? s_interleaveMasks : s_swapMasks;
+            bool copy = layout == PixelLayout.Interleaved && order == ChannelOrder.Rgb;
+            for (; i <= pixelCount - 16; i += 16)
+            {
+                Vector128<byte> s0, s1, s2;
+                if (layout == PixelLayout.Planar)
+                {
+                    s0 = Vector128.LoadUnsafe(ref src, (nuint)((first * pixelCount) + i));
+                    s1 = Vector128.LoadUnsafe(ref src, (nuint)(pixelCount + i));
+                    s2 = Vector128.LoadUnsafe(ref src, (nuint)((last * pixelCount) + i));
+                }
+                else
+                {
+                    ref byte block = ref Unsafe.Add(ref src, i * 3);
+                    s0 = Vector128.LoadUnsafe(ref block);
+                    s1 = Vector128.LoadUnsafe(ref block, 16);
+                    s2 = Vector128.LoadUnsafe(ref block, 32);
+                }
+
+                for (int k = 0; k < 3; k++)
+                {
+                    Vector128<byte> o = copy ? (k == 0 ? s0 : k == 1 ? s1 : s2)
+                        : Lookup(s0, m[k * 3]) | Lookup(s1, m[(k * 3) + 1]) | Lookup(s2, m[(k * 3) + 2]);
+                    Affine16(
+                        o,
+                        Vector256.LoadUnsafe(ref ra, (nuint)(k * 16)),
+                        Vector256.LoadUnsafe(ref ra, (nuint)((k * 16) + 8)),
+                        Vector256.LoadUnsafe(ref rb, (nuint)(k * 16)),
+                        Vector256.LoadUnsafe(ref rb, (nuint)((k * 16) + 8)),
+                        ref dst,
+                        (i * 3) + (k * 16),
+                        writer);
+                }
+            }
+        }
+
+        for (; i < pixelCount; i++)
+        {
+            (byte c0, byte c1, byte c2) = layout == PixelLayout.Planar
+                ? (Unsafe.Add(ref src, (first * pixelCount) + i), Unsafe.Add(ref src, pixelCount + i), Unsafe.Add(ref src, (last * pixelCount) + i))
+                : (Unsafe.Add(ref src, (i * 3) + first), Unsafe.Add(ref src, (i * 3) + 1), Unsafe.Add(ref src, (i * 3) + last));
+            writer.Write(ref dst, i * 3, (c0 * affine.A0) + affine.B0);
+            writer.Write(ref dst, (i * 3) + 1, (c1 * affine.A1) + affine.B1);
+            writer.Write(ref dst, (i * 3) + 2, (c2 * affine.A2) + affine.B2);
+        }
+    }
+
     private static void NormalizePlane<TWriter>(ref byte src, int count, float alpha, float beta, ref byte plane, TWriter writer)
         where TWriter : struct, IPlaneWriter
     {
@@ -161,28 +245,35 @@ internal static class PixelNormalizer
     private static void Affine16<TWriter>(Vector128<byte> bytes, float alpha, float beta, ref byte plane, int index, TWriter writer)
         where TWriter : struct, IPlaneWriter
     {
+        Vector256<float> a = Vector256.Create(alpha);
+        Vector256<float> b = Vector256.Create(beta);
+        Affine16(bytes, a, a, b, b, ref plane, index, writer);
+    }
+
+    /// <summary>16 bytes to 16 values with per-position alpha/beta (values 0..7 from the Lo vectors, 8..15 from the Hi ones).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Affine16<TWriter>(
+        Vector128<byte> bytes, Vector256<float> aLo, Vector256<float> aHi, Vector256<float> bLo, Vector256<float> bHi, ref byte plane, int index, TWriter writer)
+        where TWriter : struct, IPlaneWriter
+    {
         if (Avx2.IsSupported)
         {
-            Vector256<float> a = Vector256.Create(alpha);
-            Vector256<float> b = Vector256.Create(beta);
-            Vector256<float> lo = (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(bytes)) * a) + b;
-            Vector256<float> hi = (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(Sse2.ShiftRightLogical128BitLane(bytes, 8))) * a) + b;
+            Vector256<float> lo = (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(bytes)) * aLo) + bLo;
+            Vector256<float> hi = (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(Sse2.ShiftRightLogical128BitLane(bytes, 8))) * aHi) + bHi;
             writer.Write16(ref plane, index, lo.GetLower(), lo.GetUpper(), hi.GetLower(), hi.GetUpper());
             return;
         }
 
-        Vector128<float> va = Vector128.Create(alpha);
-        Vector128<float> vb = Vector128.Create(beta);
         (Vector128<ushort> w0, Vector128<ushort> w1) = Vector128.Widen(bytes);
         (Vector128<uint> d0, Vector128<uint> d1) = Vector128.Widen(w0);
         (Vector128<uint> d2, Vector128<uint> d3) = Vector128.Widen(w1);
         writer.Write16(
             ref plane,
             index,
-            (Vector128.ConvertToSingle(d0.AsInt32()) * va) + vb,
-            (Vector128.ConvertToSingle(d1.AsInt32()) * va) + vb,
-            (Vector128.ConvertToSingle(d2.AsInt32()) * va) + vb,
-            (Vector128.ConvertToSingle(d3.AsInt32()) * va) + vb);
+            (Vector128.ConvertToSingle(d0.AsInt32()) * aLo.GetLower()) + bLo.GetLower(),
+            (Vector128.ConvertToSingle(d1.AsInt32()) * aLo.GetUpper()) + bLo.GetUpper(),
+            (Vector128.ConvertToSingle(d2.AsInt32()) * aHi.GetLower()) + bHi.GetLower(),
+            (Vector128.ConvertToSingle(d3.AsInt32()) * aHi.GetUpper()) + bHi.GetUpper());
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -201,21 +292,26 @@ internal static class PixelNormalizer
         throw new PlatformNotSupportedException("No byte shuffle on this CPU; the scalar path should have been taken.");
     }
 
-    private static Vector128<byte>[] CreateMasks()
+    /// <summary>
+    /// Shuffle masks for moving 48 bytes (three source vectors) into another order: output byte o
+    /// comes from source byte <paramref name="source"/>(o). Mask 3k + v picks, for output vector k,
+    /// the bytes that lie in source vector v (0x80 elsewhere, which yields 0 on pshufb and tbl).
+    /// </summary>
+    private static Vector128<byte>[] CreateMasks(Func<int, int> source)
     {
         var masks = new Vector128<byte>[9];
         Span<byte> m = stackalloc byte[16];
-        for (int channel = 0; channel < 3; channel++)
+        for (int output = 0; output < 3; output++)
         {
             for (int vector = 0; vector < 3; vector++)
             {
-                for (int pixel = 0; pixel < 16; pixel++)
+                for (int p = 0; p < 16; p++)
                 {
-                    int position = (pixel * 3) + channel - (vector * 16);
-                    m[pixel] = position is >= 0 and < 16 ? (byte)position : (byte)0x80;
+                    int position = source((output * 16) + p) - (vector * 16);
+                    m[p] = position is >= 0 and < 16 ? (byte)position : (byte)0x80;
                 }
 
-                masks[(channel * 3) + vector] = Vector128.Create((ReadOnlySpan<byte>)m);
+                masks[(output * 3) + vector] = Vector128.Create((ReadOnlySpan<byte>)m);
             }
         }
 

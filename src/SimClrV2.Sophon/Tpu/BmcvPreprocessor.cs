@@ -39,7 +39,7 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor, IEncodedJpegC
     /// <param name="fallbackToCpu">Preprocess images outside BMCV's limits on the CPU (with a warning) instead of failing them.</param>
     /// <param name="loggerFactory">Where warnings go.</param>
     /// <param name="hardwareJpeg">Decode JPEG inputs on the device's JPU (<c>bmcv_image_jpeg_dec</c>): the classifier then hands them over encoded, and the host does no pixel work on them; other inputs take the BMCV path.</param>
-    /// <exception cref="SophonModelException">The network's input cannot be written by BMCV (FP16/UINT8 inputs, sides outside the chip's convert_to limits).</exception>
+    /// <exception cref="SophonModelException">The network's input cannot be written by BMCV (FP16/UINT8 inputs, NHWC layout, sides outside the chip's convert_to limits).</exception>
     /// <exception cref="SophonLibraryNotFoundException">libbmcv is not installed.</exception>
     /// <exception cref="SophonException">The loaded libbmcv is not the BM1684X line (its <c>bm_image_destroy</c> differs).</exception>
     public BmcvPreprocessor(PreprocessingOptions options, SophonEngine engine, bool fallbackToCpu = true, ILoggerFactory? loggerFactory = null, bool hardwareJpeg = false)
@@ -52,6 +52,11 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor, IEncodedJpegC
         if (input.ElementType is not (TensorElementType.Float32 or TensorElementType.Int8))
         {
             throw new SophonModelException($"BMCV's convert_to writes FLOAT32 or INT8 network inputs; input '{input.Name}' is {input.ElementType}. Use CPU preprocessing for this model.");
+        }
+
+        if (input.Layout != TensorLayout.Nchw)
+        {
+            throw new SophonModelException($"BMCV's convert_to writes planar (NCHW) tensors; input '{input.Name}' is {InputShape.Name(input.Layout)} ({input.Height}x{input.Width}x{input.Channels}). Use CPU preprocessing for this model.");
         }
 
         _limits = BmcvLimits.For(engine.ChipId);

@@ -58,7 +58,7 @@ public sealed class SophonEngine : IInferenceEngine
         {
             foreach (int id in options.DeviceIds)
             {
-                devices.Add(new SophonDevice(options.ModelPath, id, options.NetworkName));
+                devices.Add(new SophonDevice(options.ModelPath, id, options.NetworkName, options.Layout));
             }
         }
         catch

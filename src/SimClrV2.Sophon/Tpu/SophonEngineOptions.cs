@@ -1,3 +1,4 @@
+using SimClrV2.Sophon.Infer;
 using SimClrV2.Sophon.Tpu.Interop;
 
 namespace SimClrV2.Sophon.Tpu;
@@ -13,6 +14,9 @@ public class SophonEngineOptions
 
     /// <summary>The network to run (default: the bmodel's first).</summary>
     public string? NetworkName { get; set; }
+
+    /// <summary>The image input's layout (default null: detected from its shape, which must then be unambiguous).</summary>
+    public TensorLayout? Layout { get; set; }
 
     /// <summary>
     /// True gives every batch device memory for its input tensor, bound to one device, which the

@@ -57,6 +57,7 @@ public static class SophonImageClassifier
             ModelPath = options.ModelPath,
             DeviceIds = options.DeviceIds ?? [options.DeviceId],
             NetworkName = options.NetworkName,
+            Layout = options.Layout ?? manifest?.Layout,
             Library = options.Library,
             DeviceInput = options.Preprocess != PreprocessBackend.Cpu,
         });

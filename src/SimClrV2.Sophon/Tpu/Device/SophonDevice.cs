@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using SimClrV2.Sophon.Infer;
 using SimClrV2.Sophon.Tpu.Interop;
 
 namespace SimClrV2.Sophon.Tpu;
@@ -16,13 +17,13 @@ internal sealed class SophonDevice : IDisposable
     private StageBuffers[] _stages = [];
 
     /// <summary>Loads the model on the device, on a new worker thread, and allocates the stage buffers.</summary>
-    public SophonDevice(string path, int deviceId, string? networkName)
+    public SophonDevice(string path, int deviceId, string? networkName, TensorLayout? layout = null)
     {
         Worker = new SophonWorker($"sophon-dev{deviceId}");
         try
         {
             _model = Worker.Invoke(() => SophonModel.Load(path, deviceId));
-            Plan = NetworkPlan.Create(_model.GetNetwork(networkName), path);
+            Plan = NetworkPlan.Create(_model.GetNetwork(networkName), path, layout);
             _netName = Encoding.UTF8.GetBytes(Plan.Network.Name + "\0");
             _stages = Worker.Invoke(AllocateStages);
             ChipId = Worker.Invoke(ReadChipId);

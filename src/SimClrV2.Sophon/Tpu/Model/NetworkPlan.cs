@@ -50,9 +50,10 @@ internal sealed class NetworkPlan
     /// <summary>Validates a network as an image classifier and plans its stages.</summary>
     /// <param name="net">The network's info.</param>
     /// <param name="source">The bmodel, for messages.</param>
+    /// <param name="layout">The input layout the manifest or options name; null detects it from the shape.</param>
     /// <returns>The plan.</returns>
     /// <exception cref="SophonModelException">The network is not an image classifier this engine runs.</exception>
-    public static NetworkPlan Create(SophonNetworkInfo net, string source)
+    public static NetworkPlan Create(SophonNetworkInfo net, string source, TensorLayout? layout = null)
     {
         ArgumentNullException.ThrowIfNull(net);
         if (net.Inputs.Count != 1 || net.Outputs.Count != 1)
@@ -68,7 +69,7 @@ internal sealed class NetworkPlan
         IReadOnlyList<int> shape = net.Stages[0].InputShapes[0];
         if (shape.Count != 4 || net.Stages.Any(s => s.InputShapes[0].Count != 4 || s.InputShapes[0][1] != shape[1] || s.InputShapes[0][2] != shape[2] || s.InputShapes[0][3] != shape[3]))
         {
-            throw new SophonModelException($"Network '{net.Name}' in '{source}' has input shape [{string.Join(", ", shape)}]; an NCHW image input with the same C, H, W in every stage is needed.");
+            throw new SophonModelException($"Network '{net.Name}' in '{source}' has input shape [{string.Join(", ", shape)}]; a 4-D image input (NCHW or NHWC) with the same channels, height and width in every stage is needed.");
         }
 
         int outputLength = Product(net.Stages[0].OutputShapes[0].Skip(1));
@@ -97,7 +98,16 @@ internal sealed class NetworkPlan
             throw new SophonModelException($"Network '{net.Name}' in '{source}' has two stages of the same batch size; one stage per batch size is expected.");
         }
 
-        var engineInput = new EngineInput(input.Name, ToElementType(input.DataType, input.Name), shape[1], shape[2], shape[3], input.Scale, input.ZeroPoint);
+        EngineInput engineInput;
+        try
+        {
+            engineInput = EngineInput.FromShape(input.Name, ToElementType(input.DataType, input.Name), shape, layout, input.Scale, input.ZeroPoint);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new SophonModelException($"Network '{net.Name}' in '{source}': {ex.Message}", ex);
+        }
+
         return new NetworkPlan(net, engineInput, outputLength, stages);
     }
 
