@@ -47,7 +47,8 @@ public static class EmulatedModels
 
         ModelManifest manifest = ModelManifest.TryLoadFor(onnxPath) ?? new ModelManifest();
         (float inputScale, float outputScale, EngineInput input, string outputName, int classes) = Calibrate(onnxPath, manifest, calibration);
-        PreprocessingOptions preprocessing = manifest.Preprocessing?.ToOptions() ?? PreprocessingOptions.Cifar10 with { Width = input.Width, Height = input.Height };
+        PreprocessingOptions defaults = PreprocessingOptions.Cifar10 with { Width = input.Width, Height = input.Height };
+        PreprocessingOptions preprocessing = manifest.Preprocessing?.ToOptions(defaults) ?? defaults;
         Directory.CreateDirectory(outputFolder);
         string onnxName = Path.GetFileName(onnxPath);
         string onnxCopy = Path.Combine(outputFolder, onnxName);
@@ -227,7 +228,8 @@ public static class EmulatedModels
             Layout = manifest.Layout,
             BatchSize = 1,
         });
-        PreprocessingOptions options = manifest.Preprocessing?.ToOptions() ?? PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height };
+        PreprocessingOptions defaults = PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height };
+        PreprocessingOptions options = manifest.Preprocessing?.ToOptions(defaults) ?? defaults;
         var preprocessor = new CpuPreprocessor(options, engine.Input);
         InferenceBatch batch = engine.RentBatch();
         float maxInput = 0, maxOutput = 0;

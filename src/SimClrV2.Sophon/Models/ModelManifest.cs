@@ -7,22 +7,38 @@ using SimClrV2.Sophon.Preprocess;
 namespace SimClrV2.Sophon.Models;
 
 /// <summary>
-/// The small JSON file beside a model that makes it configure itself: tensor names, preprocessing
-/// and class names. For <c>model.onnx</c> it is <c>model.manifest.json</c>. Every field is optional;
-/// what it leaves out is read from the model (names) or takes the defaults.
+/// The small JSON file beside a model that makes it configure itself: tensor names, layout,
+/// preprocessing, output kind and class names. For <c>model.onnx</c> it is <c>model.manifest.json</c>;
+/// its schema is <c>model-manifest.schema.json</c> in the repository (<see cref="SchemaFileName"/>).
 /// </summary>
+/// <remarks>
+/// Strict: an unknown key (a misspelling) is an error naming it and the known keys, and every value
+/// is checked when the file is loaded. One fallback rule, the same whether the preprocessing section
+/// is missing or partial: each field left out takes its default, <see cref="PreprocessingOptions.Cifar10"/>'s
+/// value (the reference deployment's convention: RGB, scale 1/255, the CIFAR-10 mean and std,
+/// stretch, bilinear) at the model's own input size; names, layout and the class count are read from
+/// the model; labels default to the class index.
+/// </remarks>
 public sealed class ModelManifest
 {
     private static readonly JsonSerializerOptions s_json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         PropertyNameCaseInsensitive = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
+
+    /// <summary>The schema's file name in the repository; a manifest may name it in a <c>$schema</c> key.</summary>
+    public const string SchemaFileName = "model-manifest.schema.json";
+
+    /// <summary>The schema reference (<c>$schema</c>) the manifest carries, if any; never interpreted.</summary>
+    [JsonPropertyName("$schema")]
+    public string? Schema { get; set; }
 
     /// <summary>A display name for the model.</summary>
     public string? Name { get; set; }
@@ -62,14 +78,21 @@ public sealed class ModelManifest
     public double? Accuracy { get; set; }
 
     /// <summary>
-    /// The preprocessing the host applies: the manifest's, or, for a model with fused
-    /// preprocessing, the raw pixels (scale 1, mean 0, std 1) at its size and channel order.
+    /// The preprocessing the host applies: the manifest's section over the defaults (field by field),
+    /// or, for a model with fused preprocessing, the raw pixels (scale 1, mean 0, std 1) at its size,
+    /// channel order and resize.
     /// </summary>
-    /// <returns>The options, or null when the manifest has no preprocessing section.</returns>
-    public PreprocessingOptions? HostPreprocessing() =>
-        Preprocessing?.ToOptions() is not { } options ? null
-        : FusedPreprocessing == true ? options with { Scale = 1f, Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f] }
-        : options;
+    /// <param name="defaults">What fields the section leaves out take: <see cref="PreprocessingOptions.Cifar10"/> at the model's input size.</param>
+    /// <returns>The options.</returns>
+    public PreprocessingOptions HostPreprocessing(PreprocessingOptions defaults)
+    {
+        PreprocessingOptions options = Preprocessing?.ToOptions(defaults) ?? defaults;
+        return FusedPreprocessing == true ? options with { Scale = 1f, Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f] } : options;
+    }
+
+    /// <summary>The file the manifest was loaded from (null when built in code).</summary>
+    [JsonIgnore]
+    public string? SourcePath { get; private set; }
 
     /// <summary>The manifest path for a model file: the same name with <c>.manifest.json</c> in place of the extension.</summary>
     /// <param name="modelPath">The model path.</param>
@@ -104,21 +127,90 @@ public sealed class ModelManifest
 
         try
         {
-            using FileStream stream = File.OpenRead(path);
-            ModelManifest manifest = JsonSerializer.Deserialize<ModelManifest>(stream, s_json)
-                ?? throw new InvalidDataException($"Model manifest '{path}' is empty.");
-            manifest.Preprocessing?.ToOptions().Validate();
+            byte[] json = File.ReadAllBytes(path);
+            CheckKeys(json, path);
+            ModelManifest manifest = JsonSerializer.Deserialize<ModelManifest>(json, s_json)
+                ?? throw new InvalidDataException($"Model manifest '{path}' is empty (null).");
+            manifest.SourcePath = path;
+            manifest.Validate();
             return manifest;
         }
         catch (JsonException ex)
         {
-            throw new InvalidDataException($"Model manifest '{path}' is not valid JSON: {ex.Message}", ex);
+            throw new InvalidDataException($"Model manifest '{path}' is not valid: {ex.Message}", ex);
         }
         catch (ArgumentException ex)
         {
-            throw new InvalidDataException($"Model manifest '{path}' has invalid preprocessing: {ex.Message}", ex);
+            throw new InvalidDataException($"Model manifest '{path}' has an invalid value: {ex.Message}", ex);
         }
     }
+
+    /// <summary>Checks every value that can be checked without the model, and throws naming the field.</summary>
+    /// <exception cref="ArgumentException">A value is out of range.</exception>
+    public void Validate()
+    {
+        if (Layout is { } layout && !Enum.IsDefined(layout))
+        {
+            throw new ArgumentException($"layout {layout} is unknown; use nchw or nhwc.", nameof(Layout));
+        }
+
+        if (OutputKind is { } kind && !Enum.IsDefined(kind))
+        {
+            throw new ArgumentException($"outputKind {kind} is unknown; use logits or probabilities.", nameof(OutputKind));
+        }
+
+        if (Labels is not null && (Labels.Count == 0 || Labels.Any(string.IsNullOrWhiteSpace)))
+        {
+            throw new ArgumentException("labels must hold one non-empty name per class, in index order.", nameof(Labels));
+        }
+
+        Preprocessing?.Validate();
+    }
+
+    /// <summary>
+    /// Checks that the class names fit the model's outputs.
+    /// </summary>
+    /// <param name="classCount">The model's output length.</param>
+    /// <exception cref="InvalidDataException">The manifest's label count differs.</exception>
+    public void CheckLabels(int classCount)
+    {
+        if (Labels is not null && Labels.Count != classCount)
+        {
+            throw new InvalidDataException($"Model manifest{(SourcePath is null ? string.Empty : $" '{SourcePath}'")} has {Labels.Count} labels but the model has {classCount} outputs; give one label per class, in index order.");
+        }
+    }
+
+    /// <summary>Refuses keys the manifest does not know (case-insensitively), naming them and the known ones.</summary>
+    private static void CheckKeys(byte[] json, string path)
+    {
+        using var document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidDataException($"Model manifest '{path}' must be a JSON object, not {document.RootElement.ValueKind}.");
+        }
+
+        CheckObject(document.RootElement, RootKeys, path, null);
+        if (document.RootElement.EnumerateObject().FirstOrDefault(p => string.Equals(p.Name, "preprocessing", StringComparison.OrdinalIgnoreCase)) is { Value.ValueKind: JsonValueKind.Object } section)
+        {
+            CheckObject(section.Value, PreprocessingKeys, path, "preprocessing");
+        }
+    }
+
+    private static void CheckObject(JsonElement element, string[] known, string path, string? section)
+    {
+        foreach (JsonProperty property in element.EnumerateObject())
+        {
+            if (!known.Contains(property.Name, StringComparer.OrdinalIgnoreCase))
+            {
+                throw new InvalidDataException(
+                    $"Model manifest '{path}' has the unknown key '{property.Name}'{(section is null ? string.Empty : $" in '{section}'")}; the known keys are: {string.Join(", ", known)}.");
+            }
+        }
+    }
+
+    private static readonly string[] RootKeys = ["$schema", "name", "model", "card", "inputName", "outputName", "layout", "preprocessing", "fusedPreprocessing", "labels", "outputKind", "accuracy"];
+
+    private static readonly string[] PreprocessingKeys = ["width", "height", "channelOrder", "scale", "mean", "std", "resize", "cropFraction", "padValue", "interpolation"];
 
     /// <summary>Writes the manifest as indented JSON.</summary>
     /// <param name="path">The destination.</param>
@@ -129,36 +221,84 @@ public sealed class ModelManifest
     }
 }
 
-/// <summary>The preprocessing section of a <see cref="ModelManifest"/>; see <see cref="PreprocessingOptions"/>.</summary>
+/// <summary>
+/// The preprocessing section of a <see cref="ModelManifest"/>; see <see cref="PreprocessingOptions"/>.
+/// Every field is optional; one left out takes its default (see <see cref="ToOptions"/>).
+/// </summary>
 public sealed class ManifestPreprocessing
 {
-    /// <summary>Input width (default 32).</summary>
-    public int Width { get; set; } = 32;
+    /// <summary>Input width (default: the model's).</summary>
+    public int? Width { get; set; }
 
-    /// <summary>Input height (default 32).</summary>
-    public int Height { get; set; } = 32;
+    /// <summary>Input height (default: the model's).</summary>
+    public int? Height { get; set; }
 
     /// <summary>Plane order, <c>rgb</c> or <c>bgr</c> (default rgb).</summary>
-    public ChannelOrder ChannelOrder { get; set; } = ChannelOrder.Rgb;
+    public ChannelOrder? ChannelOrder { get; set; }
 
-    /// <summary>Pixel multiplier (default 1/255; 1 for raw 0..255 pixels).</summary>
-    public float Scale { get; set; } = 1f / 255f;
+    /// <summary>Pixel multiplier, positive (default 1/255; 1 for raw 0..255 pixels).</summary>
+    public float? Scale { get; set; }
 
-    /// <summary>Per-plane mean (default 0).</summary>
+    /// <summary>Per-plane mean, 3 values in the network's channel order (default: the CIFAR-10 mean).</summary>
     public IReadOnlyList<float>? Mean { get; set; }
 
-    /// <summary>Per-plane std (default 1).</summary>
+    /// <summary>Per-plane std, 3 positive values in the network's channel order (default: the CIFAR-10 std).</summary>
     public IReadOnlyList<float>? Std { get; set; }
 
-    /// <summary>The equivalent options.</summary>
+    /// <summary>How the image is fitted: <c>stretch</c> (default), <c>centerCrop</c> or <c>letterbox</c>.</summary>
+    public ResizeMode? Resize { get; set; }
+
+    /// <summary>For <c>centerCrop</c>: the part of the shorter side kept, in (0, 1] (default 0.875).</summary>
+    public float? CropFraction { get; set; }
+
+    /// <summary>For <c>letterbox</c>: the fill as R, G, B in 0..255 (default 0, 0, 0).</summary>
+    public IReadOnlyList<int>? PadValue { get; set; }
+
+    /// <summary>Interpolation: <c>bilinear</c> (default), <c>nearest</c> or <c>bicubic</c>.</summary>
+    public ResizeInterpolation? Interpolation { get; set; }
+
+    /// <summary>The equivalent options: each field given here over the same field of <paramref name="defaults"/>.</summary>
+    /// <param name="defaults">The fallback for every field left out (null: <see cref="PreprocessingOptions.Cifar10"/>, 32x32).</param>
     /// <returns>The options.</returns>
-    public PreprocessingOptions ToOptions() => new()
+    public PreprocessingOptions ToOptions(PreprocessingOptions? defaults = null)
     {
-        Width = Width,
-        Height = Height,
-        ChannelOrder = ChannelOrder,
-        Scale = Scale,
-        Mean = Mean ?? [0f, 0f, 0f],
-        Std = Std ?? [1f, 1f, 1f],
-    };
+        PreprocessingOptions d = defaults ?? PreprocessingOptions.Cifar10;
+        return new()
+        {
+            Width = Width ?? d.Width,
+            Height = Height ?? d.Height,
+            ChannelOrder = ChannelOrder ?? d.ChannelOrder,
+            Scale = Scale ?? d.Scale,
+            Mean = Mean ?? d.Mean,
+            Std = Std ?? d.Std,
+            Resize = Resize ?? d.Resize,
+            CropFraction = CropFraction ?? d.CropFraction,
+            PadValue = PadValue is null ? d.PadValue : PadValue.Select(v => (byte)v).ToArray(),
+            Interpolation = Interpolation ?? d.Interpolation,
+        };
+    }
+
+    /// <summary>Checks the fields that are given, naming the one that is wrong.</summary>
+    /// <exception cref="ArgumentException">A value is out of range.</exception>
+    public void Validate()
+    {
+        if (Width is < 1 or > 16384 || Height is < 1 or > 16384)
+        {
+            throw new ArgumentException($"preprocessing width/height {Width}x{Height} is out of range; use 1..16384.", nameof(Width));
+        }
+
+        if (PadValue is not null && (PadValue.Count != 3 || PadValue.Any(v => v is < 0 or > 255)))
+        {
+            throw new ArgumentException("preprocessing padValue must hold 3 values (R, G, B) in 0..255.", nameof(PadValue));
+        }
+
+        try
+        {
+            ToOptions().Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException("preprocessing: " + ex.Message, ex.ParamName, ex);
+        }
+    }
 }

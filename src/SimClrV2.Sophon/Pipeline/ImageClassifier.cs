@@ -64,8 +64,9 @@ public sealed partial class ImageClassifier : IImageClassifier
 
     /// <summary>
     /// Creates a classifier over an engine, filling what the options leave unset from the model's
-    /// manifest: preprocessing (raw pixels when the model fuses it; else the CIFAR-10 convention at
-    /// the engine's input size) and labels.
+    /// manifest: preprocessing (its section over the CIFAR-10 convention at the engine's input size,
+    /// field by field; raw pixels when the model fuses it) and labels (their count checked against
+    /// the model's outputs).
     /// The classifier owns the engine; the engine is disposed if creation fails.
     /// </summary>
     /// <param name="engine">The engine.</param>
@@ -79,9 +80,13 @@ public sealed partial class ImageClassifier : IImageClassifier
         ArgumentNullException.ThrowIfNull(options);
         try
         {
-            PreprocessingOptions preprocessing = options.Preprocessing
-                ?? manifest?.HostPreprocessing()
-                ?? PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height };
+            PreprocessingOptions defaults = PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height };
+            PreprocessingOptions preprocessing = options.Preprocessing ?? manifest?.HostPreprocessing(defaults) ?? defaults;
+            if (options.Labels is null)
+            {
+                manifest?.CheckLabels(engine.OutputLength);
+            }
+
             return new ImageClassifier(
                 engine,
                 new ClassifierOptions

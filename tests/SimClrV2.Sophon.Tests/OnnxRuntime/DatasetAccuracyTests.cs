@@ -50,7 +50,7 @@ public class DatasetAccuracyTests
         {
             InputName = "images",
             OutputName = "logits",
-            Preprocessing = new ManifestPreprocessing { Width = 32, Height = 32, Scale = 1f / 255f },
+            Preprocessing = new ManifestPreprocessing { Width = 32, Height = 32, Scale = 1f / 255f, Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f] },
             Labels = TestData.Cifar10Labels,
         }.Save(ModelManifest.PathFor(model));
 
