@@ -40,9 +40,17 @@ typedef struct {
 
 typedef struct { float alpha_0, beta_0, alpha_1, beta_1, alpha_2, beta_2; } bmcv_convert_to_attr;
 typedef struct { int start_x, start_y, crop_w, crop_h; } bmcv_rect_t;
+/* bmcv_padding_atrr_t (sic): the destination rectangle the image is resized into; the rest of the
+ * output is filled with padding_r/g/b when if_memset is 1. */
+typedef struct {
+    unsigned int dst_crop_stx, dst_crop_sty, dst_crop_w, dst_crop_h;
+    unsigned char padding_r, padding_g, padding_b;
+    int if_memset;
+} bmcv_padding_atrr_t;
 
 _Static_assert(sizeof(bm_image) == 24, "bm_image is 24 bytes");
 _Static_assert(sizeof(bmcv_convert_to_attr) == 24, "bmcv_convert_to_attr is 24 bytes");
+_Static_assert(sizeof(bmcv_padding_atrr_t) == 24, "bmcv_padding_atrr_t is 24 bytes");
 
 #define IMAGE_MAGIC 0x494d4147u /* "IMAG" */
 
@@ -451,43 +459,67 @@ EMU_EXPORT bm_status_t bmcv_image_jpeg_dec(bm_handle_t handle, void *p_jpeg_data
     return BM_SUCCESS;
 }
 
-EMU_EXPORT bm_status_t bmcv_image_vpp_convert(bm_handle_t handle, int output_num, bm_image input, bm_image *output, bmcv_rect_t *crop, int algorithm)
+/* One VPP pass: the crop rectangle of the input (the whole input when crop is NULL) resized into
+ * the destination rectangle of the output (the whole output when padding is NULL; else the rest is
+ * filled with the padding colour when if_memset is 1), converting the colour format. The BM1684X
+ * VPP offers NEAREST (0) and LINEAR (1) only: BICUBIC (2) is refused with BM_ERR_PARAM, as
+ * libbmcv's check_bm1684x_vpp_param does. */
+static bm_status_t vpp_pass(const char *fn, int output_num, bm_image input, bm_image *output, bmcv_rect_t *crop, bmcv_padding_atrr_t *padding, int algorithm)
 {
     int status;
-    (void)handle;
     if (output == NULL) {
-        bm_emu_fatal("bmcv_image_vpp_convert: output is NULL");
+        bm_emu_fatal("%s: output is NULL", fn);
     }
-    image_private_t *in = live(input, "bmcv_image_vpp_convert");
-    image_private_t *out = live(output[0], "bmcv_image_vpp_convert");
-    if (bm_emu_fault("bmcv_image_vpp_convert", &status)) {
+    image_private_t *in = live(input, fn);
+    image_private_t *out = live(output[0], fn);
+    if (bm_emu_fault(fn, &status)) {
         return status;
     }
-    if (output_num != 1 || crop != NULL || algorithm != 1) {
-        fprintf(stderr, "sophon-emulator: bmcv_image_vpp_convert: the emulator supports one output, no crop, LINEAR (1)\n");
+    if (output_num != 1) {
+        fprintf(stderr, "sophon-emulator: %s: the emulator supports one output\n", fn);
         return BM_NOT_SUPPORTED;
     }
+    if (algorithm != 0 && algorithm != 1) {
+        fprintf(stderr, "sophon-emulator: %s: vpp not support algorithm %d (NEAREST 0 and LINEAR 1 only)\n", fn, algorithm);
+        return BM_ERR_PARAM;
+    }
     if (input.data_type != IMG_1N_BYTE || output[0].data_type != IMG_1N_BYTE || !is_planar(output[0].image_format)) {
-        fprintf(stderr, "sophon-emulator: bmcv_image_vpp_convert: 1N_BYTE input, 1N_BYTE planar output expected\n");
+        fprintf(stderr, "sophon-emulator: %s: 1N_BYTE input, 1N_BYTE planar output expected\n", fn);
         return BM_NOT_SUPPORTED;
     }
     if (!is_yuv(input.image_format) && in->stride % 64 != 0) {
-        fprintf(stderr, "sophon-emulator: bmcv_image_vpp_convert: input stride %d must be 64-byte aligned\n", in->stride);
+        fprintf(stderr, "sophon-emulator: %s: input stride %d must be 64-byte aligned\n", fn, in->stride);
         return BM_ERR_PARAM;
     }
     if (out->stride % 64 != 0) {
-        fprintf(stderr, "sophon-emulator: bmcv_image_vpp_convert: strides %d and %d must be 64-byte aligned\n", in->stride, out->stride);
+        fprintf(stderr, "sophon-emulator: %s: strides %d and %d must be 64-byte aligned\n", fn, in->stride, out->stride);
         return BM_ERR_PARAM;
     }
     int iw = input.width, ih = input.height, ow = output[0].width, oh = output[0].height;
+    int cx = 0, cy = 0, cw = iw, ch = ih;
+    if (crop != NULL) {
+        cx = crop->start_x, cy = crop->start_y, cw = crop->crop_w, ch = crop->crop_h;
+        if (cx < 0 || cy < 0 || cw < 1 || ch < 1 || cx + cw > iw || cy + ch > ih) {
+            fprintf(stderr, "sophon-emulator: %s: crop (%d,%d %dx%d) is outside the %dx%d input\n", fn, cx, cy, cw, ch, iw, ih);
+            return BM_ERR_PARAM;
+        }
+    }
+    int dx = 0, dy = 0, dw = ow, dh = oh;
+    if (padding != NULL) {
+        dx = (int)padding->dst_crop_stx, dy = (int)padding->dst_crop_sty, dw = (int)padding->dst_crop_w, dh = (int)padding->dst_crop_h;
+        if (dw < 1 || dh < 1 || dx + dw > ow || dy + dh > oh) {
+            fprintf(stderr, "sophon-emulator: %s: destination (%d,%d %dx%d) is outside the %dx%d output\n", fn, dx, dy, dw, dh, ow, oh);
+            return BM_ERR_PARAM;
+        }
+    }
     limits_t l = chip_limits();
     if (iw < l.min_side || ih < l.min_side || ow < l.min_side || oh < l.min_side || iw > l.max_side || ih > l.max_side || ow > l.max_side || oh > l.max_side
-        || iw > l.max_scale * ow || ow > l.max_scale * iw || ih > l.max_scale * oh || oh > l.max_scale * ih) {
-        fprintf(stderr, "sophon-emulator: bmcv_image_vpp_convert: %dx%d -> %dx%d is outside %d..%d or a scale of %d\n", iw, ih, ow, oh, l.min_side, l.max_side, l.max_scale);
+        || cw > l.max_scale * dw || dw > l.max_scale * cw || ch > l.max_scale * dh || dh > l.max_scale * ch) {
+        fprintf(stderr, "sophon-emulator: %s: %dx%d (crop %dx%d) -> %dx%d (into %dx%d) is outside %d..%d or a scale of %d\n", fn, iw, ih, cw, ch, ow, oh, dw, dh, l.min_side, l.max_side, l.max_scale);
         return BM_ERR_PARAM;
     }
-    unsigned char *src = image_data(in, "bmcv_image_vpp_convert");
-    unsigned char *dst = image_data(out, "bmcv_image_vpp_convert");
+    unsigned char *src = image_data(in, fn);
+    unsigned char *dst = image_data(out, fn);
     if (src == NULL || dst == NULL) {
         return BM_ERR_FAILURE;
     }
@@ -496,33 +528,60 @@ EMU_EXPORT bm_status_t bmcv_image_vpp_convert(bm_handle_t handle, int output_num
     int in_stride = in->stride;
     if (is_yuv(input.image_format)) {
         /* Colour conversion first, as the VPP does it; where the vendor's documents are silent,
-         * JFIF full-range BT.601 (what libjpeg produces), then the same bilinear resize. */
+         * JFIF full-range BT.601 (what libjpeg produces), then the same resize. */
         rgb = yuv_to_rgb(src, &input);
         src = rgb;
         view.image_format = FMT_RGB_PACKED;
         in_stride = iw * 3;
     }
-    int swap = (is_planar(view.image_format) ? view.image_format == FMT_BGR_PLANAR : view.image_format == FMT_BGR_PACKED)
-               != (output[0].image_format == FMT_BGR_PLANAR);
-    float sx = (float)iw / (float)ow, sy = (float)ih / (float)oh;
-    for (int y = 0; y < oh; y++) {
-        int y0, y1;
-        float wy = source_coord(y, sy, ih, &y0, &y1);
-        for (int x = 0; x < ow; x++) {
-            int x0, x1;
-            float wx = source_coord(x, sx, iw, &x0, &x1);
+    int bgr_out = output[0].image_format == FMT_BGR_PLANAR;
+    int swap = (is_planar(view.image_format) ? view.image_format == FMT_BGR_PLANAR : view.image_format == FMT_BGR_PACKED) != bgr_out;
+    if (padding != NULL && padding->if_memset == 1) {
+        unsigned char fill[3] = { padding->padding_r, padding->padding_g, padding->padding_b };
+        for (int c = 0; c < 3; c++) {
+            for (int y = 0; y < oh; y++) {
+                memset(dst + (size_t)(c * oh + y) * out->stride, fill[bgr_out ? 2 - c : c], (size_t)ow);
+            }
+        }
+    }
+    float sx = (float)cw / (float)dw, sy = (float)ch / (float)dh;
+    for (int y = 0; y < dh; y++) {
+        int y0, y1, ny = (int)((float)y * sy);
+        float wy = source_coord(y, sy, ch, &y0, &y1);
+        for (int x = 0; x < dw; x++) {
+            int x0, x1, nx = (int)((float)x * sx);
+            float wx = source_coord(x, sx, cw, &x0, &x1);
             for (int c = 0; c < 3; c++) {
-                int sc = swap ? 2 - c : c;
-                float top = (1.0f - wx) * (float)at(src, &view, in_stride, x0, y0, sc) + wx * (float)at(src, &view, in_stride, x1, y0, sc);
-                float bottom = (1.0f - wx) * (float)at(src, &view, in_stride, x0, y1, sc) + wx * (float)at(src, &view, in_stride, x1, y1, sc);
-                float v = (1.0f - wy) * top + wy * bottom;
-                int q = (int)(v + 0.5f);
-                dst[(size_t)(c * oh + y) * out->stride + x] = (unsigned char)(q < 0 ? 0 : q > 255 ? 255 : q);
+                int sc = swap ? 2 - c : c, q;
+                if (algorithm == 0) {
+                    q = at(src, &view, in_stride, cx + (nx < cw ? nx : cw - 1), cy + (ny < ch ? ny : ch - 1), sc);
+                } else {
+                    float top = (1.0f - wx) * (float)at(src, &view, in_stride, cx + x0, cy + y0, sc) + wx * (float)at(src, &view, in_stride, cx + x1, cy + y0, sc);
+                    float bottom = (1.0f - wx) * (float)at(src, &view, in_stride, cx + x0, cy + y1, sc) + wx * (float)at(src, &view, in_stride, cx + x1, cy + y1, sc);
+                    float v = (1.0f - wy) * top + wy * bottom;
+                    q = (int)(v + 0.5f);
+                }
+                dst[(size_t)(c * oh + dy + y) * out->stride + dx + x] = (unsigned char)(q < 0 ? 0 : q > 255 ? 255 : q);
             }
         }
     }
     free(rgb);
     return BM_SUCCESS;
+}
+
+EMU_EXPORT bm_status_t bmcv_image_vpp_convert(bm_handle_t handle, int output_num, bm_image input, bm_image *output, bmcv_rect_t *crop, int algorithm)
+{
+    (void)handle;
+    return vpp_pass("bmcv_image_vpp_convert", output_num, input, output, crop, NULL, algorithm);
+}
+
+EMU_EXPORT bm_status_t bmcv_image_vpp_convert_padding(bm_handle_t handle, int output_num, bm_image input, bm_image *output, bmcv_padding_atrr_t *padding_attr, bmcv_rect_t *crop_rect, int algorithm)
+{
+    (void)handle;
+    if (padding_attr == NULL) {
+        bm_emu_fatal("bmcv_image_vpp_convert_padding: padding_attr is NULL");
+    }
+    return vpp_pass("bmcv_image_vpp_convert_padding", output_num, input, output, crop_rect, padding_attr, algorithm);
 }
 
 EMU_EXPORT bm_status_t bmcv_image_convert_to(bm_handle_t handle, int input_num, bmcv_convert_to_attr attr, bm_image *input, bm_image *output)

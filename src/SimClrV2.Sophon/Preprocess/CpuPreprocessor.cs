@@ -7,7 +7,8 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace SimClrV2.Sophon.Preprocess;
 
 /// <summary>
-/// CPU preprocessing: bilinear resize (see <see cref="BilinearResize"/>) only when the image size differs from the input size,
+/// CPU preprocessing: the image fitted to the input size by <see cref="PreprocessingOptions.Resize"/> and
+/// <see cref="PreprocessingOptions.Interpolation"/> (see <see cref="ImageResize"/>) unless it already is the input (same size, stretched),
 /// then the SIMD normalisation kernel writes straight into the image's slot of the engine's batch
 /// tensor, in the engine's element type. An image already at the input size costs no allocation.
 /// Thread-safe (holds no per-call state).
@@ -68,13 +69,15 @@ public sealed class CpuPreprocessor : IImagePreprocessor
         try
         {
             ReadOnlySpan<byte> pixels = Pixels(image, ref copy, out PixelLayout layout);
-            if (image.Width == Input.Width && image.Height == Input.Height)
+            ResizePlan plan = ResizePlan.For(image.Width, image.Height, Options);
+            if (plan.IsIdentity(image.Width, image.Height, Input.Width, Input.Height))
             {
                 Normalize(pixels, layout, destination);
                 return;
             }
 
-            byte[] resized = BilinearResize.Resize(pixels, layout == PixelLayout.Planar, image.Width, image.Height, Input.Width, Input.Height);
+            byte[] resized = ImageResize.Resize(
+                pixels, layout == PixelLayout.Planar, image.Width, image.Height, plan, Input.Width, Input.Height, Options.Interpolation, (Options.PadValue[0], Options.PadValue[1], Options.PadValue[2]));
             try
             {
                 Normalize(resized.AsSpan(0, Input.Width * Input.Height * 3), PixelLayout.Interleaved, destination);

@@ -59,6 +59,11 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor, IEncodedJpegC
             throw new SophonModelException($"BMCV's convert_to writes planar (NCHW) tensors; input '{input.Name}' is {InputShape.Name(input.Layout)} ({input.Height}x{input.Width}x{input.Channels}). Use CPU preprocessing for this model.");
         }
 
+        if (options.Interpolation == ResizeInterpolation.Bicubic)
+        {
+            throw new SophonModelException("The BM1684X VPP resizes with nearest or bilinear interpolation only; bicubic resizing runs on the CPU: use CPU preprocessing, or bilinear/nearest interpolation.");
+        }
+
         _limits = BmcvLimits.For(engine.ChipId);
         if (input.Width < _limits.MinConvertSide || input.Width > _limits.MaxConvertSide || input.Height < _limits.MinConvertSide || input.Height > _limits.MaxConvertSide)
         {
@@ -132,7 +137,7 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor, IEncodedJpegC
         {
             // The JPU decodes it on the device into the stream's YUV format; the VPP converts that.
             using BmImageHandle yuv = BmImageHandle.DecodeJpeg(device, image.EncodedJpeg.Span);
-            ResizeAndConvert(device, yuv, image.Width, image.Height, memory, offset);
+            ResizeAndConvert(device, yuv, ResizePlan.For(image.Width, image.Height, Options), memory, offset);
             return;
         }
 
@@ -154,7 +159,7 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor, IEncodedJpegC
             using BmImageHandle source = BmImageHandle.Create(device, image.Width, image.Height, planar ? BmImageFormat.RgbPlanar : BmImageFormat.RgbPacked, BmImageDataType.Byte, stride);
             source.AllocateDeviceMemory();
             source.CopyFromHost(staging.AsSpan(0, stride * rows));
-            ResizeAndConvert(device, source, image.Width, image.Height, memory, offset);
+            ResizeAndConvert(device, source, ResizePlan.For(image.Width, image.Height, Options), memory, offset);
         }
         finally
         {
@@ -172,22 +177,41 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor, IEncodedJpegC
 
     /// <summary>
     /// VPP passes from a device image (RGB, or the JPU's YUV) to planar RGB/BGR at the network's
-    /// size, one per step of at most the chip's scale ratio, then <c>convert_to</c> into the batch slot.
+    /// size, one per step of at most the chip's scale ratio: the first reads the plan's crop
+    /// rectangle (<c>bmcv_rect_t</c>), the last writes into its destination rectangle with the pad
+    /// colour around it (<c>bmcv_image_vpp_convert_padding</c>, letterbox); then <c>convert_to</c>
+    /// into the batch slot.
     /// </summary>
-    private unsafe void ResizeAndConvert(SophonDeviceHandle device, BmImageHandle source, int width, int height, DeviceMemoryHandle memory, long offset)
+    private unsafe void ResizeAndConvert(SophonDeviceHandle device, BmImageHandle source, ResizePlan plan, DeviceMemoryHandle memory, long offset)
     {
         EngineInput input = _cpu.Input;
         BmImageHandle current = source;
+        int algorithm = Options.Interpolation == ResizeInterpolation.Nearest ? Bmcv.ResizeNearest : Bmcv.ResizeLinear;
+        bool pads = plan.Pads(input.Width, input.Height);
+        var crop = new BmcvRect { StartX = plan.CropX, StartY = plan.CropY, Width = plan.CropWidth, Height = plan.CropHeight };
+        var padding = new BmcvPaddingAttr
+        {
+            DstX = (uint)plan.DstX, DstY = (uint)plan.DstY, DstWidth = (uint)plan.DstWidth, DstHeight = (uint)plan.DstHeight,
+            PadR = Options.PadValue[0], PadG = Options.PadValue[1], PadB = Options.PadValue[2], IfMemset = 1,
+        };
         try
         {
-            foreach ((int w, int h) in _limits.Passes(width, height, input.Width, input.Height))
+            IReadOnlyList<(int Width, int Height)> passes = _limits.Passes(plan.CropWidth, plan.CropHeight, plan.DstWidth, plan.DstHeight);
+            for (int p = 0; p < passes.Count; p++)
             {
+                bool first = p == 0, last = p == passes.Count - 1;
+                (int w, int h) = last ? (input.Width, input.Height) : passes[p];
                 BmImageHandle next = BmImageHandle.Create(device, w, h, _planarFormat, BmImageDataType.Byte, Bmcv.Align64(w));
                 try
                 {
                     next.AllocateDeviceMemory();
                     BmImage nextImage = next.Image;
-                    Check("bmcv_image_vpp_convert", SophonNative.bmcv_image_vpp_convert(device, 1, current.Image, &nextImage, null, Bmcv.ResizeLinear));
+                    BmcvRect* cropArg = first ? &crop : null;
+                    Check(
+                        last && pads ? "bmcv_image_vpp_convert_padding" : "bmcv_image_vpp_convert",
+                        last && pads
+                            ? SophonNative.bmcv_image_vpp_convert_padding(device, 1, current.Image, &nextImage, &padding, cropArg, algorithm)
+                            : SophonNative.bmcv_image_vpp_convert(device, 1, current.Image, &nextImage, cropArg, algorithm));
                 }
                 catch
                 {

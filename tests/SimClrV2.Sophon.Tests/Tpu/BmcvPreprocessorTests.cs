@@ -57,6 +57,46 @@ public class BmcvPreprocessorTests : EmulatorTestBase
         }
     }
 
+    private static IEnumerable<TestCaseData> ResizeCases()
+    {
+        PreprocessingOptions cifar = PreprocessingOptions.Cifar10;
+        PreprocessingOptions[] modes =
+        [
+            cifar with { Resize = ResizeMode.CenterCrop, CropFraction = 0.875f },
+            cifar with { Resize = ResizeMode.CenterCrop, CropFraction = 0.5f, ChannelOrder = ChannelOrder.Bgr },
+            cifar with { Resize = ResizeMode.Letterbox, PadValue = [114, 20, 230] },
+            cifar with { Resize = ResizeMode.Letterbox, PadValue = [114, 20, 230], ChannelOrder = ChannelOrder.Bgr },
+            cifar with { Interpolation = ResizeInterpolation.Nearest },
+            cifar with { Resize = ResizeMode.CenterCrop, Interpolation = ResizeInterpolation.Nearest },
+            cifar with { Resize = ResizeMode.Letterbox, Interpolation = ResizeInterpolation.Nearest },
+        ];
+        foreach (ImageInput input in TensorInputs())
+        {
+            foreach (PreprocessingOptions options in modes)
+            {
+                yield return new TestCaseData(input, options).SetArgDisplayNames(input.Name, options.ToString());
+            }
+        }
+    }
+
+    [TestCaseSource(nameof(ResizeCases))]
+    public void CropLetterboxAndNearestGiveTheCpuPathsTensor(ImageInput input, PreprocessingOptions options)
+    {
+        (byte[] bmcv, byte[] cpu) = Tensors("fp32", input, options);
+
+        Assert.That(MemoryMarshal.Cast<byte, float>(bmcv).ToArray(), Is.EqualTo(MemoryMarshal.Cast<byte, float>(cpu).ToArray()).Within(1e-3));
+    }
+
+    [Test]
+    public void BicubicIsRefusedOnBmcvNamingTheCpuPath()
+    {
+        using var engine = new SophonEngine(new SophonEngineOptions { ModelPath = Emulator.Model("fp32", 4), DeviceInput = true });
+
+        Assert.That(
+            () => new BmcvPreprocessor(PreprocessingOptions.Cifar10 with { Interpolation = ResizeInterpolation.Bicubic }, engine),
+            Throws.TypeOf<SophonModelException>().With.Message.Contains("bicubic").And.Message.Contains("CPU preprocessing"));
+    }
+
     [TestCaseSource(nameof(TensorInputs))]
     public void Int8TensorEqualsTheCpuPathWithinOne(ImageInput input)
     {

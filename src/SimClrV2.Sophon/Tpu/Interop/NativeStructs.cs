@@ -146,10 +146,35 @@ internal enum BmImageDataType
     SignedByte = 3,
 }
 
+/// <summary><c>bmcv_rect_t</c> (16 bytes): a crop rectangle of a VPP input.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct BmcvRect
+{
+    public int StartX;
+    public int StartY;
+    public int Width;
+    public int Height;
+}
+
+/// <summary><c>bmcv_padding_atrr_t</c> (sic; 24 bytes): the output rectangle a VPP pass writes into, and the fill around it.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct BmcvPaddingAttr
+{
+    public uint DstX;
+    public uint DstY;
+    public uint DstWidth;
+    public uint DstHeight;
+    public byte PadR;
+    public byte PadG;
+    public byte PadB;
+    public int IfMemset;
+}
+
 /// <summary>bmcv constants used by the binding.</summary>
 internal static class Bmcv
 {
     public const int HeapAny = 2;
+    public const int ResizeNearest = 0;
     public const int ResizeLinear = 1;
 
     /// <summary>Row strides of VPP images are aligned to 64 bytes.</summary>

@@ -97,7 +97,11 @@ internal static partial class SophonNative
     public static unsafe partial SophonStatus bm_image_copy_host_to_device(BmImage image, void** buffers);
 
     [LibraryImport(BmCv, EntryPoint = "bmcv_image_vpp_convert")]
-    public static unsafe partial SophonStatus bmcv_image_vpp_convert(SophonDeviceHandle handle, int outputNum, BmImage input, BmImage* output, void* crop, int algorithm);
+    public static unsafe partial SophonStatus bmcv_image_vpp_convert(SophonDeviceHandle handle, int outputNum, BmImage input, BmImage* output, BmcvRect* crop, int algorithm);
+
+    /// <summary>One VPP pass into a rectangle of the output, the rest filled (letterbox).</summary>
+    [LibraryImport(BmCv, EntryPoint = "bmcv_image_vpp_convert_padding")]
+    public static unsafe partial SophonStatus bmcv_image_vpp_convert_padding(SophonDeviceHandle handle, int outputNum, BmImage input, BmImage* output, BmcvPaddingAttr* padding, BmcvRect* crop, int algorithm);
 
     /// <summary>The JPU: decodes up to 4 JPEGs into bm_images it creates (zero-filled dst) in the stream's own YUV format; the caller destroys them.</summary>
     [LibraryImport(BmCv, EntryPoint = "bmcv_image_jpeg_dec")]
