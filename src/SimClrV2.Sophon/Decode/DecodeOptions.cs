@@ -3,7 +3,8 @@ namespace SimClrV2.Sophon.Decode;
 /// <summary>
 /// Limits applied to every encoded image before and while it is decoded, so a hostile or broken file
 /// costs an error entry, not the process: the size the header claims is checked before any pixel
-/// buffer is allocated, only the first frame of an animation is decoded, metadata is skipped, and a
+/// buffer is allocated, only the first frame of an animation is decoded, metadata is read only for the
+/// EXIF orientation, and a
 /// truncated file is refused instead of being classified with invented pixels.
 /// </summary>
 public sealed record DecodeOptions
@@ -36,6 +37,13 @@ public sealed record DecodeOptions
     /// upscaled to 256x256 JPEG, 3 and 4 cost 0.2 points of accuracy, 2 about 1.3 and 1 about 1.9.
     /// </summary>
     public int ReducedJpegOversample { get; init; } = 3;
+
+    /// <summary>
+    /// Turn photos upright by their EXIF orientation (tag 0x0112) before anything else, as OpenCV's
+    /// <c>imread</c> does. Default true; false classifies the pixels as stored. An oriented JPEG is
+    /// decoded on the host even with device JPEG decode (the JPU does not turn images).
+    /// </summary>
+    public bool ApplyExifOrientation { get; init; } = true;
 
     /// <summary>Keep JPEGs encoded after their checks, for a preprocessor that decodes them on the device. Set by the classifier.</summary>
     internal bool KeepJpegEncoded { get; init; }

@@ -26,7 +26,10 @@ internal static class ImageDecoding
     /// <summary>The formats read: PNG, JPEG, BMP, GIF, TGA, TIFF, WebP, PBM/PGM/PPM.</summary>
     public const string Formats = "PNG, JPEG, BMP, GIF, TGA, TIFF, WebP, PBM/PGM/PPM";
 
-    private static readonly Configuration Configuration = CreateConfiguration();
+    private static readonly Configuration Configuration = CreateConfiguration(ignoreMetadata: true);
+
+    // Identify reads metadata (the EXIF orientation); decoding skips it.
+    private static readonly Configuration IdentifyConfiguration = CreateConfiguration(ignoreMetadata: false);
 
     /// <summary>Decodes an image file.</summary>
     public static DecodedImage DecodeFile(string path, DecodeOptions options)
@@ -70,7 +73,7 @@ internal static class ImageDecoding
         IImageFormat? format;
         try
         {
-            info = Image.Identify(Configuration, stream, out format);
+            info = Image.Identify(IdentifyConfiguration, stream, out format);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -92,21 +95,26 @@ internal static class ImageDecoding
             throw new InvalidDataException($"{what} is truncated: {truncation}; it was not classified.");
         }
 
-        if (options.KeepJpegEncoded && format is JpegFormat)
+        ushort orientation = options.ApplyExifOrientation ? ExifOrientation.Read(info.Metadata) : (ushort)1;
+        if (options.KeepJpegEncoded && format is JpegFormat && orientation == 1)
         {
             return DecodedImage.FromEncodedJpeg(encoded.ToArray(), info.Width, info.Height);
         }
 
+        // The reduced decode keeps the target's sides in the upright image's orientation.
+        (int targetWidth, int targetHeight) = ExifOrientation.SwapsSides(orientation) ? (options.TargetHeight, options.TargetWidth) : (options.TargetWidth, options.TargetHeight);
         if (options.ReducedJpegDecode && options.TargetWidth > 0 && format is JpegFormat
-            && ScaledJpegDecoding.TryDecode(encoded, info.Width, info.Height, options.TargetWidth, options.TargetHeight, options.ReducedJpegOversample, what) is { } reduced)
+            && ScaledJpegDecoding.TryDecode(encoded, info.Width, info.Height, targetWidth, targetHeight, options.ReducedJpegOversample, what) is { } reduced)
         {
-            return reduced;
+            return ExifOrientation.Turn(reduced, orientation);
         }
 
         stream.Position = 0;
         try
         {
-            return DecodedImage.FromImage(Image.Load<Rgb24>(Configuration, stream), takeOwnership: true);
+            Image<Rgb24> image = Image.Load<Rgb24>(Configuration, stream);
+            ExifOrientation.Turn(image, orientation);
+            return DecodedImage.FromImage(image, takeOwnership: true);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -145,7 +153,7 @@ internal static class ImageDecoding
     private static InvalidDataException TooLarge(string what, DecodeOptions options) =>
         new($"{what} has more than DecodeOptions.MaxEncodedBytes ({options.MaxEncodedBytes:N0}) bytes; raise the limit if the image is genuine.");
 
-    private static Configuration CreateConfiguration()
+    private static Configuration CreateConfiguration(bool ignoreMetadata)
     {
         var configuration = new Configuration(
             new PngConfigurationModule(),
@@ -157,11 +165,11 @@ internal static class ImageDecoding
             new WebpConfigurationModule(),
             new PbmConfigurationModule());
         ImageFormatManager formats = configuration.ImageFormatsManager;
-        formats.SetDecoder(PngFormat.Instance, new PngDecoder { IgnoreMetadata = true });
-        formats.SetDecoder(JpegFormat.Instance, new JpegDecoder { IgnoreMetadata = true });
-        formats.SetDecoder(GifFormat.Instance, new GifDecoder { IgnoreMetadata = true, DecodingMode = FrameDecodingMode.First });
-        formats.SetDecoder(TiffFormat.Instance, new TiffDecoder { IgnoreMetadata = true, DecodingMode = FrameDecodingMode.First });
-        formats.SetDecoder(WebpFormat.Instance, new WebpDecoder { IgnoreMetadata = true });
+        formats.SetDecoder(PngFormat.Instance, new PngDecoder { IgnoreMetadata = ignoreMetadata });
+        formats.SetDecoder(JpegFormat.Instance, new JpegDecoder { IgnoreMetadata = ignoreMetadata });
+        formats.SetDecoder(GifFormat.Instance, new GifDecoder { IgnoreMetadata = ignoreMetadata, DecodingMode = FrameDecodingMode.First });
+        formats.SetDecoder(TiffFormat.Instance, new TiffDecoder { IgnoreMetadata = ignoreMetadata, DecodingMode = FrameDecodingMode.First });
+        formats.SetDecoder(WebpFormat.Instance, new WebpDecoder { IgnoreMetadata = ignoreMetadata });
         return configuration;
     }
 

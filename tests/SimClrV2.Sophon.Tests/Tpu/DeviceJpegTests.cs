@@ -28,6 +28,28 @@ public class DeviceJpegTests : EmulatorTestBase
         });
 
     [Test]
+    public void AnExifOrientedJpegIsTurnedOnTheHostBeforeDevicePreprocessing()
+    {
+        using Image<Rgb24> upright = Image.Load<Rgb24>(Path.Combine(TestData.SampleImages, "horse.png"));
+        using Image<Rgb24> sideways = upright.Clone(x => x.Rotate(RotateMode.Rotate270));
+        sideways.Metadata.ExifProfile = new SixLabors.ImageSharp.Metadata.Profiles.Exif.ExifProfile();
+        sideways.Metadata.ExifProfile.SetValue(SixLabors.ImageSharp.Metadata.Profiles.Exif.ExifTag.Orientation, (ushort)6);
+        using var uprightJpeg = new MemoryStream();
+        using var sidewaysJpeg = new MemoryStream();
+        upright.SaveAsJpeg(uprightJpeg, new JpegEncoder { Quality = 95 });
+        sideways.SaveAsJpeg(sidewaysJpeg, new JpegEncoder { Quality = 95 });
+        using ImageClassifier jpu = Create(PreprocessBackend.DeviceJpeg);
+
+        IReadOnlyList<Prediction> predictions = jpu.Classify([
+            ImageInput.FromStream(new MemoryStream(uprightJpeg.ToArray()), "upright.jpg"),
+            ImageInput.FromStream(new MemoryStream(sidewaysJpeg.ToArray()), "sideways.jpg")]);
+
+        Assert.That(predictions, Has.All.Matches<Prediction>(p => p.Succeeded));
+        Assert.That(predictions[1].ClassIndex, Is.EqualTo(predictions[0].ClassIndex));
+        Assert.That(predictions[1].Score, Is.EqualTo(predictions[0].Score).Within(0.05));
+    }
+
+    [Test]
     public void ThePhotosClassifyLikeTheCpuPathWithPngsOnTheBmcvPathInTheSameRun()
     {
         IReadOnlyList<ImageInput> photos = ImageInputs.FromFolder(TestData.SampleImages);
