@@ -33,6 +33,10 @@ public class PreprocessBenchmarks
     [Params(PixelLayout.Interleaved, PixelLayout.Planar)]
     public PixelLayout Source { get; set; }
 
+    /// <summary>The tensor's layout: NCHW planes or NHWC interleaved (the scalar baseline always writes NCHW).</summary>
+    [Params(TensorLayout.Nchw, TensorLayout.Nhwc)]
+    public TensorLayout Layout { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
@@ -43,7 +47,7 @@ public class PreprocessBenchmarks
             random.NextBytes(b);
             return b;
         }).ToArray();
-        var input = new EngineInput("input", Output, 3, 32, 32, Output == TensorElementType.Int8 ? 40f : 1f);
+        var input = new EngineInput("input", Output, 3, 32, 32, Output == TensorElementType.Int8 ? 40f : 1f) { Layout = Layout };
         _tensor = new byte[Batch * input.BytesPerImage];
         _preprocessor = new CpuPreprocessor(PreprocessingOptions.Cifar10, input);
     }
