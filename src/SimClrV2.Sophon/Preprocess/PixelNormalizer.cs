@@ -175,6 +175,10 @@ internal static class PixelNormalizer
 
             ref float ra = ref MemoryMarshal.GetReference(a);
             ref float rb = ref MemoryMarshal.GetReference(b);
+            Vector256<float> a0 = Vector256.LoadUnsafe(ref ra), a1 = Vector256.LoadUnsafe(ref ra, 8), a2 = Vector256.LoadUnsafe(ref ra, 16);
+            Vector256<float> a3 = Vector256.LoadUnsafe(ref ra, 24), a4 = Vector256.LoadUnsafe(ref ra, 32), a5 = Vector256.LoadUnsafe(ref ra, 40);
+            Vector256<float> b0 = Vector256.LoadUnsafe(ref rb), b1 = Vector256.LoadUnsafe(ref rb, 8), b2 = Vector256.LoadUnsafe(ref rb, 16);
+            Vector256<float> b3 = Vector256.LoadUnsafe(ref rb, 24), b4 = Vector256.LoadUnsafe(ref rb, 32), b5 = Vector256.LoadUnsafe(ref rb, 40);
             Vector128<byte>[] m = layout == PixelLayout.Planar ? s_interleaveMasks : s_swapMasks;
             bool copy = layout == PixelLayout.Interleaved && order == ChannelOrder.Rgb;
             for (; i <= pixelCount - 16; i += 16)
@@ -194,20 +198,18 @@ internal static class PixelNormalizer
                     s2 = Vector128.LoadUnsafe(ref block, 32);
                 }
 
-                for (int k = 0; k < 3; k++)
+                if (!copy)
                 {
-                    Vector128<byte> o = copy ? (k == 0 ? s0 : k == 1 ? s1 : s2)
-                        : Lookup(s0, m[k * 3]) | Lookup(s1, m[(k * 3) + 1]) | Lookup(s2, m[(k * 3) + 2]);
-                    Affine16(
-                        o,
-                        Vector256.LoadUnsafe(ref ra, (nuint)(k * 16)),
-                        Vector256.LoadUnsafe(ref ra, (nuint)((k * 16) + 8)),
-                        Vector256.LoadUnsafe(ref rb, (nuint)(k * 16)),
-                        Vector256.LoadUnsafe(ref rb, (nuint)((k * 16) + 8)),
-                        ref dst,
-                        (i * 3) + (k * 16),
-                        writer);
+                    (s0, s1, s2) = (
+                        Lookup(s0, m[0]) | Lookup(s1, m[1]) | Lookup(s2, m[2]),
+                        Lookup(s0, m[3]) | Lookup(s1, m[4]) | Lookup(s2, m[5]),
+                        Lookup(s0, m[6]) | Lookup(s1, m[7]) | Lookup(s2, m[8]));
                 }
+
+                int at = i * 3;
+                Affine16(s0, a0, a1, b0, b1, ref dst, at, writer);
+                Affine16(s1, a2, a3, b2, b3, ref dst, at + 16, writer);
+                Affine16(s2, a4, a5, b4, b5, ref dst, at + 32, writer);
             }
         }
 
