@@ -73,6 +73,16 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
                 throw Invalid($"input '{inputName}' is not a tensor");
             }
 
+            try
+            {
+                // Checks the rank and the image dimensions before any of them is read.
+                Input = EngineInput.FromShape(inputName, ToElementType(input.ElementDataType, inputName), inDims, options.Layout);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new InvalidDataException($"Model '{options.ModelPath}': {ex.Message}", ex);
+            }
+
             int[] outDims = output.Dimensions;
             if (!output.IsTensor || outDims.Length != 2 || outDims[1] <= 0)
             {
@@ -86,15 +96,6 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
 
             IsBatchSizeFixed = inDims[0] > 0;
             MaxBatchSize = IsBatchSizeFixed ? inDims[0] : options.BatchSize;
-            try
-            {
-                Input = EngineInput.FromShape(inputName, ToElementType(input.ElementDataType, inputName), inDims, options.Layout);
-            }
-            catch (ArgumentException ex)
-            {
-                throw Invalid(char.ToLowerInvariant(ex.Message[0]) + ex.Message[1..].TrimEnd('.'), ex);
-            }
-
             OutputLength = outDims[1];
             InferenceBatch.EnsureFits(Input, MaxBatchSize, OutputLength);
             _inputNames = [inputName];
@@ -107,7 +108,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
             throw;
         }
 
-        InvalidDataException Invalid(string message, Exception? inner = null) => new($"Model '{options.ModelPath}': {message}.", inner);
+        InvalidDataException Invalid(string message) => new($"Model '{options.ModelPath}': {message}.");
     }
 
     /// <summary>The model file.</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using SimClrV2.Sophon.Infer;
 using SimClrV2.Sophon.Postprocess;
 using SimClrV2.Sophon.Preprocess;
@@ -25,13 +26,17 @@ public sealed class ModelManifest
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         PropertyNameCaseInsensitive = true,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
     };
+
+    // The keys a manifest may hold: the serialised names of the classes' properties.
+    private static readonly string[] RootKeys = KeysOf<ModelManifest>();
+    private static readonly string[] PreprocessingKeys = KeysOf<ManifestPreprocessing>();
 
     /// <summary>The schema's file name in the repository; a manifest may name it in a <c>$schema</c> key.</summary>
     public const string SchemaFileName = "model-manifest.schema.json";
@@ -208,9 +213,7 @@ public sealed class ModelManifest
         }
     }
 
-    private static readonly string[] RootKeys = ["$schema", "name", "model", "card", "inputName", "outputName", "layout", "preprocessing", "fusedPreprocessing", "labels", "outputKind", "accuracy"];
-
-    private static readonly string[] PreprocessingKeys = ["width", "height", "channelOrder", "scale", "mean", "std", "resize", "cropFraction", "padValue", "interpolation"];
+    private static string[] KeysOf<T>() => [.. s_json.GetTypeInfo(typeof(T)).Properties.Select(p => p.Name)];
 
     /// <summary>Writes the manifest as indented JSON.</summary>
     /// <param name="path">The destination.</param>
@@ -282,11 +285,6 @@ public sealed class ManifestPreprocessing
     /// <exception cref="ArgumentException">A value is out of range.</exception>
     public void Validate()
     {
-        if (Width is < 1 or > 16384 || Height is < 1 or > 16384)
-        {
-            throw new ArgumentException($"preprocessing width/height {Width}x{Height} is out of range; use 1..16384.", nameof(Width));
-        }
-
         if (PadValue is not null && (PadValue.Count != 3 || PadValue.Any(v => v is < 0 or > 255)))
         {
             throw new ArgumentException("preprocessing padValue must hold 3 values (R, G, B) in 0..255.", nameof(PadValue));

@@ -89,35 +89,52 @@ internal static class ImageResize
         var view = new View(planar, width * height, width, plan.CropX, plan.CropY);
         float sx = (float)plan.CropWidth / plan.DstWidth;
         float sy = (float)plan.CropHeight / plan.DstHeight;
+        Span<float> wx = stackalloc float[4];
+        Span<float> wy = stackalloc float[4];
         for (int y = 0; y < plan.DstHeight; y++)
         {
+            // The source row(s) and weights of this output row, computed once for the row.
+            (int y0, int y1, float fy) = Linear(y, sy, plan.CropHeight);
+            int ny = Math.Min((int)(y * sy), plan.CropHeight - 1);
+            int cy = Cubic(y, sy, wy);
             int row = ((plan.DstY + y) * outWidth) + plan.DstX;
             for (int x = 0; x < plan.DstWidth; x++)
             {
-                int at = (row + x) * 3;
-                for (int c = 0; c < 3; c++)
+                Span<byte> pixel = result.AsSpan((row + x) * 3, 3);
+                switch (interpolation)
                 {
-                    result[at + c] = interpolation switch
-                    {
-                        ResizeInterpolation.Nearest => view.At(source, Math.Min((int)(x * sx), plan.CropWidth - 1), Math.Min((int)(y * sy), plan.CropHeight - 1), c),
-                        ResizeInterpolation.Bicubic => Bicubic(source, view, x, y, sx, sy, plan.CropWidth, plan.CropHeight, c),
-                        _ => Bilinear(source, view, x, y, sx, sy, plan.CropWidth, plan.CropHeight, c),
-                    };
+                    case ResizeInterpolation.Nearest:
+                        int nx = Math.Min((int)(x * sx), plan.CropWidth - 1);
+                        for (int c = 0; c < 3; c++)
+                        {
+                            pixel[c] = view.At(source, nx, ny, c);
+                        }
+
+                        break;
+                    case ResizeInterpolation.Bicubic:
+                        int cx = Cubic(x, sx, wx);
+                        for (int c = 0; c < 3; c++)
+                        {
+                            pixel[c] = Bicubic(source, view, cx, cy, wx, wy, plan.CropWidth, plan.CropHeight, c);
+                        }
+
+                        break;
+                    default:
+                        (int x0, int x1, float fx) = Linear(x, sx, plan.CropWidth);
+                        for (int c = 0; c < 3; c++)
+                        {
+                            float top = ((1.0f - fx) * view.At(source, x0, y0, c)) + (fx * view.At(source, x1, y0, c));
+                            float bottom = ((1.0f - fx) * view.At(source, x0, y1, c)) + (fx * view.At(source, x1, y1, c));
+                            float v = ((1.0f - fy) * top) + (fy * bottom);
+                            pixel[c] = (byte)Math.Clamp((int)(v + 0.5f), 0, 255);
+                        }
+
+                        break;
                 }
             }
         }
 
         return result;
-    }
-
-    private static byte Bilinear(ReadOnlySpan<byte> source, in View view, int x, int y, float sx, float sy, int width, int height, int c)
-    {
-        (int y0, int y1, float wy) = Linear(y, sy, height);
-        (int x0, int x1, float wx) = Linear(x, sx, width);
-        float top = ((1.0f - wx) * view.At(source, x0, y0, c)) + (wx * view.At(source, x1, y0, c));
-        float bottom = ((1.0f - wx) * view.At(source, x0, y1, c)) + (wx * view.At(source, x1, y1, c));
-        float v = ((1.0f - wy) * top) + (wy * bottom);
-        return (byte)Math.Clamp((int)(v + 0.5f), 0, 255);
     }
 
     private static (int First, int Second, float Weight) Linear(int d, float scale, int size)
@@ -132,24 +149,25 @@ internal static class ImageResize
         return (first, Math.Min(first + 1, size - 1), f - first);
     }
 
-    private static byte Bicubic(ReadOnlySpan<byte> source, in View view, int x, int y, float sx, float sy, int width, int height, int c)
+    /// <summary>The first of the four source neighbours of output index d (before clamping) and their weights.</summary>
+    private static int Cubic(int d, float scale, Span<float> weights)
     {
-        float fx = ((x + 0.5f) * sx) - 0.5f;
-        float fy = ((y + 0.5f) * sy) - 0.5f;
-        int ix = (int)MathF.Floor(fx);
-        int iy = (int)MathF.Floor(fy);
-        Span<float> wx = stackalloc float[4];
-        Span<float> wy = stackalloc float[4];
-        CubicWeights(fx - ix, wx);
-        CubicWeights(fy - iy, wy);
+        float f = ((d + 0.5f) * scale) - 0.5f;
+        int i = (int)MathF.Floor(f);
+        CubicWeights(f - i, weights);
+        return i - 1;
+    }
+
+    private static byte Bicubic(ReadOnlySpan<byte> source, in View view, int x, int y, ReadOnlySpan<float> wx, ReadOnlySpan<float> wy, int width, int height, int c)
+    {
         float sum = 0f;
         for (int j = 0; j < 4; j++)
         {
-            int yy = Math.Clamp(iy - 1 + j, 0, height - 1);
+            int yy = Math.Clamp(y + j, 0, height - 1);
             float rowSum = 0f;
             for (int i = 0; i < 4; i++)
             {
-                rowSum += wx[i] * view.At(source, Math.Clamp(ix - 1 + i, 0, width - 1), yy, c);
+                rowSum += wx[i] * view.At(source, Math.Clamp(x + i, 0, width - 1), yy, c);
             }
 
             sum += wy[j] * rowSum;

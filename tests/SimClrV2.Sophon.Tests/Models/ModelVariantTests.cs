@@ -68,7 +68,9 @@ public class ModelVariantTests
         using (ImageClassifier detected = OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = model }))
         {
             Assert.That(detected.Engine.Input.Layout, Is.EqualTo(TensorLayout.Nhwc));
-            AssertSameAsOriginal(detected.Classify(s_inputs.Take(64)).Concat(s_original.Skip(64)).ToList());
+            IReadOnlyList<Prediction> first = detected.Classify(s_inputs.Take(64));
+            Assert.That(first.Select(p => p.ClassIndex), Is.EqualTo(s_original.Take(64).Select(p => p.ClassIndex)));
+            Assert.That(first.Select(p => p.Score), Is.EqualTo(s_original.Take(64).Select(p => p.Score)).Within(1e-4f));
         }
 
         WriteManifest(model, m => m.Layout = TensorLayout.Nchw);
