@@ -30,9 +30,20 @@ public sealed class ModelManifest
         AllowTrailingCommas = true,
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
+        Converters =
+        {
+            new JsonStringEnumConverter<TensorLayout>(JsonNamingPolicy.CamelCase),
+            new JsonStringEnumConverter<ChannelOrder>(JsonNamingPolicy.CamelCase),
+            new JsonStringEnumConverter<ResizeMode>(JsonNamingPolicy.CamelCase),
+            new JsonStringEnumConverter<ResizeInterpolation>(JsonNamingPolicy.CamelCase),
+            new JsonStringEnumConverter<OutputKind>(JsonNamingPolicy.CamelCase),
+        },
+
+        // Source-generated metadata: no reflection, so the package is trimming- and AOT-safe.
+        TypeInfoResolver = ManifestJsonContext.Default,
     };
+
+    private static JsonTypeInfo<ModelManifest> ContractInfo => (JsonTypeInfo<ModelManifest>)s_json.GetTypeInfo(typeof(ModelManifest));
 
     // The keys a manifest may hold: the serialised names of the classes' properties.
     private static readonly string[] RootKeys = KeysOf<ModelManifest>();
@@ -134,7 +145,7 @@ public sealed class ModelManifest
         {
             byte[] json = File.ReadAllBytes(path);
             CheckKeys(json, path);
-            ModelManifest manifest = JsonSerializer.Deserialize<ModelManifest>(json, s_json)
+            ModelManifest manifest = JsonSerializer.Deserialize(json, ContractInfo)
                 ?? throw new InvalidDataException($"Model manifest '{path}' is empty (null).");
             manifest.SourcePath = path;
             manifest.Validate();
@@ -220,7 +231,7 @@ public sealed class ModelManifest
     public void Save(string path)
     {
         using FileStream stream = File.Create(path);
-        JsonSerializer.Serialize(stream, this, s_json);
+        JsonSerializer.Serialize(stream, this, ContractInfo);
     }
 }
 
@@ -300,3 +311,7 @@ public sealed class ManifestPreprocessing
         }
     }
 }
+
+/// <summary>The manifest's JSON contract, generated at compile time (trimming/AOT-safe).</summary>
+[JsonSerializable(typeof(ModelManifest))]
+internal sealed partial class ManifestJsonContext : JsonSerializerContext;
