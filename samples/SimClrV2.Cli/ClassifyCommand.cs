@@ -178,7 +178,7 @@ internal static class ClassifyCommand
                 firstFailure ??= ex;
                 failed++;
                 warnings.Add($"warning: {ConsoleText.Printable(ex.Message)}");
-                inputs.Add(ImageInput.FromError(path, ex.Message));
+                inputs.Add(ImageInput.FromError(path, ex));
             }
         }
 

@@ -1,5 +1,6 @@
 using SimClrV2.Sophon.Decode;
 using SimClrV2.Sophon.Infer;
+using SimClrV2.Sophon.Results;
 
 namespace SimClrV2.Sophon.Batch;
 
@@ -47,18 +48,19 @@ internal sealed class PreparedBatch
 
     /// <summary>Records an input whose pixels now fill slot <see cref="SlotCount"/>.</summary>
     public void AddImage(ImageInput input, int inputIndex, double decodeMs, double preprocessMs) =>
-        _entries.Add(new Entry(input, inputIndex, SlotCount++, null, decodeMs, preprocessMs));
+        _entries.Add(new Entry(input, inputIndex, SlotCount++, null, PredictionErrorKind.None, decodeMs, preprocessMs));
 
     /// <summary>Records an input that failed before inference.</summary>
-    public void AddError(ImageInput input, int inputIndex, string error, double decodeMs, double preprocessMs) =>
-        _entries.Add(new Entry(input, inputIndex, -1, error, decodeMs, preprocessMs));
+    public void AddError(ImageInput input, int inputIndex, string error, PredictionErrorKind kind, double decodeMs, double preprocessMs) =>
+        _entries.Add(new Entry(input, inputIndex, -1, error, kind, decodeMs, preprocessMs));
 
     /// <summary>One input of the batch.</summary>
     /// <param name="Input">The input.</param>
     /// <param name="InputIndex">Its position in the caller's sequence.</param>
     /// <param name="Slot">Its slot in the tensor, or -1 when it failed.</param>
     /// <param name="Error">Why it failed, or null.</param>
+    /// <param name="ErrorKind">The kind of <paramref name="Error"/>.</param>
     /// <param name="DecodeMs">Decode time.</param>
     /// <param name="PreprocessMs">Preprocess time.</param>
-    internal readonly record struct Entry(ImageInput Input, int InputIndex, int Slot, string? Error, double DecodeMs, double PreprocessMs);
+    internal readonly record struct Entry(ImageInput Input, int InputIndex, int Slot, string? Error, PredictionErrorKind ErrorKind, double DecodeMs, double PreprocessMs);
 }

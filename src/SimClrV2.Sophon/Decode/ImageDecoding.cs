@@ -1,5 +1,6 @@
 using System.Buffers;
 using SimClrV2.Sophon.Decode.Files;
+using SimClrV2.Sophon.Results;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Bmp;
@@ -65,7 +66,7 @@ internal static class ImageDecoding
     {
         if (encoded.IsEmpty)
         {
-            throw new InvalidDataException($"{what} is empty (0 bytes).");
+            throw InputErrors.Create(PredictionErrorKind.InvalidImage, $"{what} is empty (0 bytes).");
         }
 
         using var stream = new ReadOnlyMemoryStream(encoded);
@@ -77,22 +78,22 @@ internal static class ImageDecoding
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new InvalidDataException($"{what} is corrupt: its header cannot be read ({ex.Message}).", ex);
+            throw InputErrors.Create(PredictionErrorKind.InvalidImage, $"{what} is corrupt: its header cannot be read ({ex.Message}).", ex);
         }
 
         if (info is null || format is null)
         {
-            throw new InvalidDataException($"{what} is not an image in a format this library reads ({Formats}).");
+            throw InputErrors.Create(PredictionErrorKind.InvalidImage, $"{what} is not an image in a format this library reads ({Formats}).");
         }
 
         if (info.Width < 1 || info.Height < 1 || (long)info.Width * info.Height > options.MaxPixels)
         {
-            throw new InvalidDataException($"{what} claims {info.Width}x{info.Height} = {(long)info.Width * info.Height:N0} pixels, more than DecodeOptions.MaxPixels ({options.MaxPixels:N0}) or empty; it was not decoded. Raise the limit if the image is genuine.");
+            throw InputErrors.Create(PredictionErrorKind.TooLarge, $"{what} claims {info.Width}x{info.Height} = {(long)info.Width * info.Height:N0} pixels, more than DecodeOptions.MaxPixels ({options.MaxPixels:N0}) or empty; it was not decoded. Raise the limit if the image is genuine.");
         }
 
         if (EncodedImageCheck.FindTruncation(encoded.Span, format) is { } truncation)
         {
-            throw new InvalidDataException($"{what} is truncated: {truncation}; it was not classified.");
+            throw InputErrors.Create(PredictionErrorKind.InvalidImage, $"{what} is truncated: {truncation}; it was not classified.");
         }
 
         ushort orientation = options.ApplyExifOrientation ? ExifOrientation.Read(info.Metadata) : (ushort)1;
@@ -118,7 +119,7 @@ internal static class ImageDecoding
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new InvalidDataException($"{what} is corrupt: {ex.Message}", ex);
+            throw InputErrors.Create(PredictionErrorKind.InvalidImage, $"{what} is corrupt: {ex.Message}", ex);
         }
     }
 
@@ -151,7 +152,7 @@ internal static class ImageDecoding
     }
 
     private static InvalidDataException TooLarge(string what, DecodeOptions options) =>
-        new($"{what} has more than DecodeOptions.MaxEncodedBytes ({options.MaxEncodedBytes:N0}) bytes; raise the limit if the image is genuine.");
+        InputErrors.Create(PredictionErrorKind.TooLarge, $"{what} has more than DecodeOptions.MaxEncodedBytes ({options.MaxEncodedBytes:N0}) bytes; raise the limit if the image is genuine.");
 
     private static Configuration CreateConfiguration(bool ignoreMetadata)
     {

@@ -1,3 +1,4 @@
+using SimClrV2.Sophon.Results;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -100,15 +101,44 @@ public abstract class ImageInput
     /// <param name="name">The reported name.</param>
     /// <param name="error">Why it failed.</param>
     /// <returns>The input.</returns>
-    public static ImageInput FromError(string name, string error)
+    public static ImageInput FromError(string name, string error) => FromError(name, error, PredictionErrorKind.InvalidInput);
+
+    /// <summary>
+    /// An input already known to have failed: it keeps its place in the results as an error entry
+    /// with <paramref name="error"/> and <paramref name="kind"/>.
+    /// </summary>
+    /// <param name="name">The reported name.</param>
+    /// <param name="error">Why it failed.</param>
+    /// <param name="kind">The error's kind (<see cref="Prediction.ErrorKind"/>).</param>
+    /// <returns>The input.</returns>
+    public static ImageInput FromError(string name, string error, PredictionErrorKind kind)
     {
         ArgumentException.ThrowIfNullOrEmpty(error);
-        return new FailedImageInput(name, error);
+        if (kind == PredictionErrorKind.None || !Enum.IsDefined(kind))
+        {
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, "An error input needs an error kind other than None.");
+        }
+
+        return new FailedImageInput(name, InputErrors.Create(kind, error));
     }
 
-    private sealed class FailedImageInput(string name, string error) : ImageInput(name)
+    /// <summary>
+    /// An input whose source failed with <paramref name="exception"/> (a path that does not exist,
+    /// a folder that cannot be read): an error entry with the exception's message and kind
+    /// (<see cref="InputErrors.KindOf"/>).
+    /// </summary>
+    /// <param name="name">The reported name.</param>
+    /// <param name="exception">What reading the source threw.</param>
+    /// <returns>The input.</returns>
+    public static ImageInput FromError(string name, Exception exception)
     {
-        public override DecodedImage Decode(DecodeOptions options) => throw new InvalidDataException(error);
+        ArgumentNullException.ThrowIfNull(exception);
+        return FromError(name, exception.Message, InputErrors.KindOf(exception));
+    }
+
+    private sealed class FailedImageInput(string name, InvalidDataException error) : ImageInput(name)
+    {
+        public override DecodedImage Decode(DecodeOptions options) => throw error;
     }
 
     private sealed class DelegateImageInput(string name, Func<DecodeOptions, DecodedImage> decode) : ImageInput(name)

@@ -1,5 +1,6 @@
 using SimClrV2.Sophon.Decode.Cifar;
 using SimClrV2.Sophon.Decode.Files;
+using SimClrV2.Sophon.Results;
 
 namespace SimClrV2.Sophon.Decode;
 
@@ -72,6 +73,42 @@ public static class ImageInputs
     };
 
     /// <summary>
+    /// The inputs many paths name, in path order, never throwing for a bad path: a path that does
+    /// not exist or cannot be read becomes one error entry (<see cref="Prediction.ErrorKind"/>
+    /// <see cref="PredictionErrorKind.NotFound"/>, <see cref="PredictionErrorKind.Unreadable"/>, ...)
+    /// in its place, exactly as an unreadable file inside a folder does, and the others are kept.
+    /// </summary>
+    /// <param name="paths">Image files, folders, CIFAR-10 files.</param>
+    /// <param name="labels">Class names, for folder labels.</param>
+    /// <returns>The inputs, read lazily path by path.</returns>
+    public static IEnumerable<ImageInput> FromPaths(IEnumerable<string> paths, IReadOnlyList<string>? labels = null)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        return Read(paths, labels);
+
+        static IEnumerable<ImageInput> Read(IEnumerable<string> paths, IReadOnlyList<string>? labels)
+        {
+            foreach (string path in paths)
+            {
+                IReadOnlyList<ImageInput> inputs;
+                try
+                {
+                    inputs = string.IsNullOrEmpty(path) ? [ImageInput.FromError("(empty path)", "an empty path was given; pass a file or folder path.", PredictionErrorKind.InvalidInput)] : FromPath(path, labels);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+                {
+                    inputs = [ImageInput.FromError(path, ex)];
+                }
+
+                foreach (ImageInput input in inputs)
+                {
+                    yield return input;
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// The image files under a folder, recursively, in ordinal order of their relative paths. Each
     /// input's name is its file name; its label is the parent folder's name when that is a class name.
     /// Links are followed, but each real folder is read once (a link cycle ends); a sub-folder that
@@ -91,7 +128,7 @@ public static class ImageInputs
 
         var extensions = new HashSet<string>(ImageExtensions, StringComparer.OrdinalIgnoreCase);
         return FolderWalk.Files(folder, name => extensions.Contains(Path.GetExtension(name)))
-            .Select(f => f.Error is null ? CreateFolderInput(f.FullPath, labels) : ImageInput.FromError(f.RelativePath + "/", f.Error))
+            .Select(f => f.Error is null ? CreateFolderInput(f.FullPath, labels) : ImageInput.FromError(f.RelativePath + "/", f.Error, PredictionErrorKind.Unreadable))
             .ToList();
     }
 

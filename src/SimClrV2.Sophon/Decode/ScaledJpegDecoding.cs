@@ -1,4 +1,5 @@
 using System.Buffers;
+using SimClrV2.Sophon.Results;
 using SkiaSharp;
 
 namespace SimClrV2.Sophon.Decode;
@@ -90,7 +91,7 @@ internal static class ScaledJpegDecoding
 
                 if (result != SKCodecResult.Success)
                 {
-                    throw new InvalidDataException($"{what} is corrupt: the JPEG decoder reports {result}.");
+                    throw InputErrors.Create(PredictionErrorKind.InvalidImage, $"{what} is corrupt: the JPEG decoder reports {result}.");
                 }
 
                 var rgb = new byte[size.Width * size.Height * 3];

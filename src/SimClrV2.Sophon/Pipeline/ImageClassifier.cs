@@ -254,14 +254,14 @@ public sealed partial class ImageClassifier : IImageClassifier
                     try
                     {
                         more = enumerator.MoveNext();
-                        input = more ? enumerator.Current ?? ImageInput.FromError($"input #{index}", $"input {index} is null") : null!;
+                        input = more ? enumerator.Current ?? ImageInput.FromError($"input #{index}", $"input {index} is null", PredictionErrorKind.InvalidInput) : null!;
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
                         // The caller's sequence failed: everything before it is kept, and the failure
                         // itself becomes one error entry in its place.
                         LogInputsFailed(_logger, index, ex);
-                        input = ImageInput.FromError($"input #{index}", $"reading the inputs failed after {index} input(s): {ex.Message}");
+                        input = ImageInput.FromError($"input #{index}", $"reading the inputs failed after {index} input(s): {ex.Message}", PredictionErrorKind.InvalidInput);
                         more = false;
                         window.Enqueue((input, index++, Task.FromResult(Decode(input, cancellationToken))));
                         continue;
@@ -344,18 +344,18 @@ public sealed partial class ImageClassifier : IImageClassifier
         double shared = input.SharedDecodeTime.TotalMilliseconds;
         if (cancellationToken.IsCancellationRequested)
         {
-            return new Decoded(null, "cancelled", shared);
+            return new Decoded(null, "cancelled", PredictionErrorKind.Cancelled, shared);
         }
 
         long start = Stopwatch.GetTimestamp();
         try
         {
             DecodedImage image = input.Decode(_decode);
-            return new Decoded(image, null, shared + Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            return new Decoded(image, null, PredictionErrorKind.None, shared + Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return new Decoded(null, ex.Message, shared + Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            return new Decoded(null, ex.Message, InputErrors.KindOf(ex), shared + Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
     }
 
@@ -365,14 +365,14 @@ public sealed partial class ImageClassifier : IImageClassifier
         using DecodedImage? image = decoded.Image;
         if (batch.Buffer is null)
         {
-            batch.AddError(input, index, batch.Failure!, decoded.DecodeMs, 0);
+            batch.AddError(input, index, batch.Failure!, PredictionErrorKind.Inference, decoded.DecodeMs, 0);
             return;
         }
 
         if (image is null)
         {
             LogInputFailed(_logger, input.Name, decoded.Error!);
-            batch.AddError(input, index, decoded.Error!, decoded.DecodeMs, 0);
+            batch.AddError(input, index, decoded.Error!, decoded.ErrorKind, decoded.DecodeMs, 0);
             return;
         }
 
@@ -385,7 +385,7 @@ public sealed partial class ImageClassifier : IImageClassifier
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogInputFailed(_logger, input.Name, ex.Message);
-            batch.AddError(input, index, ex.Message, decoded.DecodeMs, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            batch.AddError(input, index, ex.Message, PredictionErrorKind.Preprocessing, decoded.DecodeMs, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
     }
 
@@ -426,6 +426,7 @@ public sealed partial class ImageClassifier : IImageClassifier
                     InputIndex = entry.InputIndex,
                     ExpectedClassIndex = expected,
                     Error = error,
+                    ErrorKind = entry.Error is null ? PredictionErrorKind.Inference : entry.ErrorKind,
                     Timings = new StageTimings(entry.DecodeMs, entry.PreprocessMs, entry.Slot >= 0 ? inferenceMs : 0, 0),
                 };
                 continue;
@@ -454,7 +455,7 @@ public sealed partial class ImageClassifier : IImageClassifier
     }
 
     /// <summary>One decoded input: the image, or why it failed, and the decode time.</summary>
-    private readonly record struct Decoded(DecodedImage? Image, string? Error, double DecodeMs);
+    private readonly record struct Decoded(DecodedImage? Image, string? Error, PredictionErrorKind ErrorKind, double DecodeMs);
 
     /// <summary>The result of running one batch: inference time per image, or why it failed.</summary>
     private readonly record struct InferenceOutcome(double InferenceMs, double ComputeMs, string? Failure);

@@ -10,17 +10,84 @@ public static class ImageClassifierExtensions
 {
     /// <summary>
     /// Classifies what the paths name: image files, folders (recursive; class-named folders give
-    /// labels), CIFAR-10 pickles or binary files (see <see cref="ImageInputs.FromPath"/>).
+    /// labels), CIFAR-10 pickles or binary files (see <see cref="ImageInputs.FromPaths"/>). A path
+    /// that does not exist or cannot be read is an error entry in its place
+    /// (<see cref="Prediction.ErrorKind"/>), never an exception, like a bad file inside a folder.
     /// </summary>
     /// <param name="classifier">The classifier.</param>
     /// <param name="paths">File or folder paths.</param>
     /// <returns>One prediction per image, in path order.</returns>
-    public static IReadOnlyList<Prediction> Classify(this IImageClassifier classifier, params string[] paths)
+    public static IReadOnlyList<Prediction> Classify(this IImageClassifier classifier, params string[] paths) =>
+        Classify(classifier, (IEnumerable<string>)paths);
+
+    /// <summary>
+    /// Classifies what the paths name (any sequence: a list, a LINQ query, a folder listing); see
+    /// <see cref="Classify(IImageClassifier, string[])"/>.
+    /// </summary>
+    /// <param name="classifier">The classifier.</param>
+    /// <param name="paths">File or folder paths.</param>
+    /// <param name="progress">Receives progress after each batch; may be null.</param>
+    /// <param name="cancellationToken">Stops the run.</param>
+    /// <returns>One prediction per image, in path order.</returns>
+    public static IReadOnlyList<Prediction> Classify(this IImageClassifier classifier, IEnumerable<string> paths, IProgress<ClassificationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(classifier);
         ArgumentNullException.ThrowIfNull(paths);
-        return classifier.Classify(paths.SelectMany(p => ImageInputs.FromPath(p, classifier.Labels)).ToList());
+        return classifier.Classify(ImageInputs.FromPaths(paths, classifier.Labels), progress, cancellationToken);
     }
+
+    /// <summary>Streams the predictions for what the paths name as batches complete; see <see cref="Classify(IImageClassifier, IEnumerable{string}, IProgress{ClassificationProgress}?, CancellationToken)"/>.</summary>
+    /// <param name="classifier">The classifier.</param>
+    /// <param name="paths">File or folder paths.</param>
+    /// <param name="progress">Receives progress after each batch; may be null.</param>
+    /// <param name="cancellationToken">Stops the run.</param>
+    /// <returns>The predictions, in path order.</returns>
+    public static IAsyncEnumerable<Prediction> ClassifyAsync(this IImageClassifier classifier, IEnumerable<string> paths, IProgress<ClassificationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        ArgumentNullException.ThrowIfNull(paths);
+        return classifier.ClassifyAsync(ImageInputs.FromPaths(paths, classifier.Labels), progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Classifies ImageSharp images (not changed, not disposed), named <c>image #0</c>, <c>image #1</c>, ...;
+    /// a null entry is an error entry in its place.
+    /// </summary>
+    /// <param name="classifier">The classifier.</param>
+    /// <param name="images">The images.</param>
+    /// <param name="progress">Receives progress after each batch; may be null.</param>
+    /// <param name="cancellationToken">Stops the run.</param>
+    /// <returns>One prediction per image, in order.</returns>
+    public static IReadOnlyList<Prediction> Classify(this IImageClassifier classifier, IEnumerable<Image<Rgb24>> images, IProgress<ClassificationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        ArgumentNullException.ThrowIfNull(images);
+        return classifier.Classify(images.Select((image, i) => image is null ? Missing("image", i) : ImageInput.FromImage(image, $"image #{i}")), progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Classifies encoded images in streams (read when classified, left open), named <c>stream #0</c>,
+    /// <c>stream #1</c>, ...; a null or unreadable stream is an error entry in its place.
+    /// </summary>
+    /// <param name="classifier">The classifier.</param>
+    /// <param name="streams">The streams.</param>
+    /// <param name="progress">Receives progress after each batch; may be null.</param>
+    /// <param name="cancellationToken">Stops the run.</param>
+    /// <returns>One prediction per stream, in order.</returns>
+    public static IReadOnlyList<Prediction> Classify(this IImageClassifier classifier, IEnumerable<Stream> streams, IProgress<ClassificationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        ArgumentNullException.ThrowIfNull(streams);
+        return classifier.Classify(streams.Select((stream, i) => stream switch
+        {
+            null => Missing("stream", i),
+            { CanRead: false } => ImageInput.FromError($"stream #{i}", $"stream #{i} is not readable (closed or write-only).", PredictionErrorKind.Unreadable),
+            _ => ImageInput.FromStream(stream, $"stream #{i}"),
+        }), progress, cancellationToken);
+    }
+
+    private static ImageInput Missing(string what, int index) =>
+        ImageInput.FromError($"{what} #{index}", $"{what} #{index} is null.", PredictionErrorKind.InvalidInput);
 
     /// <summary>Classifies one encoded image from a stream.</summary>
     /// <param name="classifier">The classifier.</param>

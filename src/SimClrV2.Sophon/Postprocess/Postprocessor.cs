@@ -106,6 +106,7 @@ public sealed class Postprocessor
                         InputIndex = inputIndex,
                         ExpectedClassIndex = expected,
                         Timings = timings,
+                        ErrorKind = PredictionErrorKind.InvalidOutput,
                         Error = string.Create(CultureInfo.InvariantCulture, $"the network's output for this image is not finite ({x} for class {i}); the model overflowed on it (check its preprocessing and, for quantised models, its calibration)"),
                     };
                 }

@@ -29,6 +29,9 @@ public sealed class Prediction
     /// <summary>Why this input failed, or null when it succeeded.</summary>
     public string? Error { get; init; }
 
+    /// <summary>Why this input failed, as a kind to act on (<see cref="PredictionErrorKind.None"/> when it succeeded); <see cref="Error"/> says it in words.</summary>
+    public PredictionErrorKind ErrorKind { get; init; }
+
     /// <summary>True when the input was classified.</summary>
     public bool Succeeded => Error is null;
 

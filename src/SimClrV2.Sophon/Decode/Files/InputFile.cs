@@ -1,3 +1,5 @@
+using SimClrV2.Sophon.Results;
+
 namespace SimClrV2.Sophon.Decode.Files;
 
 /// <summary>Opens input files only when they are regular files, with errors that name the path and the fix.</summary>
@@ -23,7 +25,7 @@ internal static class InputFile
                         : $"{Capitalise(what)} '{path}' does not exist{(missingHint is null ? "." : $"; {missingHint}")}",
                     path);
             default:
-                throw new InvalidDataException($"{Capitalise(what)} '{path}' is {FileStatus.Describe(status.Kind)}, not a regular file; only regular files are read.");
+                throw InputErrors.Create(PredictionErrorKind.Unreadable, $"{Capitalise(what)} '{path}' is {FileStatus.Describe(status.Kind)}, not a regular file; only regular files are read.");
         }
     }
 
