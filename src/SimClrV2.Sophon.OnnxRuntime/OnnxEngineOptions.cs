@@ -1,3 +1,4 @@
+using Microsoft.ML.OnnxRuntime;
 using SimClrV2.Sophon.Infer;
 
 namespace SimClrV2.Sophon.OnnxRuntime;
@@ -7,6 +8,9 @@ public class OnnxEngineOptions
 {
     /// <summary>The .onnx model file.</summary>
     public string ModelPath { get; set; } = string.Empty;
+
+    /// <summary>The model's bytes, loaded instead of <see cref="ModelPath"/> when not empty; <see cref="ModelPath"/> then only names it in messages.</summary>
+    public ReadOnlyMemory<byte> ModelData { get; set; }
 
     /// <summary>The image input's name (default: the model's first input).</summary>
     public string? InputName { get; set; }
@@ -28,4 +32,12 @@ public class OnnxEngineOptions
     /// decodes the next inputs while a batch is in inference, and spinning threads take those cores.
     /// </summary>
     public bool AllowSpinning { get; set; }
+
+    /// <summary>
+    /// Called with ONNX Runtime's <see cref="SessionOptions"/> after this library has set its own
+    /// (threads, spinning) and before the session is created: add execution providers
+    /// (<c>AppendExecutionProvider_CUDA</c>, <c>..._OpenVINO</c>, ...), change the graph
+    /// optimisation level, set threads, add config entries. Null: the CPU defaults.
+    /// </summary>
+    public Action<SessionOptions>? ConfigureSession { get; set; }
 }

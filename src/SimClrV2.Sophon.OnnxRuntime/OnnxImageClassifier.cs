@@ -1,3 +1,4 @@
+using Microsoft.ML.OnnxRuntime;
 using SimClrV2.Sophon.Models;
 using SimClrV2.Sophon.Pipeline;
 
@@ -20,32 +21,61 @@ public sealed class OnnxClassifierOptions : ModelFileClassifierOptions
 
     /// <summary>Whether ONNX Runtime's threads spin between runs (default false: they would take the decode threads' cores); see <see cref="OnnxEngineOptions.AllowSpinning"/>.</summary>
     public bool AllowSpinning { get; set; }
+
+    /// <summary>Changes ONNX Runtime's session options before the session is created (execution providers, graph optimisation, threads); see <see cref="OnnxEngineOptions.ConfigureSession"/>.</summary>
+    public Action<SessionOptions>? ConfigureSession { get; set; }
+
+    /// <inheritdoc />
+    public override IEnumerable<string> GetValidationErrors()
+    {
+        foreach (string error in base.GetValidationErrors())
+        {
+            yield return error;
+        }
+
+        if (BatchSize is < 1 or > 1024)
+        {
+            yield return $"BatchSize is {BatchSize}; use 1..1024 (default 4; a fixed-batch model uses its own).";
+        }
+
+        if (IntraOpNumThreads < 0 || IntraOpNumThreads > Environment.ProcessorCount)
+        {
+            yield return $"IntraOpNumThreads is {IntraOpNumThreads}; use 0 (one per processor) or 1..{Environment.ProcessorCount}.";
+        }
+    }
 }
 
 /// <summary>Creates <see cref="IImageClassifier"/>s that run on ONNX Runtime (CPU), for machines without a TPU.</summary>
 public static class OnnxImageClassifier
 {
     /// <summary>
-    /// Loads a model and its manifest and returns a classifier. Explicit options win over the manifest;
-    /// without either, preprocessing is the CIFAR-10 convention at the model's input size.
+    /// Loads a model and its manifest and returns a classifier. Explicit options win over the
+    /// manifest, field by field; without either, preprocessing is the CIFAR-10 convention at the
+    /// model's input size. With no <see cref="ModelFileClassifierOptions.ModelPath"/> and no
+    /// <see cref="ModelFileClassifierOptions.Model"/>, the default model
+    /// (<see cref="ClassifierModel.Default"/>, package <c>SimClrV2.Sophon.Models.Cifar10</c>) is used.
     /// </summary>
-    /// <param name="options">Model path and options.</param>
+    /// <param name="options">Model and options.</param>
     /// <returns>The classifier; dispose it.</returns>
     /// <exception cref="FileNotFoundException">The model or an explicit manifest does not exist.</exception>
     /// <exception cref="InvalidDataException">The model or manifest cannot be read.</exception>
+    /// <exception cref="InvalidOperationException">No model is given and the default model package is not referenced.</exception>
     public static ImageClassifier Create(OnnxClassifierOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ModelManifest? manifest = options.LoadManifest();
+        ResolvedModel model = options.ResolveModel(defaultModel: true);
+        ModelManifest? manifest = model.Manifest;
         var engine = new OnnxRuntimeEngine(new OnnxEngineOptions
         {
-            ModelPath = options.ModelPath,
+            ModelPath = model.Name,
+            ModelData = model.InMemory?.Data ?? default,
             InputName = options.InputName ?? manifest?.InputName,
             OutputName = options.OutputName ?? manifest?.OutputName,
             Layout = options.Layout ?? manifest?.Layout,
             BatchSize = options.BatchSize,
             IntraOpNumThreads = options.IntraOpNumThreads,
             AllowSpinning = options.AllowSpinning,
+            ConfigureSession = options.ConfigureSession,
         });
         return ImageClassifier.Create(engine, options, manifest);
     }

@@ -29,24 +29,29 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
     public OnnxRuntimeEngine(OnnxEngineOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentException.ThrowIfNullOrEmpty(options.ModelPath, nameof(options.ModelPath));
+        bool inMemory = !options.ModelData.IsEmpty;
+        if (!inMemory)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(options.ModelPath, nameof(options.ModelPath));
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1, nameof(options.BatchSize));
         ArgumentOutOfRangeException.ThrowIfNegative(options.IntraOpNumThreads, nameof(options.IntraOpNumThreads));
         if (options.IntraOpNumThreads > Environment.ProcessorCount)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.IntraOpNumThreads, $"IntraOpNumThreads is {options.IntraOpNumThreads} but this machine has {Environment.ProcessorCount} processors; more threads than processors only slow inference down. Use 0 (one per processor) or 1..{Environment.ProcessorCount}.");
         }
-        if (Directory.Exists(options.ModelPath))
+        if (!inMemory && Directory.Exists(options.ModelPath))
         {
             throw new FileNotFoundException($"Model '{options.ModelPath}' is a folder; pass the path of the .onnx file inside it.", options.ModelPath);
         }
 
-        if (!File.Exists(options.ModelPath))
+        if (!inMemory && !File.Exists(options.ModelPath))
         {
             throw new FileNotFoundException($"Model '{options.ModelPath}' does not exist; pass the path of an .onnx file.", options.ModelPath);
         }
 
-        ModelPath = options.ModelPath;
+        ModelPath = inMemory && string.IsNullOrEmpty(options.ModelPath) ? "memory" : options.ModelPath;
         _pool = new InferenceBatchPool<OnnxBatch>(() => new OnnxBatch(this), this);
         _gate = new RunGate(this);
         using var sessionOptions = new SessionOptions { IntraOpNumThreads = options.IntraOpNumThreads };
@@ -54,13 +59,14 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
         // Between runs ONNX Runtime's threads spin waiting for work by default, taking the cores the
         // classifier's decode threads need (they work while a batch is in inference); they sleep instead.
         sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
+        options.ConfigureSession?.Invoke(sessionOptions);
         try
         {
-            _session = new InferenceSession(options.ModelPath, sessionOptions);
+            _session = inMemory ? new InferenceSession(AsArray(options.ModelData), sessionOptions) : new InferenceSession(options.ModelPath, sessionOptions);
         }
         catch (OnnxRuntimeException ex)
         {
-            throw new InvalidDataException($"'{options.ModelPath}' is not an ONNX model ONNX Runtime can load: {ex.Message}", ex);
+            throw new InvalidDataException($"'{ModelPath}' is not an ONNX model ONNX Runtime can load: {ex.Message}", ex);
         }
 
         try
@@ -80,7 +86,7 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
             }
             catch (ArgumentException ex)
             {
-                throw new InvalidDataException($"Model '{options.ModelPath}': {ex.Message}", ex);
+                throw new InvalidDataException($"Model '{ModelPath}': {ex.Message}", ex);
             }
 
             int[] outDims = output.Dimensions;
@@ -108,10 +114,14 @@ public sealed class OnnxRuntimeEngine : IInferenceEngine
             throw;
         }
 
-        InvalidDataException Invalid(string message) => new($"Model '{options.ModelPath}': {message}.");
+        InvalidDataException Invalid(string message) => new($"Model '{ModelPath}': {message}.");
     }
 
-    /// <summary>The model file.</summary>
+    /// <summary>The bytes as an array for ONNX Runtime, without a copy when they are one whole array.</summary>
+    private static byte[] AsArray(ReadOnlyMemory<byte> data) =>
+        MemoryMarshal.TryGetArray(data, out ArraySegment<byte> segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : data.ToArray();
+
+    /// <summary>The model file (its name when loaded from <see cref="OnnxEngineOptions.ModelData"/>, <c>memory</c> without one).</summary>
     public string ModelPath { get; }
 
     /// <inheritdoc />

@@ -15,10 +15,28 @@ if (args.Length >= 3 && args[0] == "dispose-during-classify")
     return outcome.Error is null ? 0 : 1;
 }
 
+// simclrv2-probe default-model
+//   Creates an ONNX Runtime classifier with no model in an app that does not reference the default
+//   model package; prints the exception's type and message and exits 3 (0 if a classifier was made).
+if (args.Length == 1 && args[0] == "default-model")
+{
+    try
+    {
+        using ImageClassifier classifier = OnnxImageClassifier.Create(new OnnxClassifierOptions());
+        Console.WriteLine("created");
+        return 0;
+    }
+    catch (InvalidOperationException ex)
+    {
+        Console.WriteLine($"{ex.GetType().Name}: {ex.Message}");
+        return 3;
+    }
+}
+
 if (args.Length >= 1 && SophonProbes.TryRun(args, out int code))
 {
     return code;
 }
 
-Console.Error.WriteLine("usage: simclrv2-probe dispose-during-classify MODEL TRIALS | " + SophonProbes.Usage);
+Console.Error.WriteLine("usage: simclrv2-probe dispose-during-classify MODEL TRIALS | default-model | " + SophonProbes.Usage);
 return 2;

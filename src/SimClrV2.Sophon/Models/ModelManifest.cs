@@ -106,7 +106,7 @@ public sealed class ModelManifest
         return FusedPreprocessing == true ? options with { Scale = 1f, Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f] } : options;
     }
 
-    /// <summary>The file the manifest was loaded from (null when built in code).</summary>
+    /// <summary>The file (or resource) the manifest was loaded from (null when built in code).</summary>
     [JsonIgnore]
     public string? SourcePath { get; private set; }
 
@@ -141,9 +141,27 @@ public sealed class ModelManifest
             throw new FileNotFoundException($"Model manifest '{path}' does not exist.", path);
         }
 
+        return Parse(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>Loads a manifest from a stream (read to its end, left open): an embedded resource, a download.</summary>
+    /// <param name="json">The manifest's JSON.</param>
+    /// <param name="sourceName">What messages call it (a resource or file name).</param>
+    /// <returns>The manifest.</returns>
+    /// <exception cref="InvalidDataException">The JSON is not a valid manifest.</exception>
+    public static ModelManifest Load(Stream json, string sourceName)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentException.ThrowIfNullOrEmpty(sourceName);
+        using var copy = new MemoryStream();
+        json.CopyTo(copy);
+        return Parse(copy.ToArray(), sourceName);
+    }
+
+    private static ModelManifest Parse(byte[] json, string path)
+    {
         try
         {
-            byte[] json = File.ReadAllBytes(path);
             CheckKeys(json, path);
             ModelManifest manifest = JsonSerializer.Deserialize(json, ContractInfo)
                 ?? throw new InvalidDataException($"Model manifest '{path}' is empty (null).");

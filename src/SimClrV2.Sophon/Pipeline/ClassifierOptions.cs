@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.Diagnostics;
 using SimClrV2.Sophon.Infer;
 using SimClrV2.Sophon.Models;
 using SimClrV2.Sophon.Postprocess;
@@ -10,7 +12,11 @@ namespace SimClrV2.Sophon.Pipeline;
 /// <summary>Options shared by every classifier, whatever the engine.</summary>
 public class ClassifierOptions
 {
-    /// <summary>How pixels become network input. Null: the model's manifest, else <see cref="PreprocessingOptions.Cifar10"/>.</summary>
+    /// <summary>
+    /// How pixels become network input, layered field by field (<see cref="PreprocessingOptions.LayeredOver"/>):
+    /// the fields given here over the model's manifest over <see cref="PreprocessingOptions.Cifar10"/>
+    /// at the model's input size. Null: the manifest's, else the CIFAR-10 convention.
+    /// </summary>
     public PreprocessingOptions? Preprocessing { get; set; }
 
     /// <summary>Class names in index order. Null: the model's manifest, else the class index as text.</summary>
@@ -36,25 +42,197 @@ public class ClassifierOptions
 
     /// <summary>Where the classifier logs (configuration, per-input errors). Null: nothing is logged.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// Checks every option that can be checked before a model is loaded, without throwing: one
+    /// message per wrong option, each starting with the option's name (e.g. <c>TopK is 0; ...</c>).
+    /// The dependency-injection registrations run it at start (<c>ValidateOnStart</c>).
+    /// </summary>
+    /// <returns>The problems; empty when the options are valid.</returns>
+    public virtual IEnumerable<string> GetValidationErrors()
+    {
+        if (TopK < 1)
+        {
+            yield return $"TopK is {TopK}; list at least 1 class per prediction (default 5).";
+        }
+
+        if (PrefetchBatches < 1)
+        {
+            yield return $"PrefetchBatches is {PrefetchBatches}; prepare at least 1 batch ahead (default 2).";
+        }
+
+        if (DecodeThreads < 0)
+        {
+            yield return $"DecodeThreads is {DecodeThreads}; use 0 (one per processor) or a positive count.";
+        }
+
+        if (Labels is not null && (Labels.Count == 0 || Labels.Any(string.IsNullOrWhiteSpace)))
+        {
+            yield return "Labels must hold one non-empty name per class, in index order (or be left out: the manifest's).";
+        }
+
+        if (OutputKind is { } kind && !Enum.IsDefined(kind))
+        {
+            yield return $"OutputKind {kind} is unknown; use Logits or Probabilities.";
+        }
+
+        foreach (string error in Check("Preprocessing", Preprocessing is null ? null : () => Preprocessing.Validate())
+            .Concat(Check("Decode", Decode is null ? null : () => Decode.Validate())))
+        {
+            yield return error;
+        }
+    }
+
+    private static IEnumerable<string> Check(string option, Action? validate)
+    {
+        if (validate is null)
+        {
+            yield break;
+        }
+
+        string? error = null;
+        try
+        {
+            validate();
+        }
+        catch (ArgumentException ex)
+        {
+            error = $"{option}: {ex.Message}";
+        }
+
+        if (error is not null)
+        {
+            yield return error;
+        }
+    }
 }
 
-/// <summary>Options of classifiers that load a model file, configured by the manifest beside it.</summary>
+/// <summary>Options of classifiers that load a model (a file, or one in memory), configured by its manifest.</summary>
 public abstract class ModelFileClassifierOptions : ClassifierOptions
 {
-    /// <summary>The model file (.onnx, .bmodel).</summary>
+    /// <summary>The model file (.onnx, .bmodel); its <c>&lt;name&gt;.manifest.json</c> beside it configures the classifier. Leave empty to use <see cref="Model"/>.</summary>
     public string ModelPath { get; set; } = string.Empty;
+
+    /// <summary>
+    /// The model in memory, with its manifest: <see cref="ClassifierModel.FromBytes"/>,
+    /// <see cref="ClassifierModel.FromStream"/>, <see cref="ClassifierModel.FromResources"/> or
+    /// <see cref="ClassifierModel.Default"/>. Set this or <see cref="ModelPath"/>, not both; with
+    /// neither, the ONNX Runtime classifier uses <see cref="ClassifierModel.Default"/>.
+    /// </summary>
+    public ClassifierModel? Model { get; set; }
 
     /// <summary>The image input's layout. Null: the model's manifest (<c>layout</c>), else detected from the input's shape.</summary>
     public TensorLayout? Layout { get; set; }
 
-    /// <summary>The manifest (default: <c>&lt;model&gt;.manifest.json</c> beside the model, when it exists).</summary>
+    /// <summary>The manifest (default: <c>&lt;model&gt;.manifest.json</c> beside the model, when it exists, or <see cref="Model"/>'s own).</summary>
     public string? ManifestPath { get; set; }
 
-    /// <summary>Validates <see cref="ModelPath"/> and loads the manifest: <see cref="ManifestPath"/>, else the one beside the model, else null.</summary>
+    /// <inheritdoc />
+    public override IEnumerable<string> GetValidationErrors()
+    {
+        foreach (string error in base.GetValidationErrors())
+        {
+            yield return error;
+        }
+
+        if (!string.IsNullOrEmpty(ModelPath) && Model is not null)
+        {
+            yield return $"ModelPath ('{ModelPath}') and Model ({Model.Name}) are both set; set one of them.";
+        }
+        else if (!string.IsNullOrEmpty(ModelPath) && !File.Exists(ModelPath))
+        {
+            yield return Directory.Exists(ModelPath)
+                ? $"ModelPath '{ModelPath}' is a folder; give the path of the model file inside it."
+                : $"ModelPath '{ModelPath}' does not exist (relative paths start at '{Environment.CurrentDirectory}').";
+        }
+
+        if (ManifestPath is not null && !File.Exists(ManifestPath))
+        {
+            yield return $"ManifestPath '{ManifestPath}' does not exist; leave it out to use the <model name>.manifest.json beside the model.";
+        }
+
+        if (Layout is { } layout && !Enum.IsDefined(layout))
+        {
+            yield return $"Layout {layout} is unknown; use Nchw or Nhwc (or leave it out: detected from the model).";
+        }
+    }
+
+    /// <summary>Validates <see cref="ModelPath"/> and loads the manifest: <see cref="ManifestPath"/>, else <see cref="Model"/>'s, else the one beside the model, else null.</summary>
     /// <returns>The manifest or null.</returns>
     public ModelManifest? LoadManifest()
     {
+        if (ManifestPath is not null)
+        {
+            return ModelManifest.Load(ManifestPath);
+        }
+
+        if (Model is not null)
+        {
+            return Model.Manifest;
+        }
+
         ArgumentException.ThrowIfNullOrEmpty(ModelPath, nameof(ModelPath));
-        return ManifestPath is not null ? ModelManifest.Load(ManifestPath) : ModelManifest.TryLoadFor(ModelPath);
+        return ModelManifest.TryLoadFor(ModelPath);
     }
+
+    /// <summary>
+    /// The model to load: <see cref="ModelPath"/> or <see cref="Model"/> (<see cref="ClassifierModel.Default"/>
+    /// when <paramref name="defaultModel"/> and neither is set), and its manifest
+    /// (<see cref="ManifestPath"/>, the model's own, or the file beside the model). Logs which
+    /// manifest is used (event <see cref="SimClrV2EventIds.ManifestFound"/>) or, as a warning, that
+    /// there is none (<see cref="SimClrV2EventIds.ManifestMissing"/>). Engine packages call it from their factories.
+    /// </summary>
+    /// <param name="defaultModel">Whether the default model stands in when no model is given (it is an ONNX model).</param>
+    /// <returns>The model and manifest.</returns>
+    /// <exception cref="ArgumentException">No model, or both a path and a model, are given.</exception>
+    /// <exception cref="InvalidOperationException">The default model is needed and its package is not referenced.</exception>
+    public ResolvedModel ResolveModel(bool defaultModel)
+    {
+        if (Model is not null && !string.IsNullOrEmpty(ModelPath))
+        {
+            throw new ArgumentException($"Both ModelPath ('{ModelPath}') and Model ({Model.Name}) are set; set one of them.");
+        }
+
+        ClassifierModel? model = Model ?? (string.IsNullOrEmpty(ModelPath) && defaultModel ? ClassifierModel.Default : null);
+        if (model is null && string.IsNullOrEmpty(ModelPath))
+        {
+            throw new ArgumentException("No model: set ModelPath to the model file (its <name>.manifest.json beside it), or Model to a ClassifierModel (FromBytes, FromStream, FromResources).");
+        }
+
+        ModelManifest? manifest = ManifestPath is not null ? ModelManifest.Load(ManifestPath)
+            : model is not null ? model.Manifest
+            : ModelManifest.TryLoadFor(ModelPath);
+        var resolved = new ResolvedModel(model is null ? ModelPath : null, model, manifest);
+        ILogger logger = LoggerFactory?.CreateLogger<ModelManifest>() ?? NullLogger<ModelManifest>.Instance;
+        if (manifest is not null)
+        {
+            ModelLog.ManifestFound(logger, resolved.Name, manifest.SourcePath ?? "(built in code)");
+        }
+        else
+        {
+            ModelLog.ManifestMissing(logger, resolved.Name, model is null ? ModelManifest.PathFor(ModelPath) : "(none given with the model)");
+        }
+
+        return resolved;
+    }
+}
+
+/// <summary>The model a classifier loads: a file (<see cref="Path"/>) or one in memory (<see cref="InMemory"/>), and its manifest.</summary>
+/// <param name="Path">The model file, or null when the model is in memory.</param>
+/// <param name="InMemory">The model in memory, or null when it is a file.</param>
+/// <param name="Manifest">Its manifest, or null.</param>
+public sealed record ResolvedModel(string? Path, ClassifierModel? InMemory, ModelManifest? Manifest)
+{
+    /// <summary>The model's name in messages and result file names: the path, or the in-memory model's name.</summary>
+    public string Name => Path ?? InMemory?.Name ?? "memory";
+}
+
+/// <summary>Log messages about models and their manifests.</summary>
+internal static partial class ModelLog
+{
+    [LoggerMessage(EventId = SimClrV2EventIds.ManifestFound, Level = LogLevel.Information, Message = "Model '{Model}' is configured by its manifest '{Manifest}'")]
+    public static partial void ManifestFound(ILogger logger, string model, string manifest);
+
+    [LoggerMessage(EventId = SimClrV2EventIds.ManifestMissing, Level = LogLevel.Warning, Message = "Model '{Model}' has no manifest (looked for '{Manifest}'): its classes are reported as numbers 0..N-1 and its preprocessing is the CIFAR-10 convention unless the options say otherwise; put <model name>.manifest.json beside the model or set ManifestPath")]
+    public static partial void ManifestMissing(ILogger logger, string model, string manifest);
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SimClrV2.Sophon.Batch;
 using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.Diagnostics;
 using SimClrV2.Sophon.Infer;
 using SimClrV2.Sophon.Models;
 using SimClrV2.Sophon.Postprocess;
@@ -47,7 +48,8 @@ public sealed partial class ImageClassifier : IImageClassifier
         ArgumentOutOfRangeException.ThrowIfNegative(options.DecodeThreads, nameof(options.DecodeThreads));
         _engine = engine;
         _ownsEngine = ownsEngine;
-        _preprocessor = preprocessor ?? new CpuPreprocessor(options.Preprocessing ?? PreprocessingOptions.Cifar10, engine.Input);
+        PreprocessingOptions defaults = PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height };
+        _preprocessor = preprocessor ?? new CpuPreprocessor(options.Preprocessing?.LayeredOver(defaults) ?? defaults, engine.Input);
         _postprocessor = new Postprocessor(engine.OutputLength, options.Labels, options.TopK, options.OutputKind ?? OutputKind.Logits);
         _prefetch = options.PrefetchBatches;
         _decode = (options.Decode ?? DecodeOptions.Default) with
@@ -64,8 +66,9 @@ public sealed partial class ImageClassifier : IImageClassifier
 
     /// <summary>
     /// Creates a classifier over an engine, filling what the options leave unset from the model's
-    /// manifest: preprocessing (its section over the CIFAR-10 convention at the engine's input size,
-    /// field by field; raw pixels when the model fuses it) and labels (their count checked against
+    /// manifest: preprocessing (the options' fields over the manifest's section over the CIFAR-10
+    /// convention at the engine's input size, field by field, so a partial section never wipes the
+    /// rest; raw pixels when the model fuses it) and labels (their count checked against
     /// the model's outputs).
     /// The classifier owns the engine; the engine is disposed if creation fails.
     /// </summary>
@@ -81,7 +84,8 @@ public sealed partial class ImageClassifier : IImageClassifier
         try
         {
             PreprocessingOptions defaults = PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height };
-            PreprocessingOptions preprocessing = options.Preprocessing ?? manifest?.HostPreprocessing(defaults) ?? defaults;
+            PreprocessingOptions fromModel = manifest?.HostPreprocessing(defaults) ?? defaults;
+            PreprocessingOptions preprocessing = options.Preprocessing?.LayeredOver(fromModel) ?? fromModel;
             if (options.Labels is null)
             {
                 manifest?.CheckLabels(engine.OutputLength);
@@ -153,6 +157,12 @@ public sealed partial class ImageClassifier : IImageClassifier
             new BoundedChannelOptions(_prefetch) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         Task producer = Task.Run(() => ProduceAsync(inputs, channel.Writer, stop.Token), CancellationToken.None);
         int completed = 0;
+        int failed = 0;
+        bool finished = false;
+        long started = Stopwatch.GetTimestamp();
+        using Activity? activity = SimClrV2Telemetry.Source.StartActivity(SimClrV2Telemetry.RunActivityName);
+        activity?.SetTag("simclrv2.engine", _engine.Name);
+        activity?.SetTag("simclrv2.batch_size", _engine.MaxBatchSize);
         int parallel = Math.Max(1, _engine.MaxConcurrentBatches);
         var inFlight = new Queue<(PreparedBatch Batch, Task<InferenceOutcome> Outcome)>();
         ChannelReader<PreparedBatch> reader = channel.Reader;
@@ -186,6 +196,8 @@ public sealed partial class ImageClassifier : IImageClassifier
 
                 foreach (Prediction prediction in predictions)
                 {
+                    failed += prediction.Succeeded ? 0 : 1;
+                    SimClrV2Telemetry.Record(prediction, _engine.Name);
                     yield return prediction;
                 }
 
@@ -194,9 +206,15 @@ public sealed partial class ImageClassifier : IImageClassifier
             }
 
             await producer.ConfigureAwait(false);
+            finished = true;
         }
         finally
         {
+            double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            LogRunCompleted(_logger, completed, failed, seconds, seconds > 0 ? completed / seconds : 0, _engine.Name, finished ? string.Empty : " (ended early: cancelled, disposed or stopped by the caller)");
+            activity?.SetTag("simclrv2.images", completed);
+            activity?.SetTag("simclrv2.failures", failed);
+            activity?.SetStatus(finished ? ActivityStatusCode.Ok : ActivityStatusCode.Error, finished ? null : "the run ended before all inputs were classified");
             await stop.CancelAsync().ConfigureAwait(false);
             try
             {
@@ -460,21 +478,24 @@ public sealed partial class ImageClassifier : IImageClassifier
     /// <summary>The result of running one batch: inference time per image, or why it failed.</summary>
     private readonly record struct InferenceOutcome(double InferenceMs, double ComputeMs, string? Failure);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Classifier on {Engine}: input '{Input}' {ElementType}, batch {Batch}, preprocessing {Preprocessing}")]
+    [LoggerMessage(EventId = SimClrV2EventIds.ClassifierCreated, Level = LogLevel.Information, Message = "Classifier on {Engine}: input '{Input}' {ElementType}, batch {Batch}, preprocessing {Preprocessing}")]
     private static partial void LogCreated(ILogger logger, string engine, string input, TensorElementType elementType, int batch, PreprocessingOptions preprocessing);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The model's outputs already sum to 1 (in [0, 1]); if it ends in softmax, set outputKind to probabilities in its manifest (or ClassifierOptions.OutputKind), or every score is softmaxed twice")]
+    [LoggerMessage(EventId = SimClrV2EventIds.OutputsLookLikeProbabilities, Level = LogLevel.Warning, Message = "The model's outputs already sum to 1 (in [0, 1]); if it ends in softmax, set outputKind to probabilities in its manifest (or ClassifierOptions.OutputKind), or every score is softmaxed twice")]
     private static partial void LogOutputsLookLikeProbabilities(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Input '{Input}' failed: {Reason}")]
+    [LoggerMessage(EventId = SimClrV2EventIds.InputFailed, Level = LogLevel.Warning, Message = "Input '{Input}' failed: {Reason}")]
     private static partial void LogInputFailed(ILogger logger, string input, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Reading the inputs failed after {Count} input(s); the results so far are kept")]
+    [LoggerMessage(EventId = SimClrV2EventIds.InputSequenceFailed, Level = LogLevel.Error, Message = "Reading the inputs failed after {Count} input(s); the results so far are kept")]
     private static partial void LogInputsFailed(ILogger logger, int count, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "No batch buffer could be rented; the inputs of this batch become error entries")]
+    [LoggerMessage(EventId = SimClrV2EventIds.BatchBufferFailed, Level = LogLevel.Error, Message = "No batch buffer could be rented; the inputs of this batch become error entries")]
     private static partial void LogRentFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Inference of a batch of {Count} failed")]
+    [LoggerMessage(EventId = SimClrV2EventIds.InferenceFailed, Level = LogLevel.Error, Message = "Inference of a batch of {Count} failed")]
     private static partial void LogBatchFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(EventId = SimClrV2EventIds.RunCompleted, Level = LogLevel.Information, Message = "Classified {Count} input(s) ({Failed} failed) in {Seconds:F2} s, {Rate:F1} images/s, on {Engine}{Ending}")]
+    private static partial void LogRunCompleted(ILogger logger, int count, int failed, double seconds, double rate, string engine, string ending);
 }

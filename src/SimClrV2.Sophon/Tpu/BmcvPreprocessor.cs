@@ -2,6 +2,7 @@ using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.Diagnostics;
 using SimClrV2.Sophon.Infer;
 using SimClrV2.Sophon.Preprocess;
 using SimClrV2.Sophon.Tpu.Interop;
@@ -248,6 +249,6 @@ public sealed partial class BmcvPreprocessor : IImagePreprocessor, IEncodedJpegC
     private static void Check(string function, SophonStatus status) =>
         NativeStatus.Check(status, function, "BMCV preprocessing failed; check the image size and format against BMCV's limits.");
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A {Width}x{Height} image is outside BMCV's limits; it was preprocessed on the CPU")]
+    [LoggerMessage(EventId = SimClrV2EventIds.BmcvFallbackToCpu, Level = LogLevel.Warning, Message = "A {Width}x{Height} image is outside BMCV's limits; it was preprocessed on the CPU")]
     private static partial void LogFallback(ILogger logger, int width, int height);
 }

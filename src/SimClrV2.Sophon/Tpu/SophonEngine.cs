@@ -31,18 +31,23 @@ public sealed class SophonEngine : IInferenceEngine
     public SophonEngine(SophonEngineOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentException.ThrowIfNullOrEmpty(options.ModelPath, nameof(options.ModelPath));
+        bool inMemory = !options.ModelData.IsEmpty;
+        if (!inMemory)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(options.ModelPath, nameof(options.ModelPath));
+        }
+
         if (options.DeviceIds is null || options.DeviceIds.Count == 0 || options.DeviceIds.Distinct().Count() != options.DeviceIds.Count || options.DeviceIds.Any(d => d < 0))
         {
             throw new ArgumentException("DeviceIds must list one or more distinct device ids (>= 0).", nameof(options));
         }
 
-        if (Directory.Exists(options.ModelPath))
+        if (!inMemory && Directory.Exists(options.ModelPath))
         {
             throw new FileNotFoundException($"bmodel '{options.ModelPath}' is a folder; pass the path of the .bmodel file inside it.", options.ModelPath);
         }
 
-        if (!File.Exists(options.ModelPath))
+        if (!inMemory && !File.Exists(options.ModelPath))
         {
             throw new FileNotFoundException($"bmodel '{options.ModelPath}' does not exist.", options.ModelPath);
         }
@@ -52,13 +57,13 @@ public sealed class SophonEngine : IInferenceEngine
             SophonLibrary.Configure(options.Library);
         }
 
-        ModelPath = options.ModelPath;
+        ModelPath = inMemory && string.IsNullOrEmpty(options.ModelPath) ? "memory" : options.ModelPath;
         var devices = new List<SophonDevice>();
         try
         {
             foreach (int id in options.DeviceIds)
             {
-                devices.Add(new SophonDevice(options.ModelPath, id, options.NetworkName, options.Layout));
+                devices.Add(new SophonDevice(ModelPath, options.ModelData, id, options.NetworkName, options.Layout));
             }
         }
         catch
@@ -80,7 +85,7 @@ public sealed class SophonEngine : IInferenceEngine
         _gate = new RunGate(this);
     }
 
-    /// <summary>The bmodel file.</summary>
+    /// <summary>The bmodel file (its name when loaded from <see cref="SophonEngineOptions.ModelData"/>, <c>memory</c> without one).</summary>
     public string ModelPath { get; }
 
     /// <summary>The network that runs.</summary>

@@ -9,6 +9,9 @@ public class SophonEngineOptions
     /// <summary>The .bmodel file (the same file is loaded on every device).</summary>
     public string ModelPath { get; set; } = string.Empty;
 
+    /// <summary>The bmodel's bytes, loaded instead of <see cref="ModelPath"/> when not empty (<c>bmrt_load_bmodel_data</c>, after the same checks); <see cref="ModelPath"/> then only names it in messages.</summary>
+    public ReadOnlyMemory<byte> ModelData { get; set; }
+
     /// <summary>Devices to run on; one worker thread and runtime per device, batches spread across them (default: device 0).</summary>
     public IReadOnlyList<int> DeviceIds { get; set; } = [0];
 

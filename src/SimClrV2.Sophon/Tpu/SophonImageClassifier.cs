@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using SimClrV2.Sophon.Diagnostics;
 using SimClrV2.Sophon.Models;
 using SimClrV2.Sophon.Pipeline;
 using SimClrV2.Sophon.Tpu.Interop;
@@ -24,6 +26,35 @@ public sealed class SophonClassifierOptions : ModelFileClassifierOptions
 
     /// <summary>With BMCV: preprocess images outside BMCV's limits on the CPU (with a logged warning) instead of failing them (default true).</summary>
     public bool BmcvFallbackToCpu { get; set; } = true;
+
+    /// <inheritdoc />
+    public override IEnumerable<string> GetValidationErrors()
+    {
+        foreach (string error in base.GetValidationErrors())
+        {
+            yield return error;
+        }
+
+        if (Model is null && string.IsNullOrEmpty(ModelPath))
+        {
+            yield return "ModelPath is not set; give the .bmodel file (or set Model to a ClassifierModel with the bmodel's bytes).";
+        }
+
+        if (DeviceId < 0)
+        {
+            yield return $"DeviceId is {DeviceId}; device ids start at 0.";
+        }
+
+        if (DeviceIds is not null && (DeviceIds.Count == 0 || DeviceIds.Any(d => d < 0) || DeviceIds.Distinct().Count() != DeviceIds.Count))
+        {
+            yield return $"DeviceIds is [{string.Join(", ", DeviceIds)}]; list one or more distinct device ids (>= 0).";
+        }
+
+        if (!Enum.IsDefined(Preprocess))
+        {
+            yield return $"Preprocess {Preprocess} is unknown; use Cpu, Bmcv or DeviceJpeg.";
+        }
+    }
 }
 
 /// <summary>Where preprocessing runs.</summary>
@@ -40,7 +71,7 @@ public enum PreprocessBackend
 }
 
 /// <summary>Creates <see cref="IImageClassifier"/>s that run on SOPHON TPUs: the same options, predictions and timings as the CPU classifier.</summary>
-public static class SophonImageClassifier
+public static partial class SophonImageClassifier
 {
     /// <summary>Loads a bmodel on the device(s) and returns a classifier.</summary>
     /// <param name="options">Model, devices and classifier options.</param>
@@ -51,18 +82,30 @@ public static class SophonImageClassifier
     public static ImageClassifier Create(SophonClassifierOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ModelManifest? manifest = options.LoadManifest();
+        ResolvedModel model = options.ResolveModel(defaultModel: false);
+        ModelManifest? manifest = model.Manifest;
         var engine = new SophonEngine(new SophonEngineOptions
         {
-            ModelPath = options.ModelPath,
+            ModelPath = model.Name,
+            ModelData = model.InMemory?.Data ?? default,
             DeviceIds = options.DeviceIds ?? [options.DeviceId],
             NetworkName = options.NetworkName,
             Layout = options.Layout ?? manifest?.Layout,
             Library = options.Library,
             DeviceInput = options.Preprocess != PreprocessBackend.Cpu,
         });
+        ILogger? logger = options.LoggerFactory?.CreateLogger(typeof(SophonImageClassifier).FullName!);
+        if (logger?.IsEnabled(LogLevel.Information) == true)
+        {
+            string libraries = SophonLibrary.DescribeLoaded();
+            LogLibraryLoaded(logger, libraries);
+        }
+
         return options.Preprocess == PreprocessBackend.Cpu
             ? ImageClassifier.Create(engine, options, manifest)
             : ImageClassifier.Create(engine, options, manifest, p => new BmcvPreprocessor(p, engine, options.BmcvFallbackToCpu, options.LoggerFactory, hardwareJpeg: options.Preprocess == PreprocessBackend.DeviceJpeg));
     }
+
+    [LoggerMessage(EventId = SimClrV2EventIds.SophonLibraryLoaded, Level = LogLevel.Information, Message = "libsophon loaded: {Libraries}")]
+    private static partial void LogLibraryLoaded(ILogger logger, string libraries);
 }

@@ -16,13 +16,13 @@ internal sealed class SophonDevice : IDisposable
     private readonly byte[] _netName;
     private StageBuffers[] _stages = [];
 
-    /// <summary>Loads the model on the device, on a new worker thread, and allocates the stage buffers.</summary>
-    public SophonDevice(string path, int deviceId, string? networkName, TensorLayout? layout = null)
+    /// <summary>Loads the model (the file at <paramref name="path"/>, or <paramref name="data"/> when not empty) on the device, on a new worker thread, and allocates the stage buffers.</summary>
+    public SophonDevice(string path, ReadOnlyMemory<byte> data, int deviceId, string? networkName, TensorLayout? layout = null)
     {
         Worker = new SophonWorker($"sophon-dev{deviceId}");
         try
         {
-            _model = Worker.Invoke(() => SophonModel.Load(path, deviceId));
+            _model = Worker.Invoke(() => data.IsEmpty ? SophonModel.Load(path, deviceId) : SophonModel.Load(data, deviceId));
             Plan = NetworkPlan.Create(_model.GetNetwork(networkName), path, layout);
             _netName = Encoding.UTF8.GetBytes(Plan.Network.Name + "\0");
             _stages = Worker.Invoke(AllocateStages);

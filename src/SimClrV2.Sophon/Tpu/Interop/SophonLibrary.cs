@@ -55,6 +55,7 @@ public static class SophonLibrary
 
     private static readonly object Gate = new();
     private static readonly Dictionary<string, IntPtr> Loaded = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, string> LoadedPaths = new(StringComparer.Ordinal);
     private static SophonLibraryOptions _options = new();
     private static bool _resolverInstalled;
 
@@ -232,12 +233,27 @@ public static class SophonLibrary
     {
         if (!Loaded.ContainsKey(key))
         {
-            Loaded[key] = Find(fileNames, _options);
+            Loaded[key] = Find(fileNames, _options, out string path);
+            LoadedPaths[key] = path;
+        }
+    }
+
+    /// <summary>Where each library this binding loaded came from (e.g. <c>bmrt: /opt/sophon/libsophon-current/lib/libbmrt.so.1.0</c>), or why none is listed.</summary>
+    internal static string DescribeLoaded()
+    {
+        lock (Gate)
+        {
+            return LoadedPaths.Count == 0
+                ? _options.UseResolver ? "nothing loaded yet" : "by the host (SophonLibraryOptions.UseResolver is false)"
+                : string.Join(", ", LoadedPaths.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}: {p.Value}"));
         }
     }
 
     /// <summary>Searches for one library (no caching); throws listing every path tried.</summary>
-    internal static IntPtr Find(string[] fileNames, SophonLibraryOptions options)
+    internal static IntPtr Find(string[] fileNames, SophonLibraryOptions options) => Find(fileNames, options, out _);
+
+    /// <summary>Searches for one library (no caching), telling the path it was loaded from; throws listing every path tried.</summary>
+    internal static IntPtr Find(string[] fileNames, SophonLibraryOptions options, out string loadedFrom)
     {
         var tried = new List<string>();
         foreach (string? folder in Folders(options))
@@ -253,7 +269,9 @@ public static class SophonLibrary
 
                 try
                 {
-                    return NativeLibrary.Load(candidate);
+                    IntPtr handle = NativeLibrary.Load(candidate);
+                    loadedFrom = candidate;
+                    return handle;
                 }
                 catch (DllNotFoundException ex)
                 {
