@@ -80,6 +80,11 @@ internal static class ClassifyCommand
                 throw new ArgumentException("--threads sets ONNX Runtime's threads and does not apply with --bmodel; drop it.");
             }
 
+            if (File.Exists(modelPath) && !File.Exists(ModelManifest.PathFor(modelPath)))
+            {
+                stderr.WriteLine($"warning: model '{ConsoleText.Printable(modelPath)}' has no manifest (looked for '{ConsoleText.Printable(ModelManifest.PathFor(modelPath))}'): its classes are reported as numbers and its preprocessing is the CIFAR-10 convention; put the manifest beside the model.");
+            }
+
             using ImageClassifier classifier = bmodelPath is null
                 ? OnnxImageClassifier.Create(new OnnxClassifierOptions
                 {

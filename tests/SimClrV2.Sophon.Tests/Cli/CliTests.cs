@@ -28,6 +28,22 @@ public class CliTests
     }
 
     [Test]
+    public void AModelWithoutAManifestIsAWarningAndTheRunGoesOnWithNumberedClasses()
+    {
+        using var dir = new TempDir();
+        string bare = dir.File("bare.onnx");
+        File.Copy(TestData.DefaultModel, bare);
+
+        (int code, string stdout, string stderr) = Run("classify", "--model", bare, "--input", Path.Combine(TestData.SampleImages, "chelsea.png"), "--output", dir.File("r.json"));
+        (_, _, string withManifest) = Run("classify", "--input", Path.Combine(TestData.SampleImages, "chelsea.png"), "--output", dir.File("s.json"));
+
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stderr, Does.Contain("warning: model").And.Contain("has no manifest").And.Contain("bare.manifest.json"));
+        Assert.That(stdout, Does.Match(@"chelsea\.png\s+3\s"), "class 3 (cat) reported as a number");
+        Assert.That(withManifest, Does.Not.Contain("no manifest"));
+    }
+
+    [Test]
     public void DefaultOutputPathFollowsTheReferenceNaming()
     {
         using var dir = new TempDir();
