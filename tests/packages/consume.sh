@@ -103,6 +103,20 @@ publish_one_platform() {
 }
 check "publish with a RuntimeIdentifier stays small" publish_one_platform
 
+publish_trimmed() {
+  # Trimming/AOT-clean: no trim warning from this project's assemblies (ImageSharp 2.1's own remain),
+  # and the trimmed app still finds the default model and classifies.
+  block "<!-- quickstart:" >"$app/Program.cs"
+  (cd "$app" && dotnet publish -c Release -r "$rid" -p:PublishTrimmed=true -o "$work/trimmed") >"$work/trim-log" 2>&1 || { cat "$work/trim-log"; return 1; }
+  if grep -E 'warning IL[0-9]+' "$work/trim-log" | grep -v "Assembly 'SixLabors.ImageSharp' produced trim warnings" | grep -q .; then
+    grep -E 'warning IL[0-9]+' "$work/trim-log"
+    return 1
+  fi
+  "$work/trimmed/HelloSimClr" "$root/samples/images" | tee "$work/trimmed-out"
+  grep -q '^chelsea.png cat ' "$work/trimmed-out"
+}
+check "trimmed publish: no trim warning from these packages, and it classifies" publish_trimmed
+
 exclude_cpu_natives() {
   # The README's way to use another ONNX Runtime native package: the CPU package's native files stay out.
   local line

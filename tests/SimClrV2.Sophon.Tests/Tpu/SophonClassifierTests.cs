@@ -1,5 +1,7 @@
 using SimClrV2.Sophon.Decode;
 using SimClrV2.Sophon.Decode.Cifar;
+using SimClrV2.Sophon.Diagnostics;
+using SimClrV2.Sophon.Models;
 using SimClrV2.Sophon.OnnxRuntime;
 using SimClrV2.Sophon.Pipeline;
 using SimClrV2.Sophon.Results;
@@ -44,6 +46,31 @@ public class SophonClassifierTests : EmulatorTestBase
         {
             Assert.That(actual.Select(p => p.Score).Zip(expected.Select(p => p.Score), (a, e) => Math.Abs(a - e)), Is.All.LessThan(0.1), "close to FP32");
         }
+    }
+
+    [Test]
+    public void ABModelFromMemoryClassifiesLikeItsFileAndTheLibrariesPathsAreLogged()
+    {
+        IReadOnlyList<ImageInput> photos = ImageInputs.FromFolder(TestData.SampleImages);
+        using var dir = new TempDir();
+
+        // An emulated bmodel naming its ONNX by absolute path: from memory there is no folder to resolve it against.
+        string path = Emulator.WriteModel(dir.File("m.bmodel"), "simclrv2", "input INT8 40", "logits FLOAT32 1", "1x3x32x32 1x10", "4x3x32x32 4x10");
+        File.Copy(ModelManifest.PathFor(TestData.DefaultModel), ModelManifest.PathFor(path));
+        using var logs = new CapturingLoggerProvider();
+        using ImageClassifier fromFile = SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = path, LoggerFactory = logs });
+        using ImageClassifier fromMemory = SophonImageClassifier.Create(new SophonClassifierOptions
+        {
+            Model = ClassifierModel.FromBytes(Path.GetFileName(path), File.ReadAllBytes(path), ModelManifest.Load(ModelManifest.PathFor(path))),
+        });
+
+        IReadOnlyList<Prediction> expected = fromFile.Classify(photos);
+        IReadOnlyList<Prediction> actual = fromMemory.Classify(photos);
+
+        Assert.That(actual.Select(p => (p.Source, p.ClassIndex, p.Label)), Is.EqualTo(expected.Select(p => (p.Source, p.ClassIndex, p.Label))));
+        Assert.That(actual.Select(p => p.Score), Is.EqualTo(expected.Select(p => p.Score)).Within(1e-6f));
+        string loaded = logs.Entries.Single(e => e.EventId.Id == SimClrV2EventIds.SophonLibraryLoaded).Message;
+        Assert.That(loaded, Does.Contain("bmrt: " + Path.Combine(Emulator.Folder, "libbmrt.so.1.0")).And.Contain("bmlib: "));
     }
 
     [Test]
