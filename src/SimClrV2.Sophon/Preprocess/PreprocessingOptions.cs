@@ -91,114 +91,34 @@ public sealed record PreprocessingOptions
     };
 
     /// <summary>Network input width in pixels.</summary>
-    public int Width
-    {
-        get => _width;
-        init
-        {
-            _width = value;
-            _given |= Fields.Width;
-        }
-    }
+    public int Width { get => _width; init => Give(ref _width, value, Fields.Width); }
 
     /// <summary>Network input height in pixels.</summary>
-    public int Height
-    {
-        get => _height;
-        init
-        {
-            _height = value;
-            _given |= Fields.Height;
-        }
-    }
+    public int Height { get => _height; init => Give(ref _height, value, Fields.Height); }
 
     /// <summary>The plane order the network expects.</summary>
-    public ChannelOrder ChannelOrder
-    {
-        get => _channelOrder;
-        init
-        {
-            _channelOrder = value;
-            _given |= Fields.ChannelOrder;
-        }
-    }
+    public ChannelOrder ChannelOrder { get => _channelOrder; init => Give(ref _channelOrder, value, Fields.ChannelOrder); }
 
     /// <summary>Multiplier applied to the 0..255 pixel value first (1/255 for [0, 1]; 1 for raw pixels).</summary>
-    public float Scale
-    {
-        get => _scale;
-        init
-        {
-            _scale = value;
-            _given |= Fields.Scale;
-        }
-    }
+    public float Scale { get => _scale; init => Give(ref _scale, value, Fields.Scale); }
 
     /// <summary>Per-plane mean subtracted after scaling (3 values, network channel order).</summary>
-    public IReadOnlyList<float> Mean
-    {
-        get => _mean;
-        init
-        {
-            _mean = value;
-            _given |= Fields.Mean;
-        }
-    }
+    public IReadOnlyList<float> Mean { get => _mean; init => Give(ref _mean, value, Fields.Mean); }
 
     /// <summary>Per-plane standard deviation divided by last (3 positive values, network channel order).</summary>
-    public IReadOnlyList<float> Std
-    {
-        get => _std;
-        init
-        {
-            _std = value;
-            _given |= Fields.Std;
-        }
-    }
+    public IReadOnlyList<float> Std { get => _std; init => Give(ref _std, value, Fields.Std); }
 
     /// <summary>How the image is fitted to the input size (default <see cref="ResizeMode.Stretch"/>).</summary>
-    public ResizeMode Resize
-    {
-        get => _resize;
-        init
-        {
-            _resize = value;
-            _given |= Fields.Resize;
-        }
-    }
+    public ResizeMode Resize { get => _resize; init => Give(ref _resize, value, Fields.Resize); }
 
     /// <summary>For <see cref="ResizeMode.CenterCrop"/>: the part of the shorter side kept, in (0, 1] (default 0.875).</summary>
-    public float CropFraction
-    {
-        get => _cropFraction;
-        init
-        {
-            _cropFraction = value;
-            _given |= Fields.CropFraction;
-        }
-    }
+    public float CropFraction { get => _cropFraction; init => Give(ref _cropFraction, value, Fields.CropFraction); }
 
     /// <summary>For <see cref="ResizeMode.Letterbox"/>: the fill colour as 0..255 R, G, B (default 0, 0, 0).</summary>
-    public IReadOnlyList<byte> PadValue
-    {
-        get => _padValue;
-        init
-        {
-            _padValue = value;
-            _given |= Fields.PadValue;
-        }
-    }
+    public IReadOnlyList<byte> PadValue { get => _padValue; init => Give(ref _padValue, value, Fields.PadValue); }
 
     /// <summary>How resized pixels are interpolated (default <see cref="ResizeInterpolation.Bilinear"/>).</summary>
-    public ResizeInterpolation Interpolation
-    {
-        get => _interpolation;
-        init
-        {
-            _interpolation = value;
-            _given |= Fields.Interpolation;
-        }
-    }
+    public ResizeInterpolation Interpolation { get => _interpolation; init => Give(ref _interpolation, value, Fields.Interpolation); }
 
     /// <summary>
     /// These options over <paramref name="lower"/>, field by field: each field given here (set in an
@@ -296,6 +216,12 @@ public sealed record PreprocessingOptions
             _ => "stretch",
         };
         return mode + " " + Interpolation.ToString().ToLowerInvariant();
+    }
+
+    private void Give<T>(ref T field, T value, Fields which)
+    {
+        field = value;
+        _given |= which;
     }
 
     [Flags]
