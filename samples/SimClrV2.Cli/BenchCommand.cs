@@ -24,7 +24,7 @@ internal static class BenchCommand
         var bmodels = new Option<string[]>("--bmodel") { Description = "bmodels (SOPHON); repeat for several.", AllowMultipleArgumentsPerToken = true };
         var emulated = new Option<string>("--bmodel-dir") { Description = "A folder of .bmodel files to run, e.g. the six from 'simclrv2 emulate'." };
         var sophonLib = new Option<string>("--sophon-lib") { Description = "Folder holding libsophon (or the emulator)." };
-        var devId = new Option<int>("--dev-id") { Description = "SOPHON device id.", DefaultValueFactory = _ => 0 };
+        var devId = new Option<int>("--dev-id", "--dev_id") { Description = "SOPHON device id.", DefaultValueFactory = _ => 0 };
         var count = new Option<int>("--count") { Description = "Images to run (0: all).", DefaultValueFactory = _ => 0 };
         var batch = new Option<int>("--batch") { Description = "Batch size for dynamic ONNX models.", DefaultValueFactory = _ => 4 };
         var photos = new Option<int>("--photos") { Description = "The photo suite: N camera-like 640x480 JPEGs made now from the shipped photos, run with one decode thread and full decode (the old path), all threads, and all threads with reduced JPEG decode.", DefaultValueFactory = _ => 0 };

@@ -32,9 +32,10 @@ internal static class ClassifyCommand
         var decodeThreads = new Option<int>("--decode-threads") { Description = "Threads decoding images ahead of preprocessing (0: one per processor).", DefaultValueFactory = _ => 0 };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print each prediction." };
         var bmodel = new Option<string>("--bmodel") { Description = "Run on a SOPHON TPU with this .bmodel instead of ONNX Runtime (its .manifest.json beside it configures it)." };
-        var devId = new Option<int>("--dev-id") { Description = "SOPHON device id (with --bmodel).", DefaultValueFactory = _ => 0 };
+        var devId = new Option<int>("--dev-id", "--dev_id") { Description = "SOPHON device id (with --bmodel).", DefaultValueFactory = _ => 0 };
         var preprocess = new Option<string>("--preprocess") { Description = "Where preprocessing runs with --bmodel: cpu (SIMD), bmcv (on the device), or jpeg (bmcv, and JPEGs decoded on the device's JPU).", DefaultValueFactory = _ => "cpu" };
         preprocess.AcceptOnlyFromAmong("cpu", "bmcv", "jpeg");
+        var referenceNames = new Option<bool>("--reference-names") { Description = "Name the default result file as the reference program does: results/<model file>_<input name>_opencv_python_result.json." };
         var sophonLib = new Option<string>("--sophon-lib") { Description = $"Folder holding libsophon (default: ${SophonLibrary.DirectoryVariable}, then {SophonLibrary.DefaultDirectory}, then the system loader)." };
         batch.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > MaxBatch) { r.AddError($"--batch must be 1..{MaxBatch}."); } });
         topK.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) { r.AddError("--top-k must be at least 1."); } });
@@ -57,7 +58,7 @@ internal static class ClassifyCommand
 
         var command = new Command("classify", "Classify images and write the reference's result JSON and timing block.")
         {
-            input, model, batch, output, topK, threads, decodeThreads, quiet, bmodel, devId, preprocess, sophonLib,
+            input, model, batch, output, topK, threads, decodeThreads, quiet, bmodel, devId, preprocess, sophonLib, referenceNames,
         };
         command.SetAction(parse => CliErrors.Run(stderr, () =>
         {
@@ -110,12 +111,13 @@ internal static class ClassifyCommand
                 modelPath,
                 parse.GetValue(input) is { Length: > 0 } inputs ? inputs : [CliDefaults.ImagesPath],
                 parse.GetValue(output),
-                parse.GetValue(quiet));
+                parse.GetValue(quiet),
+                parse.GetValue(referenceNames));
         }));
         return command;
     }
 
-    private static int Run(TextWriter stdout, TextWriter stderr, ImageClassifier classifier, string modelPath, string[] inputPaths, string? outputPath, bool quiet)
+    private static int Run(TextWriter stdout, TextWriter stderr, ImageClassifier classifier, string modelPath, string[] inputPaths, string? outputPath, bool quiet, bool referenceNames)
     {
         List<ImageInput> inputs = ReadInputs(stderr, inputPaths, classifier.Labels);
         if (inputs.Count == 0)
@@ -124,7 +126,8 @@ internal static class ClassifyCommand
         }
 
         string inputName = inputPaths.Length == 1 ? Path.GetFileName(Path.TrimEndingDirectorySeparator(inputPaths[0])) : "inputs";
-        string resultPath = outputPath ?? Path.Combine("results", $"{Path.GetFileName(modelPath)}_{inputName}_{classifier.PreprocessorName}_{classifier.EngineName}_result.json");
+        string suffix = referenceNames ? "opencv_python" : $"{classifier.PreprocessorName}_{classifier.EngineName}";
+        string resultPath = outputPath ?? Path.Combine("results", $"{Path.GetFileName(modelPath)}_{inputName}_{suffix}_result.json");
         PredictionJson.EnsureOutputIsNotAnInput(resultPath, inputs, modelPath, ModelManifest.PathFor(modelPath));
 
         var clock = Stopwatch.StartNew();
@@ -156,7 +159,7 @@ internal static class ClassifyCommand
         int failed = predictions.Count(p => !p.Succeeded);
         stdout.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"classified {predictions.Count} images ({failed} failed) in {clock.Elapsed.TotalSeconds:F2} s, {predictions.Count / clock.Elapsed.TotalSeconds:F0} images/s, batch {classifier.BatchSize}, preprocessing {classifier.PreprocessorName}, engine {classifier.EngineName}; results: {resultPath}"));
+            $"classified {predictions.Count} images ({failed} failed) in {clock.Elapsed.TotalSeconds:F2} s, {predictions.Count / clock.Elapsed.TotalSeconds:F0} images/s, batch {classifier.BatchSize}, preprocessing {classifier.PreprocessorName}, engine {classifier.EngineName}; results: {resultPath}; stage times below: ms per image (the reference printed a batch-4 model's per batch)"));
         stdout.WriteLine(StageTimings.Average(predictions).ToReferenceBlock());
         return failed == predictions.Count ? CliErrors.Failure : 0;
     }

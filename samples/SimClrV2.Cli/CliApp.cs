@@ -16,6 +16,7 @@ public static class CliApp
         {
             ClassifyCommand.Create(output, error),
             EvalCommand.Create(output, error),
+            EvalCommand.CreateReport(output, error),
             InspectCommand.Create(output, error),
             EmulateCommand.Create(output, error),
             BenchCommand.Create(output, error),

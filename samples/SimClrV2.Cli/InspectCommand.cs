@@ -11,7 +11,7 @@ internal static class InspectCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var path = new Argument<string>("bmodel") { Description = "The .bmodel file." };
-        var devId = new Option<int>("--dev-id") { Description = "SOPHON device id.", DefaultValueFactory = _ => 0 };
+        var devId = new Option<int>("--dev-id", "--dev_id") { Description = "SOPHON device id.", DefaultValueFactory = _ => 0 };
         var sophonLib = new Option<string>("--sophon-lib") { Description = "Folder holding libsophon." };
         var command = new Command("inspect", "Print a bmodel's networks, stages, dtypes, shapes and scales (loads it on a SOPHON device).") { path, devId, sophonLib };
         command.SetAction(parse => CliErrors.Run(stderr, () =>

@@ -81,6 +81,44 @@ public sealed class DecodedImage : IDisposable
     internal static DecodedImage FromEncodedJpeg(byte[] jpeg, int width, int height) =>
         new(width, height, PixelLayout.Interleaved, null, false, default) { EncodedJpeg = jpeg };
 
+    /// <summary>A copy of the pixels as an ImageSharp image (the caller disposes it): for display, thumbnails or saving.</summary>
+    /// <returns>The image, RGB.</returns>
+    public Image<Rgb24> ToImage()
+    {
+        if (Image is not null)
+        {
+            return Image.Clone();
+        }
+
+        if (IsEncodedJpeg)
+        {
+            return SixLabors.ImageSharp.Image.Load<Rgb24>(EncodedJpeg.Span);
+        }
+
+        int plane = Width * Height;
+        if (Layout == PixelLayout.Interleaved)
+        {
+            return SixLabors.ImageSharp.Image.LoadPixelData<Rgb24>(Pixels.Span[..(plane * 3)], Width, Height);
+        }
+
+        var image = new Image<Rgb24>(Width, Height);
+        ReadOnlyMemory<byte> pixels = Pixels;
+        int width = Width;
+        image.ProcessPixelRows(rows =>
+        {
+            ReadOnlySpan<byte> p = pixels.Span;
+            for (int y = 0; y < rows.Height; y++)
+            {
+                Span<Rgb24> row = rows.GetRowSpan(y);
+                for (int x = 0, i = y * width; x < row.Length; x++, i++)
+                {
+                    row[x] = new Rgb24(p[i], p[plane + i], p[(2 * plane) + i]);
+                }
+            }
+        });
+        return image;
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

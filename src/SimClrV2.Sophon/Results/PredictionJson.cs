@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using SimClrV2.Sophon.Decode;
 using SimClrV2.Sophon.Decode.Files;
@@ -9,7 +11,11 @@ namespace SimClrV2.Sophon.Results;
 /// <param name="Prediction">The predicted class, or -1 when the input failed.</param>
 /// <param name="Score">The predicted class's probability (0 when failed).</param>
 /// <param name="Error">Why the input failed, or null.</param>
-public sealed record PredictionRecord(string Filename, int Prediction, double Score, string? Error = null);
+public sealed record PredictionRecord(string Filename, int Prediction, double Score, string? Error = null)
+{
+    /// <summary>The entry's per-stage times (<c>"timings_ms"</c>), or null when the file has none (the reference's).</summary>
+    public StageTimings? Timings { get; init; }
+}
 
 /// <summary>
 /// The reference program's result file: a JSON list (indent 4) of
@@ -101,37 +107,45 @@ public static class PredictionJson
         return string.Equals(Path.GetFullPath(output), Path.GetFullPath(other), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
     }
 
-    /// <summary>Writes predictions to a stream (left open).</summary>
+    /// <summary>
+    /// Writes predictions to a stream (left open) exactly as the reference's <c>json.dump(results, f, indent=4)</c>
+    /// lays them out: 4-space indents, <c>": "</c> between key and value, names escaped as Python
+    /// escapes them (only <c>"</c>, <c>\</c>, control characters, and non-ASCII as <c>\uXXXX</c>), scores as
+    /// Python writes a float (always with a decimal point or exponent). Each entry adds, besides the
+    /// reference's three fields, <c>"timings_ms"</c> (its per-stage times) and, when it failed, <c>"error"</c>;
+    /// the reference's readers ignore them.
+    /// </summary>
     /// <param name="stream">The destination.</param>
     /// <param name="predictions">The predictions.</param>
     public static void Write(Stream stream, IEnumerable<Prediction> predictions)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(predictions);
-        var options = new JsonWriterOptions
-        {
-            Indented = true,
-#if NET9_0_OR_GREATER
-            IndentSize = 4,
-#endif
-        };
-        using var writer = new Utf8JsonWriter(stream, options);
-        writer.WriteStartArray();
+        using var writer = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
+        string separator = "[";
         foreach (Prediction p in predictions)
         {
-            writer.WriteStartObject();
-            writer.WriteString("filename", p.Source);
-            writer.WriteNumber("prediction", p.ClassIndex);
-            writer.WriteNumber("score", (double)p.Score);
+            StageTimings t = p.Timings;
+            writer.WriteLine(separator);
+            writer.WriteLine("    {");
+            writer.WriteLine($"        \"filename\": {PythonJson.String(p.Source)},");
+            writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"        \"prediction\": {p.ClassIndex},"));
+            writer.WriteLine($"        \"score\": {PythonJson.Float(p.Score)},");
+            writer.WriteLine("        \"timings_ms\": {");
+            writer.WriteLine($"            \"decode\": {PythonJson.Float(t.DecodeMs)},");
+            writer.WriteLine($"            \"preprocess\": {PythonJson.Float(t.PreprocessMs)},");
+            writer.WriteLine($"            \"inference\": {PythonJson.Float(t.InferenceMs)},");
+            writer.Write($"            \"postprocess\": {PythonJson.Float(t.PostprocessMs)}\n        }}");
             if (p.Error is not null)
             {
-                writer.WriteString("error", p.Error);
+                writer.Write($",\n        \"error\": {PythonJson.String(p.Error)}");
             }
 
-            writer.WriteEndObject();
+            writer.Write("\n    }");
+            separator = ",";
         }
 
-        writer.WriteEndArray();
+        writer.Write(separator == "[" ? "[]" : "\n]");
     }
 
     /// <summary>Reads a result file (ours or the reference program's).</summary>
@@ -169,7 +183,7 @@ public static class PredictionJson
                 }
 
                 string? error = item.TryGetProperty("error", out JsonElement e) && e.ValueKind == JsonValueKind.String ? e.GetString() : null;
-                records.Add(new PredictionRecord(name.GetString()!, cls, s, error));
+                records.Add(new PredictionRecord(name.GetString()!, cls, s, error) { Timings = ReadTimings(item) });
                 index++;
             }
 
@@ -179,5 +193,17 @@ public static class PredictionJson
         {
             throw new InvalidDataException($"'{path}' is not valid JSON: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>The entry's <c>"timings_ms"</c>, or null (the reference's files have none).</summary>
+    private static StageTimings? ReadTimings(JsonElement item)
+    {
+        if (!item.TryGetProperty("timings_ms", out JsonElement t) || t.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        double Get(string stage) => t.TryGetProperty(stage, out JsonElement v) && v.TryGetDouble(out double ms) ? ms : 0;
+        return new StageTimings(Get("decode"), Get("preprocess"), Get("inference"), Get("postprocess"));
     }
 }

@@ -1,0 +1,52 @@
+using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.Decode.Cifar;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+
+namespace SimClrV2.Cli.Reports;
+
+/// <summary>Small PNGs of the inputs a labels source names (CIFAR-10 files, image folders), for report thumbnails.</summary>
+internal static class Thumbnails
+{
+    private const int Side = 48;
+
+    /// <summary>A thumbnail maker for the inputs of <paramref name="path"/>: by input name, null when the name is unknown or unreadable.</summary>
+    public static Func<string, byte[]?> For(string path)
+    {
+        InputKind kind = ImageInputs.Detect(path);
+        if (kind is InputKind.CifarPickle or InputKind.CifarBinary)
+        {
+            CifarDataset data = kind == InputKind.CifarPickle ? CifarDataset.ReadPickle(path) : CifarDataset.ReadBinary(path);
+            Dictionary<string, int> index = data.Names.Select((n, i) => (n, i)).GroupBy(x => x.n, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().i, StringComparer.Ordinal);
+            return name => index.TryGetValue(name, out int i) ? Encode(data.ToInputs()[i]) : null;
+        }
+
+        Dictionary<string, ImageInput> files = kind == InputKind.Folder
+            ? ImageInputs.FromFolder(path).GroupBy(i => i.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal)
+            : new Dictionary<string, ImageInput>(StringComparer.Ordinal) { [Path.GetFileName(path)] = ImageInput.FromFile(path) };
+        return name => files.TryGetValue(name, out ImageInput? input) || files.TryGetValue(Path.GetFileName(name), out input) ? Encode(input) : null;
+    }
+
+    private static byte[]? Encode(ImageInput input)
+    {
+        try
+        {
+            using DecodedImage decoded = input.Decode(DecodeOptions.Default with { TargetWidth = Side, TargetHeight = Side });
+            using Image<Rgb24> image = decoded.ToImage();
+            if (image.Width > Side || image.Height > Side)
+            {
+                image.Mutate(x => x.Resize(new ResizeOptions { Size = new Size(Side, Side), Mode = SixLabors.ImageSharp.Processing.ResizeMode.Max }));
+            }
+
+            using var png = new MemoryStream();
+            image.SaveAsPng(png, new PngEncoder { CompressionLevel = PngCompressionLevel.BestCompression });
+            return png.ToArray();
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or NotSupportedException)
+        {
+            return null;
+        }
+    }
+}
