@@ -44,6 +44,26 @@ public class CliTests
     }
 
     [Test]
+    public void TheReferenceHabitsAreAccepted()
+    {
+        using var dir = new TempDir();
+        string chelsea = Path.Combine(TestData.SampleImages, "chelsea.png");
+
+        (int code, string stdout, string stderr) = CliRunner.RunIn(dir.Path, "classify", "--input", chelsea, "--reference-names", "--dev_id", "0");
+
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(File.Exists(Path.Combine(dir.Path, "results", "simclrv2-r18w025-cifar10.onnx_chelsea.png_opencv_python_result.json")), Is.True, stdout);
+        Assert.That(stdout, Does.Contain("stage times below: ms per image"));
+    }
+
+    [Test]
+    public void TheProgressLineGivesTheRateAndTheTimeLeft()
+    {
+        Assert.That(SimClrV2.Cli.ProgressBar.Describe(1000, 10000, 2.0), Is.EqualTo("1000/10000 images, 500 images/s, 0:18 left"));
+        Assert.That(SimClrV2.Cli.ProgressBar.Describe(0, 10000, 0), Is.EqualTo("0/10000 images, 0 images/s, --:-- left"));
+    }
+
+    [Test]
     public void DefaultOutputPathFollowsTheReferenceNaming()
     {
         using var dir = new TempDir();

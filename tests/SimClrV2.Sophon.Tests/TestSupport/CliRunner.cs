@@ -12,4 +12,19 @@ internal static class CliRunner
         int code = CliApp.Run(args, output, error);
         return (code, output.ToString(), error.ToString());
     }
+
+    /// <summary>Runs it with <paramref name="folder"/> as the working folder (default output paths are relative).</summary>
+    public static (int Code, string Out, string Err) RunIn(string folder, params string[] args)
+    {
+        string previous = Environment.CurrentDirectory;
+        Environment.CurrentDirectory = folder;
+        try
+        {
+            return Run(args);
+        }
+        finally
+        {
+            Environment.CurrentDirectory = previous;
+        }
+    }
 }
