@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using SimClrV2.Cli.Reports;
 using SimClrV2.Sophon.Decode;
 using SimClrV2.Sophon.OnnxRuntime;
 using SimClrV2.Sophon.Pipeline;
@@ -29,13 +30,16 @@ internal static class BenchCommand
         var batch = new Option<int>("--batch") { Description = "Batch size for dynamic ONNX models.", DefaultValueFactory = _ => 4 };
         var photos = new Option<int>("--photos") { Description = "The photo suite: N camera-like 640x480 JPEGs made now from the shipped photos, run with one decode thread and full decode (the old path), all threads, and all threads with reduced JPEG decode.", DefaultValueFactory = _ => 0 };
         var decodeThreads = new Option<int>("--decode-threads") { Description = "Decode threads (0: one per processor).", DefaultValueFactory = _ => 0 };
+        var layout = new Option<string>("--layout") { Description = "Table layout: ours (default: more columns, 3 decimals) or reference (the reference README's columns, 2 decimals, BM1684X/<name>.bmodel).", DefaultValueFactory = _ => "ours" };
+        layout.AcceptOnlyFromAmong("ours", "reference");
+        var outputDir = new Option<string>("--output-dir") { Description = "Where bench.md and bench.html (the tables and a per-stage chart) are written.", DefaultValueFactory = _ => "results" };
         count.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) { r.AddError("--count must be 0 or more."); } });
         photos.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 100_000) { r.AddError("--photos must be 0..100000."); } });
         decodeThreads.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 256) { r.AddError("--decode-threads must be 0..256."); } });
         batch.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) { r.AddError("--batch must be at least 1."); } });
         var command = new Command("bench", "Print the reference's timing tables (calculate time; per-stage ms per image) for one or more models on a data set.")
         {
-            input, models, bmodels, emulated, sophonLib, devId, count, batch, photos, decodeThreads,
+            input, models, bmodels, emulated, sophonLib, devId, count, batch, photos, decodeThreads, layout, outputDir,
         };
         command.SetAction(parse => CliErrors.Run(stderr, () =>
         {
@@ -44,7 +48,16 @@ internal static class BenchCommand
             DirectoryInfo? photoFolder = photoCount > 0 ? Directory.CreateTempSubdirectory("simclrv2-photos-") : null;
             try
             {
-                return Bench(parse, stdout, stderr, models, bmodels, emulated, sophonLib, devId, count, batch, input, threads, photoCount, photoFolder?.FullName);
+                (IReadOnlyList<BenchRow> rows, string header) = Bench(parse, stderr, models, bmodels, emulated, sophonLib, devId, count, batch, input, threads, photoCount, photoFolder?.FullName);
+                bool reference = parse.GetValue(layout) == "reference";
+                string markdown = BenchTables.Markdown(rows, header, reference);
+                stdout.Write(markdown);
+                string folder = parse.GetValue(outputDir)!;
+                Directory.CreateDirectory(folder);
+                File.WriteAllText(Path.Combine(folder, "bench.md"), markdown);
+                File.WriteAllText(Path.Combine(folder, "bench.html"), BenchTables.Html(rows, header, reference));
+                stderr.WriteLine($"tables: {Path.Combine(folder, "bench.md")}, report: {Path.Combine(folder, "bench.html")}");
+                return rows.Any(r => r.Failed > 0) ? CliErrors.Failure : 0;
             }
             finally
             {
@@ -54,8 +67,8 @@ internal static class BenchCommand
         return command;
     }
 
-    private static int Bench(
-        ParseResult parse, TextWriter stdout, TextWriter stderr, Option<string[]> models, Option<string[]> bmodels, Option<string> emulated, Option<string> sophonLib,
+    private static (IReadOnlyList<BenchRow> Rows, string Header) Bench(
+        ParseResult parse, TextWriter stderr, Option<string[]> models, Option<string[]> bmodels, Option<string> emulated, Option<string> sophonLib,
         Option<int> devId, Option<int> count, Option<int> batch, Option<string> input, int threads, int photoCount, string? photoFolder)
     {
         // Decode configurations: the default one; for the photo suite, side by side in one run, the
@@ -68,29 +81,29 @@ internal static class BenchCommand
                (" [all threads, reduced decode (default)]", DecodeOptions.Default, threads, false),
                (" [all threads, reduced decode, oversample 4]", DecodeOptions.Default with { ReducedJpegOversample = 4 }, threads, false)]
             : [(string.Empty, DecodeOptions.Default, threads, false)];
-        var runs = new List<(string Name, Func<ImageClassifier> Create)>();
+        var runs = new List<(string Name, bool IsBModel, Func<ImageClassifier> Create)>();
         foreach ((string suffix, DecodeOptions decode, int t, bool spin) in decodes)
         {
             foreach (string m in parse.GetValue(models) ?? [])
             {
-                runs.Add((Path.GetFileName(m) + suffix, () => OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = m, BatchSize = parse.GetValue(batch), Decode = decode, DecodeThreads = t, AllowSpinning = spin })));
+                runs.Add((Path.GetFileName(m) + suffix, false, () => OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = m, BatchSize = parse.GetValue(batch), Decode = decode, DecodeThreads = t, AllowSpinning = spin })));
             }
 
             string[] bmodelPaths = [.. parse.GetValue(bmodels) ?? [], .. BModelsIn(parse.GetValue(emulated))];
             var library = new SophonLibraryOptions { SearchDirectory = parse.GetValue(sophonLib) };
             foreach (string b in bmodelPaths)
             {
-                runs.Add((Path.GetFileNameWithoutExtension(b) + suffix, () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = b, DeviceId = parse.GetValue(devId), Library = library, Decode = decode, DecodeThreads = t })));
+                runs.Add((Path.GetFileNameWithoutExtension(b) + suffix, true, () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = b, DeviceId = parse.GetValue(devId), Library = library, Decode = decode, DecodeThreads = t })));
                 if (photoCount > 0)
                 {
-                    runs.Add((Path.GetFileNameWithoutExtension(b) + " bmcv" + suffix, () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = b, DeviceId = parse.GetValue(devId), Library = library, Decode = decode, DecodeThreads = t, Preprocess = PreprocessBackend.Bmcv })));
-                    runs.Add((Path.GetFileNameWithoutExtension(b) + " device JPEG" + suffix, () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = b, DeviceId = parse.GetValue(devId), Library = library, Decode = decode, DecodeThreads = t, Preprocess = PreprocessBackend.DeviceJpeg })));
+                    runs.Add((Path.GetFileNameWithoutExtension(b) + " bmcv" + suffix, true, () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = b, DeviceId = parse.GetValue(devId), Library = library, Decode = decode, DecodeThreads = t, Preprocess = PreprocessBackend.Bmcv })));
+                    runs.Add((Path.GetFileNameWithoutExtension(b) + " device JPEG" + suffix, true, () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = b, DeviceId = parse.GetValue(devId), Library = library, Decode = decode, DecodeThreads = t, Preprocess = PreprocessBackend.DeviceJpeg })));
                 }
             }
 
             if ((parse.GetValue(models) ?? []).Length == 0 && bmodelPaths.Length == 0)
             {
-                runs.Add((CliDefaults.ModelFileName + suffix, () => OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = CliDefaults.ModelPath, BatchSize = parse.GetValue(batch), Decode = decode, DecodeThreads = t, AllowSpinning = spin })));
+                runs.Add((CliDefaults.ModelFileName + suffix, false, () => OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = CliDefaults.ModelPath, BatchSize = parse.GetValue(batch), Decode = decode, DecodeThreads = t, AllowSpinning = spin })));
             }
         }
 
@@ -103,20 +116,22 @@ internal static class BenchCommand
         IReadOnlyList<ImageInput> all = ImageInputs.FromPath(inputPath);
         int n = parse.GetValue(count) is > 0 and int c ? Math.Min(c, all.Count) : all.Count;
         List<ImageInput> inputs = all.Take(n).ToList();
-        var rows = new List<Row>();
-        foreach ((string name, Func<ImageClassifier> create) in runs)
+        var rows = new List<BenchRow>();
+        foreach ((string name, bool isBModel, Func<ImageClassifier> create) in runs)
         {
             using ImageClassifier classifier = create();
             classifier.Classify(inputs.Take(Math.Min(inputs.Count, 256)).ToList()); // warm-up: JIT tiering, pools, device buffers
             var clock = Stopwatch.StartNew();
             IReadOnlyList<Prediction> predictions = classifier.Classify(inputs);
             clock.Stop();
-            rows.Add(new Row(name, classifier.EngineName, classifier.BatchSize, StageTimings.Average(predictions), clock.Elapsed.TotalMilliseconds / inputs.Count, predictions.Count(p => !p.Succeeded)));
+            Prediction[] labelled = [.. predictions.Where(p => p.ExpectedClassIndex is >= 0)];
+            double? accuracy = labelled.Length == 0 ? null : 100.0 * labelled.Count(p => p.ClassIndex == p.ExpectedClassIndex) / labelled.Length;
+            rows.Add(new BenchRow(name, classifier.EngineName, classifier.BatchSize, isBModel, StageTimings.Average(predictions), clock.Elapsed.TotalMilliseconds / inputs.Count, predictions.Count(p => !p.Succeeded), accuracy));
             stderr.WriteLine($"{name}: {inputs.Count} images in {clock.Elapsed.TotalSeconds:F2} s");
         }
 
-        Print(stdout, rows, photoFolder is null ? inputPath : "photos (640x480 JPEG, q90)", inputs.Count);
-        return rows.Any(r => r.Failed > 0) ? CliErrors.Failure : 0;
+        string source = photoFolder is null ? Path.GetFileName(Path.TrimEndingDirectorySeparator(inputPath)) : "photos (640x480 JPEG, q90)";
+        return (rows, BenchTables.Header(source, inputs.Count));
     }
 
     private static IEnumerable<string> BModelsIn(string? folder) =>
@@ -124,28 +139,4 @@ internal static class BenchCommand
             ? Directory.GetFiles(folder, "*.bmodel").Order(StringComparer.Ordinal)
             : throw new DirectoryNotFoundException($"bmodel folder '{folder}' does not exist; make the emulated variants with 'simclrv2 emulate'.");
 
-    private static void Print(TextWriter o, List<Row> rows, string input, int count)
-    {
-        IFormatProvider c = CultureInfo.InvariantCulture;
-        o.WriteLine(string.Create(c, $"{count} images from {Path.GetFileName(Path.TrimEndingDirectorySeparator(input))}; ms per image (batch models: the batch's time divided by its images)"));
-        o.WriteLine();
-        o.WriteLine("| model | engine | batch | calculate time (ms) |");
-        o.WriteLine("|---|---|---|---|");
-        foreach (Row r in rows)
-        {
-            o.WriteLine(string.Create(c, $"| {r.Name} | {r.Engine} | {r.Batch} | {r.Timings.ComputeMs:F3} |"));
-        }
-
-        o.WriteLine();
-        o.WriteLine("| model | decode | preprocess | inference | postprocess | wall (pipelined) | max stage | images/s | vs first |");
-        o.WriteLine("|---|---|---|---|---|---|---|---|---|");
-        foreach (Row r in rows)
-        {
-            StageTimings t = r.Timings;
-            double maxStage = new[] { t.DecodeMs, t.PreprocessMs, t.InferenceMs, t.PostprocessMs }.Max();
-            o.WriteLine(string.Create(c, $"| {r.Name} | {t.DecodeMs:F3} | {t.PreprocessMs:F3} | {t.InferenceMs:F3} | {t.PostprocessMs:F3} | {r.WallMs:F3} | {maxStage:F3} | {1000 / r.WallMs:F0} | {rows[0].WallMs / r.WallMs:F2}x |"));
-        }
-    }
-
-    private sealed record Row(string Name, string Engine, int Batch, StageTimings Timings, double WallMs, int Failed);
 }

@@ -38,6 +38,19 @@ public class SophonCliTests : EmulatorTestBase
     }
 
     [Test]
+    public void BenchNamesBModelsAsTheReferenceDoes()
+    {
+        using var dir = new TempDir();
+        string data = Cli.BenchCommandTests.CifarBin(dir, 8);
+
+        (int code, string stdout, string stderr) = Run("bench", "-i", data, "--bmodel", Emulator.Model("int8", 4), "--sophon-lib", Emulator.Folder, "--dev_id", "0", "--layout", "reference", "--output-dir", dir.File("out"));
+
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stdout, Does.Match(@"\| BM1684X \| simclrv2 \(\.NET\) \| BM1684X/simclrv2_int8_4b\.bmodel \| \d+\.\d\d \|\n"));
+        Assert.That(stdout, Does.Match(@"\| BM1684X/simclrv2_int8_4b\.bmodel \| \d+\.\d\d \|\n"));
+    }
+
+    [Test]
     public void InspectPrintsNetworksStagesDtypesAndScales()
     {
         using var dir = new TempDir();
