@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using SimClrV2.Sophon.Decode.Cifar;
 using SimClrV2.Sophon.Tests.TestSupport;
 
 namespace SimClrV2.Sophon.Tests.Cli;
@@ -7,22 +6,8 @@ namespace SimClrV2.Sophon.Tests.Cli;
 /// <summary><c>simclrv2 bench</c>: the reference's three tables (accuracy, calculate time, program times) as markdown and HTML, in both layouts.</summary>
 public class BenchCommandTests
 {
-    /// <summary>A small CIFAR-10 binary file: the first <paramref name="count"/> images of a random set, labels i % 10.</summary>
-    internal static string CifarBin(TempDir dir, int count)
-    {
-        string path = dir.File("test_batch.bin");
-        var random = new Random(3);
-        var record = new byte[1 + CifarDataset.BytesPerImage];
-        using FileStream file = File.Create(path);
-        for (int i = 0; i < count; i++)
-        {
-            random.NextBytes(record);
-            record[0] = (byte)(i % 10);
-            file.Write(record);
-        }
-
-        return path;
-    }
+    /// <summary>A small CIFAR-10 binary file: random images, labels i % 10.</summary>
+    internal static string CifarBin(TempDir dir, int count) => TestData.WriteCifarBinary(dir.File("test_batch.bin"), count, seed: 3);
 
     [Test]
     public void BenchPrintsTheThreeTablesWithTheAccuracyEvalComputesAndWritesThemBeside()

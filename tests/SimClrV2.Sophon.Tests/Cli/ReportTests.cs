@@ -24,19 +24,7 @@ public class ReportTests
     /// <summary>A 10,000-image CIFAR-10 binary file (random pixels, labels i % 10) and two result files: "fp32" right on 90 %, "int8" differing from it on every 97th input.</summary>
     private static (string Labels, string First, string Second) TwoRuns(TempDir dir)
     {
-        string labels = dir.File("test_batch.bin");
-        var random = new Random(5);
-        var record = new byte[1 + CifarDataset.BytesPerImage];
-        using (FileStream file = File.Create(labels))
-        {
-            for (int i = 0; i < Count; i++)
-            {
-                random.NextBytes(record);
-                record[0] = (byte)(i % 10);
-                file.Write(record);
-            }
-        }
-
+        string labels = TestData.WriteCifarBinary(dir.File("test_batch.bin"), Count, seed: 5);
         IReadOnlyList<string> names = CifarDataset.ReadBinary(labels).Names;
         Prediction Entry(int i, int cls) => new() { Source = names[i], ClassIndex = cls, Label = TestData.Cifar10Labels[cls], Score = 0.5f + (i % 50 / 100f), Timings = new StageTimings(0.01, 0.02, 0.6 + (i % 3 / 10.0), 0.003) };
         int Fp32(int i) => i % 10 == 9 ? (i + 3) % 10 : i % 10;

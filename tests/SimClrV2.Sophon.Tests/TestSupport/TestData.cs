@@ -1,4 +1,5 @@
 using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.Decode.Cifar;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -74,6 +75,22 @@ internal static class TestData
         var bytes = new byte[count];
         new Random(seed).NextBytes(bytes);
         return bytes;
+    }
+
+    /// <summary>A CIFAR-10 binary file of <paramref name="count"/> random images labelled i % 10 (made at test time).</summary>
+    public static string WriteCifarBinary(string path, int count, int seed)
+    {
+        var random = new Random(seed);
+        var record = new byte[1 + CifarDataset.BytesPerImage];
+        using FileStream file = File.Create(path);
+        for (int i = 0; i < count; i++)
+        {
+            random.NextBytes(record);
+            record[0] = (byte)(i % 10);
+            file.Write(record);
+        }
+
+        return path;
     }
 
     public static string WritePng(string folder, string name, int width, int height, int seed)
