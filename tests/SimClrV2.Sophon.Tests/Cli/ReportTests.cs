@@ -58,6 +58,25 @@ public class ReportTests
     }
 
     [Test]
+    public void ImagesInAClassFolderGetThumbnailsToo()
+    {
+        using var dir = new TempDir();
+        Directory.CreateDirectory(dir.File("photos/cat"));
+        Directory.CreateDirectory(dir.File("photos/horse"));
+        File.Copy(Path.Combine(TestData.SampleImages, "chelsea.png"), dir.File("photos/cat/chelsea.png"));
+        File.Copy(Path.Combine(TestData.SampleImages, "horse.png"), dir.File("photos/horse/horse.png"));
+        PredictionJson.Write(dir.File("a.json"), [new Prediction { Source = "chelsea.png", ClassIndex = 3, Score = 0.6f }, new Prediction { Source = "horse.png", ClassIndex = 7, Score = 0.9f }]);
+        PredictionJson.Write(dir.File("b.json"), [new Prediction { Source = "chelsea.png", ClassIndex = 5, Score = 0.4f }, new Prediction { Source = "horse.png", ClassIndex = 7, Score = 0.8f }]);
+
+        (int code, _, string stderr) = CliRunner.Run("report", dir.File("a.json"), dir.File("b.json"), "--labels", dir.File("photos"), "-o", dir.File("r.html"));
+
+        Assert.That(code, Is.Zero, stderr);
+        string html = File.ReadAllText(dir.File("r.html"));
+        Assert.That(Occurrences(html, "<img class=\"thumb\" alt=\"chelsea.png\" src=\"data:image/png;base64,"), Is.EqualTo(1), "the one disagreement, with its photo");
+        Assert.That(html, Does.Contain("50.00%"), "they agree on one of two");
+    }
+
+    [Test]
     public void EvalPrintsJsonAndCsvAndWritesTheReportOfOneFile()
     {
         using var dir = new TempDir();
@@ -111,6 +130,12 @@ public class ReportTests
         Assert.That(Occurrences(dom.Out, "<rect class=\"bar\""), Is.EqualTo(28));
         Assert.That(Occurrences(dom.Out, "<img class=\"thumb\""), Is.EqualTo(104));
         TestContext.Progress.WriteLine($"report: {new FileInfo(report).Length / 1024} KB, screenshot in {renderTime.TotalSeconds:F1} s");
+
+        // bench's HTML page renders too: its three tables and one stacked bar per model.
+        Assert.That(CliRunner.Run("bench", "-i", labels, "--count", "40", "--output-dir", dir.File("bench")).Code, Is.Zero);
+        ChildProcess.Result bench = ChildProcess.RunProgram(Chromium, [.. ChromiumFlags, $"--user-data-dir={dir.File("profile3")}", "--dump-dom", new Uri(dir.File("bench/bench.html")).AbsoluteUri], TimeSpan.FromSeconds(90));
+        Assert.That(Occurrences(bench.Out, "<table class=\"bench\""), Is.EqualTo(3));
+        Assert.That(Occurrences(bench.Out, "<rect class=\"stage\""), Is.EqualTo(4));
     }
 
     /// <summary>The share of pixels that are not white, and how many distinct colours there are.</summary>
