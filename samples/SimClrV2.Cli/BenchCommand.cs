@@ -25,7 +25,8 @@ internal static class BenchCommand
         var bmodels = new Option<string[]>("--bmodel") { Description = "bmodels (SOPHON); repeat for several.", AllowMultipleArgumentsPerToken = true };
         var emulated = new Option<string>("--bmodel-dir") { Description = "A folder of .bmodel files to run, e.g. the six from 'simclrv2 emulate'." };
         var sophonLib = new Option<string>("--sophon-lib") { Description = "Folder holding libsophon (or the emulator)." };
-        var devId = new Option<int>("--dev-id", "--dev_id") { Description = "SOPHON device id.", DefaultValueFactory = _ => 0 };
+        var devId = new Option<string>("--dev-id", "--dev_id") { Description = "SOPHON device id, or several (0,1,2,3): each device alone, then all as one pool, with the pool's throughput against the sum of the single devices'.", DefaultValueFactory = _ => "0" };
+        devId.Validators.Add(r => { if (DeviceList(r.GetValueOrDefault<string>()) is null) { r.AddError("--dev-id must be a device id or distinct ids separated by commas (0,1,2,3)."); } });
         var count = new Option<int>("--count") { Description = "Images to run (0: all).", DefaultValueFactory = _ => 0 };
         var batch = new Option<int>("--batch") { Description = "Batch size for dynamic ONNX models.", DefaultValueFactory = _ => 4 };
         var photos = new Option<int>("--photos") { Description = "The photo suite: N camera-like 640x480 JPEGs made now from the shipped photos, run with one decode thread and full decode (the old path), all threads, and all threads with reduced JPEG decode.", DefaultValueFactory = _ => 0 };
@@ -69,7 +70,7 @@ internal static class BenchCommand
 
     private static (IReadOnlyList<BenchRow> Rows, string Header) Bench(
         ParseResult parse, TextWriter stderr, Option<string[]> models, Option<string[]> bmodels, Option<string> emulated, Option<string> sophonLib,
-        Option<int> devId, Option<int> count, Option<int> batch, Option<string> input, int threads, int photoCount, string? photoFolder)
+        Option<string> devId, Option<int> count, Option<int> batch, Option<string> input, int threads, int photoCount, string? photoFolder)
     {
         // Decode configurations: the default one; for the photo suite, side by side in one run, the
         // path before the photo work (one decode thread, full decode, ONNX Runtime's threads spinning
@@ -81,29 +82,36 @@ internal static class BenchCommand
                (" [all threads, reduced decode (default)]", DecodeOptions.Default, threads, false),
                (" [all threads, reduced decode, oversample 4]", DecodeOptions.Default with { ReducedJpegOversample = 4 }, threads, false)]
             : [(string.Empty, DecodeOptions.Default, threads, false)];
-        var runs = new List<(string Name, bool IsBModel, Func<ImageClassifier> Create)>();
+        var runs = new List<(string Name, bool IsBModel, int[] Devices, Func<ImageClassifier> Create)>();
+        int[] devices = DeviceList(parse.GetValue(devId))!;
+        int[][] deviceSets = devices.Length == 1 ? [devices] : [.. devices.Select(d => new[] { d }), devices];
         foreach ((string suffix, DecodeOptions decode, int t, bool spin) in decodes)
         {
             foreach (string m in parse.GetValue(models) ?? [])
             {
-                runs.Add((Path.GetFileName(m) + suffix, false, () => OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = m, BatchSize = parse.GetValue(batch), Decode = decode, DecodeThreads = t, AllowSpinning = spin })));
+                runs.Add((Path.GetFileName(m) + suffix, false, [], () => OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = m, BatchSize = parse.GetValue(batch), Decode = decode, DecodeThreads = t, AllowSpinning = spin })));
             }
 
             string[] bmodelPaths = [.. parse.GetValue(bmodels) ?? [], .. BModelsIn(parse.GetValue(emulated))];
             var library = new SophonLibraryOptions { SearchDirectory = parse.GetValue(sophonLib) };
             foreach (string b in bmodelPaths)
             {
-                runs.Add((Path.GetFileNameWithoutExtension(b) + suffix, true, () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = b, DeviceId = parse.GetValue(devId), Library = library, Decode = decode, DecodeThreads = t })));
+                foreach (int[] set in deviceSets)
+                {
+                    string on = devices.Length == 1 ? string.Empty : $" [dev {string.Join(",", set)}]";
+                    runs.Add((Path.GetFileNameWithoutExtension(b) + on + suffix, true, set, () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = b, DeviceIds = set, Library = library, Decode = decode, DecodeThreads = t })));
+                }
+
                 if (photoCount > 0)
                 {
-                    runs.Add((Path.GetFileNameWithoutExtension(b) + " bmcv" + suffix, true, () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = b, DeviceId = parse.GetValue(devId), Library = library, Decode = decode, DecodeThreads = t, Preprocess = PreprocessBackend.Bmcv })));
-                    runs.Add((Path.GetFileNameWithoutExtension(b) + " device JPEG" + suffix, true, () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = b, DeviceId = parse.GetValue(devId), Library = library, Decode = decode, DecodeThreads = t, Preprocess = PreprocessBackend.DeviceJpeg })));
+                    runs.Add((Path.GetFileNameWithoutExtension(b) + " bmcv" + suffix, true, devices, () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = b, DeviceIds = devices, Library = library, Decode = decode, DecodeThreads = t, Preprocess = PreprocessBackend.Bmcv })));
+                    runs.Add((Path.GetFileNameWithoutExtension(b) + " device JPEG" + suffix, true, devices, () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = b, DeviceIds = devices, Library = library, Decode = decode, DecodeThreads = t, Preprocess = PreprocessBackend.DeviceJpeg })));
                 }
             }
 
             if ((parse.GetValue(models) ?? []).Length == 0 && bmodelPaths.Length == 0)
             {
-                runs.Add((CliDefaults.ModelFileName + suffix, false, () => OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = CliDefaults.ModelPath, BatchSize = parse.GetValue(batch), Decode = decode, DecodeThreads = t, AllowSpinning = spin })));
+                runs.Add((CliDefaults.ModelFileName + suffix, false, [], () => OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = CliDefaults.ModelPath, BatchSize = parse.GetValue(batch), Decode = decode, DecodeThreads = t, AllowSpinning = spin })));
             }
         }
 
@@ -117,7 +125,7 @@ internal static class BenchCommand
         int n = parse.GetValue(count) is > 0 and int c ? Math.Min(c, all.Count) : all.Count;
         List<ImageInput> inputs = all.Take(n).ToList();
         var rows = new List<BenchRow>();
-        foreach ((string name, bool isBModel, Func<ImageClassifier> create) in runs)
+        foreach ((string name, bool isBModel, int[] runDevices, Func<ImageClassifier> create) in runs)
         {
             using ImageClassifier classifier = create();
             classifier.Classify(inputs.Take(Math.Min(inputs.Count, 256)).ToList()); // warm-up: JIT tiering, pools, device buffers
@@ -126,12 +134,28 @@ internal static class BenchCommand
             clock.Stop();
             Prediction[] labelled = [.. predictions.Where(p => p.ExpectedClassIndex is >= 0)];
             double? accuracy = labelled.Length == 0 ? null : 100.0 * labelled.Count(p => p.ClassIndex == p.ExpectedClassIndex) / labelled.Length;
-            rows.Add(new BenchRow(name, classifier.EngineName, classifier.BatchSize, isBModel, StageTimings.Average(predictions), clock.Elapsed.TotalMilliseconds / inputs.Count, predictions.Count(p => !p.Succeeded), accuracy));
+            rows.Add(new BenchRow(name, classifier.EngineName, classifier.BatchSize, isBModel, StageTimings.Average(predictions), clock.Elapsed.TotalMilliseconds / inputs.Count, predictions.Count(p => !p.Succeeded), accuracy) { Devices = runDevices });
             stderr.WriteLine($"{name}: {inputs.Count} images in {clock.Elapsed.TotalSeconds:F2} s");
         }
 
         string source = photoFolder is null ? Path.GetFileName(Path.TrimEndingDirectorySeparator(inputPath)) : "photos (640x480 JPEG, q90)";
         return (rows, BenchTables.Header(source, inputs.Count));
+    }
+
+    /// <summary>"0" or "0,1,2,3" as distinct non-negative ids; null when it is not that.</summary>
+    internal static int[]? DeviceList(string? text)
+    {
+        string[] parts = (text ?? string.Empty).Split(',', StringSplitOptions.TrimEntries);
+        int[] ids = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ids[i]))
+            {
+                return null;
+            }
+        }
+
+        return ids.Distinct().Count() == ids.Length ? ids : null;
     }
 
     private static IEnumerable<string> BModelsIn(string? folder) =>

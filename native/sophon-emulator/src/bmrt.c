@@ -6,9 +6,11 @@
 #include <libgen.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <onnxruntime_c_api.h>
 
@@ -472,9 +474,35 @@ typedef struct {
     uint64_t in_addr, out_addr;
 } launch_t;
 
+/* The least time one launch occupies its device (SOPHON_EMU_LAUNCH_US, microseconds; default 0, as
+ * fast as the host computes it): with it the emulated devices, not the host's CPU, bound throughput,
+ * as they do on a board, so a device pool's scaling can be measured here. */
+static atomic_long g_launch_us = -1;
+
+EMU_EXPORT void bm_emu_set_launch_us(long us) { atomic_store(&g_launch_us, us); }
+
+static long launch_us(void)
+{
+    long set = atomic_load(&g_launch_us);
+    if (set >= 0) {
+        return set;
+    }
+    const char *env = getenv("SOPHON_EMU_LAUNCH_US");
+    return env != NULL ? atol(env) : 0;
+}
+
+static long elapsed_us(const struct timespec *since)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since->tv_sec) * 1000000L + (now.tv_nsec - since->tv_nsec) / 1000;
+}
+
 static void run_launch(void *arg)
 {
     launch_t *l = arg;
+    struct timespec started;
+    clock_gettime(CLOCK_MONOTONIC, &started);
     emu_model_t *m = &l->net->model;
     const bm_shape_t *in_shape = &m->in_shapes[l->stage];
     const bm_shape_t *out_shape = &m->out_shapes[l->stage];
@@ -517,6 +545,12 @@ static void run_launch(void *arg)
     g_ort->ReleaseValue(input);
     g_ort->ReleaseMemoryInfo(mi);
     free(x);
+    long left = launch_us() - elapsed_us(&started);
+    if (left > 0) { /* the device is still busy with this launch */
+        struct timespec rest = { left / 1000000L, (left % 1000000L) * 1000L };
+        while (nanosleep(&rest, &rest) != 0) {
+        }
+    }
     pthread_mutex_lock(&l->rt->lock);
     l->rt->launches_pending--;
     pthread_mutex_unlock(&l->rt->lock);

@@ -100,6 +100,9 @@ EMU_EXPORT void bm_emu_set_chip(unsigned int chip);
 EMU_EXPORT unsigned int bm_emu_chip(void);
 /* Sets the device count (-1: from SOPHON_EMU_DEVICES, default 1). */
 EMU_EXPORT void bm_emu_set_devices(int count);
+
+/* Test hook: the least time one launch occupies its device, in microseconds (-1: SOPHON_EMU_LAUNCH_US). */
+EMU_EXPORT void bm_emu_set_launch_us(long us);
 /* Replaces the fault spec ("fn:N[:status],..." - the Nth call of fn fails) and resets call counts. */
 EMU_EXPORT void bm_emu_set_faults(const char *spec);
 

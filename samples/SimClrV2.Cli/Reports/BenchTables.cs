@@ -14,7 +14,14 @@ namespace SimClrV2.Cli.Reports;
 /// <param name="WallMs">Wall time per image (pipelined).</param>
 /// <param name="Failed">Inputs that failed.</param>
 /// <param name="AccuracyPercent">Accuracy on the inputs that carry labels (CIFAR, class folders), or null when none does.</param>
-internal sealed record BenchRow(string Name, string Engine, int Batch, bool IsBModel, StageTimings Timings, double WallMs, int Failed, double? AccuracyPercent);
+internal sealed record BenchRow(string Name, string Engine, int Batch, bool IsBModel, StageTimings Timings, double WallMs, int Failed, double? AccuracyPercent)
+{
+    /// <summary>The SOPHON devices the run used (empty for ONNX Runtime).</summary>
+    public IReadOnlyList<int> Devices { get; init; } = [];
+
+    /// <summary>Images per second, wall clock.</summary>
+    public double Throughput => 1000 / WallMs;
+}
 
 /// <summary>
 /// The reference README's three tables (accuracy per model, calculate time, per-stage program
@@ -84,6 +91,11 @@ internal static class BenchTables
             yield break;
         }
 
+        if (PoolRows(rows).ToList() is { Count: > 0 } pools)
+        {
+            yield return ("Device pool", ["model", "devices", "images/s", "sum of the single devices (images/s)", "pool efficiency"], [.. pools]);
+        }
+
         yield return ("Accuracy", ["model", "engine", "batch", "ACC (%)", "failed"], [.. rows.Select(r => new[] { r.Name, r.Engine, Inv($"{r.Batch}"), Accuracy(r, "F2"), Inv($"{r.Failed}") })]);
         yield return ("Calculate time", ["model", "engine", "batch", "calculate time (ms)"], [.. rows.Select(r => new[] { r.Name, r.Engine, Inv($"{r.Batch}"), F(r.Timings.ComputeMs, "F3") })]);
         yield return ("Program times", ["model", "decode", "preprocess", "inference", "postprocess", "wall (pipelined)", "max stage", "images/s", "vs first"],
@@ -93,6 +105,26 @@ internal static class BenchTables
                 double maxStage = new[] { t.DecodeMs, t.PreprocessMs, t.InferenceMs, t.PostprocessMs }.Max();
                 return new[] { r.Name, F(t.DecodeMs, "F3"), F(t.PreprocessMs, "F3"), F(t.InferenceMs, "F3"), F(t.PostprocessMs, "F3"), F(r.WallMs, "F3"), F(maxStage, "F3"), F(1000 / r.WallMs, "F0"), F(rows[0].WallMs / r.WallMs, "F2") + "x" };
             })]);
+    }
+
+    /// <summary>
+    /// For each run on several devices: its throughput against the sum of the same model's runs on
+    /// each of those devices alone (100 %: every device kept as busy as when it runs alone).
+    /// </summary>
+    private static IEnumerable<string[]> PoolRows(IReadOnlyList<BenchRow> rows)
+    {
+        foreach (BenchRow pool in rows.Where(r => r.Devices.Count > 1))
+        {
+            string model = pool.Name[..pool.Name.IndexOf(" [dev ", StringComparison.Ordinal)];
+            BenchRow[] singles = [.. rows.Where(r => r.Devices.Count == 1 && pool.Devices.Contains(r.Devices[0]) && r.Name.StartsWith(model + " [dev ", StringComparison.Ordinal))];
+            if (singles.Length != pool.Devices.Count)
+            {
+                continue;
+            }
+
+            double sum = singles.Sum(r => r.Throughput);
+            yield return [model, string.Join(",", pool.Devices), F(pool.Throughput, "F0"), F(sum, "F0"), F(100 * pool.Throughput / sum, "F1") + " %"];
+        }
     }
 
     /// <summary>One stacked bar per model: decode, preprocess, inference, postprocess.</summary>

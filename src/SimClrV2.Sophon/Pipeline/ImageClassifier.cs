@@ -154,7 +154,7 @@ public sealed partial class ImageClassifier : IImageClassifier
         int? total = inputs.TryGetNonEnumeratedCount(out int n) ? n : null;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Channel<PreparedBatch> channel = Channel.CreateBounded<PreparedBatch>(
-            new BoundedChannelOptions(_prefetch) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+            new BoundedChannelOptions(Math.Max(_prefetch, _engine.MaxConcurrentBatches)) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         Task producer = Task.Run(() => ProduceAsync(inputs, channel.Writer, stop.Token), CancellationToken.None);
         int completed = 0;
         int failed = 0;
@@ -177,7 +177,11 @@ public sealed partial class ImageClassifier : IImageClassifier
                     open = await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
                     while (open && inFlight.Count < parallel && reader.TryRead(out PreparedBatch? next))
                     {
-                        inFlight.Enqueue((next, parallel == 1 ? Task.FromResult(Infer(next)) : Task.Run(() => Infer(next), CancellationToken.None)));
+                        // With several devices each batch waits on its device in its own thread: the
+                        // engine's Run blocks until its device is done, and thread-pool threads blocked
+                        // that way would starve the pool (it adds threads slowly) and idle the devices.
+                        inFlight.Enqueue((next, parallel == 1 ? Task.FromResult(Infer(next))
+                            : Task.Factory.StartNew(() => Infer(next), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
                     }
 
                     continue;
