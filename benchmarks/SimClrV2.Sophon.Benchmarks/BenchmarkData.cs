@@ -23,6 +23,14 @@ internal static class BenchmarkData
         return File.Exists(path) ? path : throw new FileNotFoundException($"This benchmark reads the CIFAR-10 '{file}' from ../shared/data/cifar10 beside the repository (or $SIMCLRV2_SHARED); it is absent.", path);
     }
 
+    /// <summary>Random pixels from a seed (for suites that need no real images).</summary>
+    public static byte[] RandomPixels(int count, int seed)
+    {
+        var bytes = new byte[count];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
     /// <summary>A fixed set of CIFAR-10 test images (evenly spaced), in memory.</summary>
     public static IReadOnlyList<ImageInput> CifarImages(int count)
     {

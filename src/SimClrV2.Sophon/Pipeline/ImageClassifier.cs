@@ -167,21 +167,56 @@ public sealed partial class ImageClassifier : IImageClassifier
         var inFlight = new Queue<(PreparedBatch Batch, Task<InferenceOutcome> Outcome)>();
         ChannelReader<PreparedBatch> reader = channel.Reader;
         bool open = true;
+        Task<bool>? pendingRead = null;
         try
         {
             while (open || inFlight.Count > 0)
             {
-                // Keep up to `parallel` batches in inference (one per device); finish them in order.
-                if (open && inFlight.Count < parallel)
+                if (parallel > 1)
                 {
-                    open = await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
-                    while (open && inFlight.Count < parallel && reader.TryRead(out PreparedBatch? next))
+                    // Several devices: a device freed by ANY batch gets the next one at once, while
+                    // results still leave in input order (a finished batch waits behind a slower older
+                    // one; at most 2 x devices batches are out). Each batch waits on its device in its
+                    // own thread: Run blocks until the device is done, and thread-pool threads blocked
+                    // that way would starve the pool (it adds threads slowly) and idle the devices.
+                    int running = inFlight.Count(f => !f.Outcome.IsCompleted);
+                    while (open && running < parallel && inFlight.Count < 2 * parallel && pendingRead is null && reader.TryRead(out PreparedBatch? next))
                     {
-                        // With several devices each batch waits on its device in its own thread: the
-                        // engine's Run blocks until its device is done, and thread-pool threads blocked
-                        // that way would starve the pool (it adds threads slowly) and idle the devices.
-                        inFlight.Enqueue((next, parallel == 1 ? Task.FromResult(Infer(next))
-                            : Task.Factory.StartNew(() => Infer(next), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
+                        inFlight.Enqueue((next, Task.Factory.StartNew(() => Infer(next), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
+                        running++;
+                    }
+
+                    if (inFlight.Count == 0 || !inFlight.Peek().Outcome.IsCompleted)
+                    {
+                        var waits = new List<Task>(parallel + 1);
+                        if (open && running < parallel && inFlight.Count < 2 * parallel)
+                        {
+                            pendingRead ??= reader.WaitToReadAsync(cancellationToken).AsTask();
+                            waits.Add(pendingRead);
+                        }
+
+                        waits.AddRange(inFlight.Where(f => !f.Outcome.IsCompleted).Select(f => (Task)f.Outcome));
+                        if (waits.Count > 0)
+                        {
+                            await Task.WhenAny(waits).ConfigureAwait(false);
+                        }
+
+                        if (pendingRead is { IsCompleted: true })
+                        {
+                            open = await pendingRead.ConfigureAwait(false);
+                            pendingRead = null;
+                        }
+
+                        continue;
+                    }
+                }
+                else if (open && inFlight.Count == 0)
+                {
+                    // One device: prepare-ahead happens in the producer; inference runs here.
+                    open = await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+                    if (open && reader.TryRead(out PreparedBatch? next))
+                    {
+                        inFlight.Enqueue((next, Task.FromResult(Infer(next))));
                     }
 
                     continue;
@@ -234,6 +269,12 @@ public sealed partial class ImageClassifier : IImageClassifier
             {
                 await ((Task)left.Outcome).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 Return(left.Batch);
+            }
+
+            if (pendingRead is not null)
+            {
+                // The producer has ended and completed the channel, so this wait is over too.
+                await ((Task)pendingRead).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
 
             while (channel.Reader.TryRead(out PreparedBatch? unread))
