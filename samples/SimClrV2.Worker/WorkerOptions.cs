@@ -1,0 +1,32 @@
+namespace SimClrV2.Worker;
+
+/// <summary>The worker's settings (section <c>Worker</c>; environment variables <c>Worker__Redis</c>, ...).</summary>
+public sealed class WorkerOptions
+{
+    /// <summary>The Redis connection string (StackExchange.Redis format).</summary>
+    public string Redis { get; set; } = "localhost:6379";
+
+    /// <summary>The stream jobs are read from: entries with <c>job</c> (a unique id), <c>name</c> and <c>image</c> (encoded bytes).</summary>
+    public string JobsStream { get; set; } = "simclrv2:jobs";
+
+    /// <summary>The stream results are written to: <c>job</c>, <c>filename</c>, <c>prediction</c>, <c>score</c>, <c>worker</c> and, on failure, <c>error</c>.</summary>
+    public string ResultsStream { get; set; } = "simclrv2:results";
+
+    /// <summary>The consumer group every worker joins (each job goes to one of them).</summary>
+    public string Group { get; set; } = "simclrv2-workers";
+
+    /// <summary>This worker's consumer name (default: host name and process id).</summary>
+    public string? Consumer { get; set; }
+
+    /// <summary>Jobs read at once and classified as one run.</summary>
+    public int BatchSize { get; set; } = 32;
+
+    /// <summary>Jobs another consumer has held this long without acknowledging (it died) are claimed (XAUTOCLAIM).</summary>
+    public int ClaimIdleSeconds { get; set; } = 30;
+
+    /// <summary>onnxruntime or sophon; the <c>Classifier</c> section configures it.</summary>
+    public string Engine { get; set; } = "onnxruntime";
+
+    /// <summary>The set of job ids that have a result (it makes each result written once, even when a job is run twice).</summary>
+    public string DoneSet => ResultsStream + ":done";
+}
