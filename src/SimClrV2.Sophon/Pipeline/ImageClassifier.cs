@@ -168,6 +168,7 @@ public sealed partial class ImageClassifier : IImageClassifier
         ChannelReader<PreparedBatch> reader = channel.Reader;
         bool open = true;
         Task<bool>? pendingRead = null;
+        BatchLaunchers<InferenceOutcome>? launchers = parallel > 1 ? new(parallel) : null;
         try
         {
             while (open || inFlight.Count > 0)
@@ -176,13 +177,12 @@ public sealed partial class ImageClassifier : IImageClassifier
                 {
                     // Several devices: a device freed by ANY batch gets the next one at once, while
                     // results still leave in input order (a finished batch waits behind a slower older
-                    // one; at most 2 x devices batches are out). Each batch waits on its device in its
-                    // own thread: Run blocks until the device is done, and thread-pool threads blocked
-                    // that way would starve the pool (it adds threads slowly) and idle the devices.
+                    // one; at most 2 x devices batches are out). Each batch waits on its device from
+                    // one of the run's launcher threads (Run blocks until the device is done).
                     int running = inFlight.Count(f => !f.Outcome.IsCompleted);
                     while (open && running < parallel && inFlight.Count < 2 * parallel && pendingRead is null && reader.TryRead(out PreparedBatch? next))
                     {
-                        inFlight.Enqueue((next, Task.Factory.StartNew(() => Infer(next), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
+                        inFlight.Enqueue((next, launchers!.Run(() => Infer(next))));
                         running++;
                     }
 
@@ -271,6 +271,7 @@ public sealed partial class ImageClassifier : IImageClassifier
                 Return(left.Batch);
             }
 
+            launchers?.Dispose();
             if (pendingRead is not null)
             {
                 // The producer has ended and completed the channel, so this wait is over too.
