@@ -1,7 +1,8 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 using SimClrV2.Sophon.Results;
+
+using static SimClrV2.Cli.Reports.Html;
 
 namespace SimClrV2.Cli.Reports;
 
@@ -166,8 +167,4 @@ internal static class BenchTables
     private static string Accuracy(BenchRow r, string format) => r.AccuracyPercent is { } a ? F(a, format) : "n/a (no labels)";
 
     private static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
-
-    private static string E(string text) => WebUtility.HtmlEncode(text);
-
-    private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

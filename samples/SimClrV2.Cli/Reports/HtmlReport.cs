@@ -1,7 +1,8 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 using SimClrV2.Sophon.Results;
+
+using static SimClrV2.Cli.Reports.Html;
 
 namespace SimClrV2.Cli.Reports;
 
@@ -178,8 +179,4 @@ internal static class HtmlReport
 
         return table.Append("</table>").ToString();
     }
-
-    private static string E(string text) => WebUtility.HtmlEncode(text);
-
-    private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

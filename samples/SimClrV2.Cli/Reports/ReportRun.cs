@@ -10,13 +10,8 @@ internal sealed class ReportRun
         Name = name;
         Records = records;
         Accuracy = Evaluation.Evaluate(records, truth, labels);
-        StageTimings[] timed = [.. records.Where(r => r.Error is null && r.Timings is not null).Select(r => r.Timings!.Value)];
-        if (timed.Length > 0)
-        {
-            StageTimings sum = timed.Aggregate((a, b) => a + b);
-            int n = timed.Length;
-            Timings = new StageTimings(sum.DecodeMs / n, sum.PreprocessMs / n, sum.InferenceMs / n, sum.PostprocessMs / n);
-        }
+        StageTimings[] timed = [.. records.Where(r => r.Timings is not null).Select(r => r.Timings!.Value)];
+        Timings = timed.Length == 0 ? null : StageTimings.Average(timed);
     }
 
     /// <summary>The result file's name.</summary>
@@ -26,6 +21,6 @@ internal sealed class ReportRun
 
     public AccuracyReport Accuracy { get; }
 
-    /// <summary>Average per-stage time per classified input, or null when the file has no timings (the reference's).</summary>
+    /// <summary>Average per-stage time per input (as the timing block averages them), or null when the file has no timings (the reference's).</summary>
     public StageTimings? Timings { get; }
 }

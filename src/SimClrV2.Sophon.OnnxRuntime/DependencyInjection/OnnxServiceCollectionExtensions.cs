@@ -26,7 +26,7 @@ public static class OnnxServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         OptionsBuilder<OnnxClassifierOptions> builder = services
-            .AddImageClassifier<OnnxClassifierOptions>(OnnxImageClassifier.Create, configuration is IConfigurationSection { Path.Length: > 0 } section ? section.Path : "configuration")
+            .AddImageClassifier<OnnxClassifierOptions>(OnnxImageClassifier.Create, ClassifierConfiguration.NameOf(configuration))
             .Configure(options => Bind(configuration, options));
         return configure is null ? builder : builder.Configure(configure);
     }

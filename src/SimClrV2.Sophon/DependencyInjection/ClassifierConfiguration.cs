@@ -205,6 +205,12 @@ public static class ClassifierConfiguration
         }
     }
 
+    /// <summary>How messages name a configuration: its section path (<c>Classifier</c>), or <c>configuration</c> for the root.</summary>
+    /// <param name="configuration">The configuration or section.</param>
+    /// <returns>The name.</returns>
+    public static string NameOf(IConfiguration configuration) =>
+        configuration is IConfigurationSection { Path.Length: > 0 } section ? section.Path : "configuration";
+
     private static string PathOf(IConfiguration configuration, string key) =>
         configuration is IConfigurationSection { Path.Length: > 0 } section ? $"{section.Path}:{key}" : key;
 }

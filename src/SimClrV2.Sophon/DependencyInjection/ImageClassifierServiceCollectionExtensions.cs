@@ -29,7 +29,7 @@ public static class ImageClassifierServiceCollectionExtensions
     public static OptionsBuilder<SophonClassifierOptions> AddSophonImageClassifier(this IServiceCollection services, IConfiguration configuration, Action<SophonClassifierOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        OptionsBuilder<SophonClassifierOptions> builder = services.AddImageClassifier<SophonClassifierOptions>(SophonImageClassifier.Create, OptionName(configuration))
+        OptionsBuilder<SophonClassifierOptions> builder = services.AddImageClassifier<SophonClassifierOptions>(SophonImageClassifier.Create, ClassifierConfiguration.NameOf(configuration))
             .Configure(options => ClassifierConfiguration.Bind(configuration, options));
         return configure is null ? builder : builder.Configure(configure);
     }
@@ -66,10 +66,6 @@ public static class ImageClassifierServiceCollectionExtensions
             .PostConfigure<IServiceProvider>((options, provider) => options.LoggerFactory ??= provider.GetService<ILoggerFactory>())
             .ValidateOnStart();
     }
-
-    /// <summary>The section's path, for messages ("Classifier:TopK is 0; ...").</summary>
-    internal static string OptionName(IConfiguration configuration) =>
-        configuration is IConfigurationSection { Path.Length: > 0 } section ? section.Path : "configuration";
 
     /// <summary>Fails validation with every <see cref="ClassifierOptions.GetValidationErrors"/> message, each prefixed with the options' name.</summary>
     private sealed class ClassifierOptionsValidator<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(string optionName) : IValidateOptions<TOptions>

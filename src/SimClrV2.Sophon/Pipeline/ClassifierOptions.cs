@@ -135,9 +135,9 @@ public abstract class ModelFileClassifierOptions : ClassifierOptions
             yield return error;
         }
 
-        if (!string.IsNullOrEmpty(ModelPath) && Model is not null)
+        if (BothSet() is { } both)
         {
-            yield return $"ModelPath ('{ModelPath}') and Model ({Model.Name}) are both set; set one of them.";
+            yield return both;
         }
         else if (!string.IsNullOrEmpty(ModelPath) && !File.Exists(ModelPath))
         {
@@ -161,18 +161,12 @@ public abstract class ModelFileClassifierOptions : ClassifierOptions
     /// <returns>The manifest or null.</returns>
     public ModelManifest? LoadManifest()
     {
-        if (ManifestPath is not null)
+        if (ManifestPath is null && Model is null)
         {
-            return ModelManifest.Load(ManifestPath);
+            ArgumentException.ThrowIfNullOrEmpty(ModelPath, nameof(ModelPath));
         }
 
-        if (Model is not null)
-        {
-            return Model.Manifest;
-        }
-
-        ArgumentException.ThrowIfNullOrEmpty(ModelPath, nameof(ModelPath));
-        return ModelManifest.TryLoadFor(ModelPath);
+        return ManifestFor(Model);
     }
 
     /// <summary>
@@ -188,9 +182,9 @@ public abstract class ModelFileClassifierOptions : ClassifierOptions
     /// <exception cref="InvalidOperationException">The default model is needed and its package is not referenced.</exception>
     public ResolvedModel ResolveModel(bool defaultModel)
     {
-        if (Model is not null && !string.IsNullOrEmpty(ModelPath))
+        if (BothSet() is { } both)
         {
-            throw new ArgumentException($"Both ModelPath ('{ModelPath}') and Model ({Model.Name}) are set; set one of them.");
+            throw new ArgumentException(both);
         }
 
         ClassifierModel? model = Model ?? (string.IsNullOrEmpty(ModelPath) && defaultModel ? ClassifierModel.Default : null);
@@ -199,9 +193,7 @@ public abstract class ModelFileClassifierOptions : ClassifierOptions
             throw new ArgumentException("No model: set ModelPath to the model file (its <name>.manifest.json beside it), or Model to a ClassifierModel (FromBytes, FromStream, FromResources).");
         }
 
-        ModelManifest? manifest = ManifestPath is not null ? ModelManifest.Load(ManifestPath)
-            : model is not null ? model.Manifest
-            : ModelManifest.TryLoadFor(ModelPath);
+        ModelManifest? manifest = ManifestFor(model);
         var resolved = new ResolvedModel(model is null ? ModelPath : null, model, manifest);
         ILogger logger = LoggerFactory?.CreateLogger<ModelManifest>() ?? NullLogger<ModelManifest>.Instance;
         if (manifest is not null)
@@ -215,6 +207,15 @@ public abstract class ModelFileClassifierOptions : ClassifierOptions
 
         return resolved;
     }
+
+    /// <summary>The one manifest rule: <see cref="ManifestPath"/>, else the in-memory model's own, else the file beside <see cref="ModelPath"/>.</summary>
+    private ModelManifest? ManifestFor(ClassifierModel? model) =>
+        ManifestPath is not null ? ModelManifest.Load(ManifestPath)
+        : model is not null ? model.Manifest
+        : ModelManifest.TryLoadFor(ModelPath);
+
+    private string? BothSet() =>
+        Model is not null && !string.IsNullOrEmpty(ModelPath) ? $"ModelPath ('{ModelPath}') and Model ({Model.Name}) are both set; set one of them." : null;
 }
 
 /// <summary>The model a classifier loads: a file (<see cref="Path"/>) or one in memory (<see cref="InMemory"/>), and its manifest.</summary>

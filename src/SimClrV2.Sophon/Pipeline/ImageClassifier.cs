@@ -179,6 +179,12 @@ public sealed partial class ImageClassifier : IImageClassifier
                     // results still leave in input order (a finished batch waits behind a slower older
                     // one; at most 2 x devices batches are out). Each batch waits on its device from
                     // one of the run's launcher threads (Run blocks until the device is done).
+                    if (pendingRead is { IsCompleted: true })
+                    {
+                        open = await pendingRead.ConfigureAwait(false);
+                        pendingRead = null;
+                    }
+
                     int running = inFlight.Count(f => !f.Outcome.IsCompleted);
                     while (open && running < parallel && inFlight.Count < 2 * parallel && pendingRead is null && reader.TryRead(out PreparedBatch? next))
                     {
@@ -199,12 +205,6 @@ public sealed partial class ImageClassifier : IImageClassifier
                         if (waits.Count > 0)
                         {
                             await Task.WhenAny(waits).ConfigureAwait(false);
-                        }
-
-                        if (pendingRead is { IsCompleted: true })
-                        {
-                            open = await pendingRead.ConfigureAwait(false);
-                            pendingRead = null;
                         }
 
                         continue;

@@ -42,11 +42,20 @@ public readonly record struct StageTimings(double DecodeMs, double PreprocessMs,
     public static StageTimings Average(IEnumerable<Prediction> predictions)
     {
         ArgumentNullException.ThrowIfNull(predictions);
+        return Average(predictions.Select(p => p.Timings));
+    }
+
+    /// <summary>The mean of per-image timings (e.g. a result file's <see cref="PredictionRecord.Timings"/>).</summary>
+    /// <param name="timings">The timings.</param>
+    /// <returns>The average, or zeros when there are none.</returns>
+    public static StageTimings Average(IEnumerable<StageTimings> timings)
+    {
+        ArgumentNullException.ThrowIfNull(timings);
         StageTimings sum = default;
         int count = 0;
-        foreach (Prediction p in predictions)
+        foreach (StageTimings t in timings)
         {
-            sum += p.Timings;
+            sum += t;
             count++;
         }
 
