@@ -20,24 +20,18 @@ internal static class BenchCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var input = new Option<string>("--input", "-i") { Description = "The data set: a CIFAR-10 pickle/.bin or an image folder. Default: the shipped photos." };
-        var models = new Option<string[]>("--model", "-m") { Description = "ONNX models (ONNX Runtime on the CPU); repeat for several.", AllowMultipleArgumentsPerToken = true };
-        var bmodels = new Option<string[]>("--bmodel") { Description = "bmodels (SOPHON); repeat for several.", AllowMultipleArgumentsPerToken = true };
-        var emulated = new Option<string>("--bmodel-dir") { Description = "A folder of .bmodel files to run, e.g. the six from 'simclrv2 emulate'." };
-        var sophonLib = new Option<string>("--sophon-lib") { Description = "Folder holding libsophon (or the emulator)." };
-        var devId = new Option<string>("--dev-id", "--dev_id") { Description = "SOPHON device id, or several (0,1,2,3): each device alone, then all as one pool, with the pool's throughput against the sum of the single devices'.", DefaultValueFactory = _ => "0" };
-        devId.Validators.Add(r => { if (DeviceList(r.GetValueOrDefault<string>()) is null) { r.AddError("--dev-id must be a device id or distinct ids separated by commas (0,1,2,3)."); } });
-        var count = new Option<int>("--count") { Description = "Images to run (0: all).", DefaultValueFactory = _ => 0 };
-        var batch = new Option<int>("--batch") { Description = "Batch size for dynamic ONNX models.", DefaultValueFactory = _ => 4 };
-        var photos = new Option<int>("--photos") { Description = "The photo suite: N camera-like 640x480 JPEGs made now from the shipped photos, run with one decode thread and full decode (the old path), all threads, and all threads with reduced JPEG decode.", DefaultValueFactory = _ => 0 };
-        var decodeThreads = new Option<int>("--decode-threads") { Description = "Decode threads (0: one per processor).", DefaultValueFactory = _ => 0 };
-        var layout = new Option<string>("--layout") { Description = "Table layout: ours (default: more columns, 3 decimals) or reference (the reference README's columns, 2 decimals, BM1684X/<name>.bmodel).", DefaultValueFactory = _ => "ours" };
-        layout.AcceptOnlyFromAmong("ours", "reference");
-        var outputDir = new Option<string>("--output-dir") { Description = "Where bench.md and bench.html (the tables and a per-stage chart) are written.", DefaultValueFactory = _ => "results" };
-        count.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) { r.AddError("--count must be 0 or more."); } });
-        photos.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 100_000) { r.AddError("--photos must be 0..100000."); } });
-        decodeThreads.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 0 or > 256) { r.AddError("--decode-threads must be 0..256."); } });
-        batch.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) { r.AddError("--batch must be at least 1."); } });
+        var input = CliOptions.FilePath("--input", "The data set: a CIFAR-10 pickle/.bin or an image folder. Default: the shipped photos.", aliases: "-i");
+        var models = CliOptions.FilePaths("--model", "ONNX models (ONNX Runtime on the CPU); repeat for several.", "-m");
+        var bmodels = CliOptions.FilePaths("--bmodel", "bmodels (SOPHON); repeat for several.");
+        var emulated = CliOptions.FilePath("--bmodel-dir", "A folder of .bmodel files to run, e.g. the six from 'simclrv2 emulate'.");
+        var sophonLib = CliOptions.FilePath("--sophon-lib", "Folder holding libsophon (or the emulator).");
+        var devId = CliOptions.Devices("SOPHON device id; with several, each device alone, then all as one pool, with the pool's throughput against the sum of the single devices'.");
+        var count = CliOptions.Integer("--count", "Images to run (0: all).", 0, 0, int.MaxValue - 1);
+        var batch = CliOptions.Integer("--batch", "Batch size for dynamic ONNX models.", 4, 1, 1024);
+        var photos = CliOptions.Integer("--photos", "The photo suite: N camera-like 640x480 JPEGs made now from the shipped photos, run with one decode thread and full decode (the old path), all threads, and all threads with reduced JPEG decode.", 0, 0, 100_000);
+        var decodeThreads = CliOptions.Integer("--decode-threads", "Decode threads (0: one per processor).", 0, 0, 256);
+        var layout = CliOptions.Choice("--layout", "Table layout: ours (more columns, 3 decimals) or reference (the reference README's columns, 2 decimals, BM1684X/<name>.bmodel).", "ours", "ours", "reference");
+        var outputDir = CliOptions.FilePath("--output-dir", "Where bench.md and bench.html (the tables and a per-stage chart) are written. Default: results.");
         var command = new Command("bench", "Print the reference's timing tables (calculate time; per-stage ms per image) for one or more models on a data set.")
         {
             input, models, bmodels, emulated, sophonLib, devId, count, batch, photos, decodeThreads, layout, outputDir,
@@ -46,6 +40,13 @@ internal static class BenchCommand
         {
             int photoCount = parse.GetValue(photos);
             int threads = parse.GetValue(decodeThreads);
+            // The outputs are checked before the work, so nothing is computed in vain.
+            string folder = parse.GetValue(outputDir) ?? "results";
+            string markdownPath = Path.Combine(folder, "bench.md"), htmlPath = Path.Combine(folder, "bench.html");
+            string?[] read = [parse.GetValue(input), .. parse.GetValue(models) ?? [], .. parse.GetValue(bmodels) ?? []];
+            OutputFiles.RequireFolder(folder, "--output-dir");
+            OutputFile.Require(markdownPath, "--output-dir", read);
+            OutputFile.Require(htmlPath, "--output-dir", read);
             DirectoryInfo? photoFolder = photoCount > 0 ? Directory.CreateTempSubdirectory("simclrv2-photos-") : null;
             try
             {
@@ -53,11 +54,9 @@ internal static class BenchCommand
                 bool reference = parse.GetValue(layout) == "reference";
                 string markdown = BenchTables.Markdown(rows, header, reference);
                 stdout.Write(markdown);
-                string folder = parse.GetValue(outputDir)!;
-                Directory.CreateDirectory(folder);
-                File.WriteAllText(Path.Combine(folder, "bench.md"), markdown);
-                File.WriteAllText(Path.Combine(folder, "bench.html"), BenchTables.Html(rows, header, reference));
-                stderr.WriteLine($"tables: {Path.Combine(folder, "bench.md")}, report: {Path.Combine(folder, "bench.html")}");
+                OutputFiles.WriteText(markdownPath, "--output-dir", read, markdown);
+                OutputFiles.WriteText(htmlPath, "--output-dir", read, BenchTables.Html(rows, header, reference));
+                stderr.WriteLine($"tables: {markdownPath}, report: {htmlPath}");
                 return rows.Any(r => r.Failed > 0) ? CliErrors.Failure : 0;
             }
             finally
@@ -70,7 +69,7 @@ internal static class BenchCommand
 
     private static (IReadOnlyList<BenchRow> Rows, string Header) Bench(
         ParseResult parse, TextWriter stderr, Option<string[]> models, Option<string[]> bmodels, Option<string> emulated, Option<string> sophonLib,
-        Option<string> devId, Option<int> count, Option<int> batch, Option<string> input, int threads, int photoCount, string? photoFolder)
+        Option<int[]> devId, Option<int> count, Option<int> batch, Option<string> input, int threads, int photoCount, string? photoFolder)
     {
         // Decode configurations: the default one; for the photo suite, side by side in one run, the
         // path before the photo work (one decode thread, full decode, ONNX Runtime's threads spinning
@@ -83,7 +82,7 @@ internal static class BenchCommand
                (" [all threads, reduced decode, oversample 4]", DecodeOptions.Default with { ReducedJpegOversample = 4 }, threads, false)]
             : [(string.Empty, DecodeOptions.Default, threads, false)];
         var runs = new List<(string Name, bool IsBModel, int[] Devices, Func<ImageClassifier> Create)>();
-        int[] devices = DeviceList(parse.GetValue(devId))!;
+        int[] devices = parse.GetValue(devId)!;
         int[][] deviceSets = devices.Length == 1 ? [devices] : [.. devices.Select(d => new[] { d }), devices];
         foreach ((string suffix, DecodeOptions decode, int t, bool spin) in decodes)
         {
@@ -140,22 +139,6 @@ internal static class BenchCommand
 
         string source = photoFolder is null ? Path.GetFileName(Path.TrimEndingDirectorySeparator(inputPath)) : "photos (640x480 JPEG, q90)";
         return (rows, BenchTables.Header(source, inputs.Count));
-    }
-
-    /// <summary>"0" or "0,1,2,3" as distinct non-negative ids; null when it is not that.</summary>
-    internal static int[]? DeviceList(string? text)
-    {
-        string[] parts = (text ?? string.Empty).Split(',', StringSplitOptions.TrimEntries);
-        int[] ids = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-        {
-            if (!int.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ids[i]))
-            {
-                return null;
-            }
-        }
-
-        return ids.Distinct().Count() == ids.Length ? ids : null;
     }
 
     private static IEnumerable<string> BModelsIn(string? folder) =>

@@ -16,49 +16,29 @@ internal static class ClassifyCommand
 {
     private const int PrintLimit = 20;
     private const int MaxBatch = 1024;
+    private const int MaxTopK = 10_000;
+    private const int MaxDecodeThreads = 256;
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var input = new Option<string[]>("--input", "-i")
-        {
-            Description = "Image file, folder (recursive), CIFAR-10 'test_batch' pickle or 'test_batch.bin'; repeat for several. Default: the sample images shipped with the tool.",
-            AllowMultipleArgumentsPerToken = true,
-        };
-        var model = new Option<string>("--model", "-m") { Description = "The .onnx model (its .manifest.json beside it configures it). Default: the shipped " + CliDefaults.ModelFileName + "." };
-        var batch = new Option<int>("--batch", "-b") { Description = "Batch size for dynamic-batch models.", DefaultValueFactory = _ => 4 };
-        var output = new Option<string>("--output", "-o") { Description = "The result JSON. Default: results/<model file>_<input name>_cpu_onnxruntime_result.json." };
-        var topK = new Option<int>("--top-k", "-k") { Description = "Classes listed per prediction.", DefaultValueFactory = _ => 5 };
-        var threads = new Option<int>("--threads") { Description = "ONNX Runtime threads per run (0: one per core).", DefaultValueFactory = _ => 0 };
-        var decodeThreads = new Option<int>("--decode-threads") { Description = "Threads decoding images ahead of preprocessing (0: one per processor).", DefaultValueFactory = _ => 0 };
+        var input = CliOptions.FilePaths("--input", "Image file, folder (recursive), CIFAR-10 'test_batch' pickle or 'test_batch.bin'; repeat for several. Default: the sample images shipped with the tool.", "-i");
+        var model = CliOptions.FilePath("--model", "The .onnx model (its .manifest.json beside it configures it). Default: the shipped " + CliDefaults.ModelFileName + ".", aliases: "-m");
+        var batch = CliOptions.Integer("--batch", "Batch size for dynamic-batch models.", 4, 1, MaxBatch, aliases: "-b");
+        var output = CliOptions.FilePath("--output", "The result JSON ('-': standard output, and no listing). Default: results/<model file>_<input name>_cpu_onnxruntime_result.json.", aliases: "-o");
+        var topK = CliOptions.Integer("--top-k", "Classes listed per prediction.", 5, 1, MaxTopK, aliases: "-k");
+        var threads = CliOptions.Integer("--threads", "ONNX Runtime threads per run (0: one per core).", 0, 0, Environment.ProcessorCount, $"0 (one per processor) to {Environment.ProcessorCount} (this machine's processors)");
+        var decodeThreads = CliOptions.Integer("--decode-threads", "Threads decoding images ahead of preprocessing (0: one per processor).", 0, 0, MaxDecodeThreads);
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print each prediction." };
-        var bmodel = new Option<string>("--bmodel") { Description = "Run on a SOPHON TPU with this .bmodel instead of ONNX Runtime (its .manifest.json beside it configures it)." };
-        var devId = new Option<int>("--dev-id", "--dev_id") { Description = "SOPHON device id (with --bmodel).", DefaultValueFactory = _ => 0 };
-        var preprocess = new Option<string>("--preprocess") { Description = "Where preprocessing runs with --bmodel: cpu (SIMD), bmcv (on the device), or jpeg (bmcv, and JPEGs decoded on the device's JPU).", DefaultValueFactory = _ => "cpu" };
-        preprocess.AcceptOnlyFromAmong("cpu", "bmcv", "jpeg");
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Also list the files a folder holds that are not images of a type the tool reads (they are counted either way)." };
+        var bmodel = CliOptions.FilePath("--bmodel", "Run on a SOPHON TPU with this .bmodel instead of ONNX Runtime (its .manifest.json beside it configures it).");
+        var devId = CliOptions.Devices("SOPHON device id (with --bmodel); several run as one pool.");
+        var preprocess = CliOptions.Choice("--preprocess", "Where preprocessing runs with --bmodel: cpu (SIMD), bmcv (on the device), or jpeg (bmcv, and JPEGs decoded on the device's JPU).", "cpu", "cpu", "bmcv", "jpeg");
         var referenceNames = new Option<bool>("--reference-names") { Description = "Name the default result file as the reference program does: results/<model file>_<input name>_opencv_python_result.json." };
-        var sophonLib = new Option<string>("--sophon-lib") { Description = $"Folder holding libsophon (default: ${SophonLibrary.DirectoryVariable}, then {SophonLibrary.DefaultDirectory}, then the system loader)." };
-        batch.Validators.Add(r => { if (r.GetValueOrDefault<int>() is < 1 or > MaxBatch) { r.AddError($"--batch must be 1..{MaxBatch}."); } });
-        topK.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) { r.AddError("--top-k must be at least 1."); } });
-        devId.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) { r.AddError("--dev-id must be 0 or more."); } });
-        threads.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 0 || r.GetValueOrDefault<int>() > Environment.ProcessorCount)
-            {
-                r.AddError($"--threads must be 0 (one per processor) to {Environment.ProcessorCount} (this machine's processors).");
-            }
-        });
-
-        decodeThreads.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 0 or > 256)
-            {
-                r.AddError("--decode-threads must be 0 (one per processor) to 256.");
-            }
-        });
+        var sophonLib = CliOptions.FilePath("--sophon-lib", $"Folder holding libsophon (default: ${SophonLibrary.DirectoryVariable}, then {SophonLibrary.DefaultDirectory}, then the system loader).");
 
         var command = new Command("classify", "Classify images and write the reference's result JSON and timing block.")
         {
-            input, model, batch, output, topK, threads, decodeThreads, quiet, bmodel, devId, preprocess, sophonLib, referenceNames,
+            input, model, batch, output, topK, threads, decodeThreads, quiet, verbose, bmodel, devId, preprocess, sophonLib, referenceNames,
         };
         command.SetAction(parse => CliErrors.Run(stderr, () =>
         {
@@ -98,7 +78,7 @@ internal static class ClassifyCommand
                 : SophonImageClassifier.Create(new SophonClassifierOptions
                 {
                     ModelPath = bmodelPath,
-                    DeviceId = parse.GetValue(devId),
+                    DeviceIds = parse.GetValue(devId),
                     TopK = parse.GetValue(topK),
                     Library = new SophonLibraryOptions { SearchDirectory = parse.GetValue(sophonLib) },
                     Preprocess = backend switch { "bmcv" => PreprocessBackend.Bmcv, "jpeg" => PreprocessBackend.DeviceJpeg, _ => PreprocessBackend.Cpu },
@@ -112,23 +92,31 @@ internal static class ClassifyCommand
                 parse.GetValue(input) is { Length: > 0 } inputs ? inputs : [CliDefaults.ImagesPath],
                 parse.GetValue(output),
                 parse.GetValue(quiet),
-                parse.GetValue(referenceNames));
+                parse.GetValue(verbose),
+                parse.GetValue(referenceNames),
+                bmodelPath is null ? null : parse.GetValue(devId));
         }));
         return command;
     }
 
-    private static int Run(TextWriter stdout, TextWriter stderr, ImageClassifier classifier, string modelPath, string[] inputPaths, string? outputPath, bool quiet, bool referenceNames)
+    private static int Run(TextWriter stdout, TextWriter stderr, ImageClassifier classifier, string modelPath, string[] inputPaths, string? outputPath, bool quiet, bool verbose, bool referenceNames, int[]? devices)
     {
-        List<ImageInput> inputs = ReadInputs(stderr, inputPaths, classifier.Labels);
+        var skipped = new List<string>();
+        List<ImageInput> inputs = ReadInputs(stderr, inputPaths, classifier.Labels, skipped);
         if (inputs.Count == 0)
         {
-            throw new InvalidDataException($"No images found in {string.Join(", ", inputPaths.Select(p => $"'{p}'"))}; image files need one of the extensions {string.Join(" ", ImageInputs.ImageExtensions)}.");
+            throw new InvalidDataException($"No images found in {string.Join(", ", inputPaths.Select(p => $"'{p}'"))}; image files need one of the extensions {string.Join(" ", ImageInputs.ImageExtensions)}{(skipped.Count > 0 ? $" ({SkippedSummary(skipped)})" : string.Empty)}.");
         }
 
+        RequireDistinctNames(inputs);
+        bool toStdout = outputPath == "-";
         string inputName = inputPaths.Length == 1 ? Path.GetFileName(Path.TrimEndingDirectorySeparator(inputPaths[0])) : "inputs";
         string suffix = referenceNames ? "opencv_python" : $"{classifier.PreprocessorName}_{classifier.EngineName}";
-        string resultPath = outputPath ?? Path.Combine("results", $"{Path.GetFileName(modelPath)}_{inputName}_{suffix}_result.json");
-        PredictionJson.EnsureOutputIsNotAnInput(resultPath, inputs, modelPath, ModelManifest.PathFor(modelPath));
+        string resultPath = toStdout ? "-" : outputPath ?? Path.Combine("results", $"{Path.GetFileName(modelPath)}_{inputName}_{suffix}_result.json");
+        if (!toStdout)
+        {
+            OutputFile.Require(resultPath, "--output", [.. inputs.Select(i => i.SourceFile), modelPath, ModelManifest.PathFor(modelPath)]);
+        }
 
         var clock = Stopwatch.StartNew();
         IReadOnlyList<Prediction> predictions;
@@ -138,7 +126,23 @@ internal static class ClassifyCommand
         }
 
         clock.Stop();
-        PredictionJson.Write(resultPath, predictions);
+        TextWriter report = stdout;
+        if (toStdout)
+        {
+            // The JSON alone on standard output (for a pipe); the summary goes to standard error.
+            using (var json = new MemoryStream())
+            {
+                PredictionJson.Write(json, predictions);
+                stdout.WriteLine(System.Text.Encoding.UTF8.GetString(json.GetBuffer(), 0, (int)json.Length));
+            }
+
+            report = stderr;
+            quiet = true;
+        }
+        else
+        {
+            PredictionJson.Write(resultPath, predictions);
+        }
 
         if (!quiet)
         {
@@ -156,20 +160,57 @@ internal static class ClassifyCommand
             }
         }
 
+        if (skipped.Count > 0)
+        {
+            stderr.WriteLine($"{SkippedSummary(skipped)}{(verbose ? ":" : " (--verbose lists them)")}");
+            if (verbose)
+            {
+                skipped.ForEach(f => stderr.WriteLine($"  skipped {ConsoleText.Printable(f)}"));
+            }
+        }
+
         int failed = predictions.Count(p => !p.Succeeded);
-        stdout.WriteLine(string.Create(
+        report.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"classified {predictions.Count} images ({failed} failed) in {clock.Elapsed.TotalSeconds:F2} s, {predictions.Count / clock.Elapsed.TotalSeconds:F0} images/s, batch {classifier.BatchSize}, preprocessing {classifier.PreprocessorName}, engine {classifier.EngineName}; results: {resultPath}; stage times below: ms per image (the reference printed a batch-4 model's per batch)"));
-        stdout.WriteLine(StageTimings.Average(predictions).ToReferenceBlock());
+            $"classified {Count(predictions.Count, "image")} ({failed} failed) in {clock.Elapsed.TotalSeconds:F2} s, {predictions.Count / clock.Elapsed.TotalSeconds:F0} images/s, batch {classifier.BatchSize}, preprocessing {classifier.PreprocessorName}, engine {classifier.EngineName}{(devices is null ? string.Empty : $" on {(devices.Length == 1 ? "device" : "devices")} {string.Join(",", devices)}")}; results: {(toStdout ? "standard output" : resultPath)}; stage times below: ms per image (the reference printed a batch-4 model's per batch)"));
+        report.WriteLine(StageTimings.Average(predictions).ToReferenceBlock());
         return failed == predictions.Count ? CliErrors.Failure : 0;
+    }
+
+    /// <summary>"1 image", "2 images".</summary>
+    internal static string Count(int count, string noun) => string.Create(CultureInfo.InvariantCulture, $"{count} {noun}{(count == 1 ? string.Empty : "s")}");
+
+    /// <summary>"skipped 4 files of other types: .ico 1, .psd 1, (no extension) 2".</summary>
+    internal static string SkippedSummary(IReadOnlyCollection<string> skipped) =>
+        $"skipped {Count(skipped.Count, "file")} of other types: " + string.Join(", ", skipped
+            .GroupBy(f => Path.GetExtension(f).ToLowerInvariant() is { Length: > 0 } e ? ConsoleText.Printable(e) : "(no extension)")
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Key} {g.Count()}")));
+
+    /// <summary>
+    /// Results are matched by name, so two inputs named alike (two --input folders holding the same
+    /// relative path, the same file given twice) are refused before the run, naming both.
+    /// </summary>
+    private static void RequireDistinctNames(List<ImageInput> inputs)
+    {
+        var first = new Dictionary<string, ImageInput>(StringComparer.Ordinal);
+        foreach (ImageInput input in inputs)
+        {
+            if (!first.TryAdd(input.Name, input))
+            {
+                ImageInput other = first[input.Name];
+                throw new ArgumentException($"two inputs would both be named '{ConsoleText.Printable(input.Name)}' in the results ('{ConsoleText.Printable(other.SourceFile ?? other.Name)}' and '{ConsoleText.Printable(input.SourceFile ?? input.Name)}'), which match results by name; classify them in separate runs or give their common parent folder as --input.");
+            }
+        }
     }
 
     /// <summary>
     /// The inputs of every path, in order. A path that cannot be read (missing, not a regular file,
-    /// a damaged CIFAR file) becomes one error entry and a warning, so the other paths still run;
-    /// only when no path can be read is it an error.
+    /// a damaged CIFAR file) becomes one error entry named as an existing one would be and a
+    /// warning, so the other paths still run; only when no path can be read is it an error. Files a
+    /// folder holds that are not images go to <paramref name="skipped"/>.
     /// </summary>
-    private static List<ImageInput> ReadInputs(TextWriter stderr, string[] paths, IReadOnlyList<string> labels)
+    private static List<ImageInput> ReadInputs(TextWriter stderr, string[] paths, IReadOnlyList<string> labels, List<string> skipped)
     {
         var inputs = new List<ImageInput>();
         var warnings = new List<string>();
@@ -179,14 +220,14 @@ internal static class ClassifyCommand
         {
             try
             {
-                inputs.AddRange(ImageInputs.FromPath(path, labels));
+                inputs.AddRange(ImageInputs.FromPath(path, labels, skipped));
             }
             catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or UnauthorizedAccessException or IOException)
             {
                 firstFailure ??= ex;
                 failed++;
                 warnings.Add($"warning: {ConsoleText.Printable(ex.Message)}");
-                inputs.Add(ImageInput.FromError(path, ex));
+                inputs.Add(ImageInput.FromError(ImageInputs.NameOf(path), ex));
             }
         }
 

@@ -14,9 +14,16 @@ internal static class CliErrors
         {
             return action();
         }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or ArgumentException or UnauthorizedAccessException)
+        catch (ArgumentException ex)
         {
-            error.WriteLine($"error: {ex.Message}");
+            // The message without .NET's " (Parameter 'x')" suffix: the message names the option already.
+            string message = ex.ParamName is { } name ? ex.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : ex.Message;
+            error.WriteLine($"error: {ConsoleText.Printable(message)}");
+            return BadInput;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"error: {ConsoleText.Printable(ex.Message)}");
             return BadInput;
         }
         catch (OperationCanceledException)
@@ -26,7 +33,13 @@ internal static class CliErrors
         }
         catch (Exception ex) when (ex is IOException or OnnxRuntimeException or InvalidOperationException or SimClrV2.Sophon.Tpu.SophonException)
         {
-            error.WriteLine($"error: {ex.Message}");
+            error.WriteLine($"error: {ConsoleText.Printable(ex.Message)}");
+            return Failure;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A fault of the tool itself: still one line and an exit code, never a stack on the user's terminal.
+            error.WriteLine($"error: internal error ({ex.GetType().Name}): {ConsoleText.Printable(ex.Message)}; please report it with the command line.");
             return Failure;
         }
     }

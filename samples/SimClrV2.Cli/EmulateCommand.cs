@@ -7,10 +7,10 @@ internal static class EmulateCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var onnx = new Option<string>("--onnx") { Description = "The ONNX model (default: the shipped model)." };
-        var output = new Option<string>("--output", "-o") { Description = "Folder for the six .bmodel files.", Required = true };
-        var calibration = new Option<string>("--calibration") { Description = "Calibration images for the INT8 scales: a CIFAR-10 pickle/.bin or an image folder.", Required = true };
-        var count = new Option<int>("--count") { Description = "Calibration images (evenly spaced).", DefaultValueFactory = _ => 100 };
+        var onnx = CliOptions.FilePath("--onnx", "The ONNX model (default: the shipped model).");
+        var output = CliOptions.FilePath("--output", "Folder for the six .bmodel files.", required: true, "-o");
+        var calibration = CliOptions.FilePath("--calibration", "Calibration images for the INT8 scales: a CIFAR-10 pickle/.bin or an image folder.", required: true);
+        var count = CliOptions.Integer("--count", "Calibration images (evenly spaced).", 100, 1, 100_000);
         var fused = new Option<bool>("--fused") { Description = "Fused preprocessing (TPU-MLIR's --fuse_preprocess): the bmodels take UINT8 pixels and normalise inside." };
         var command = new Command("emulate", "Write the reference's six bmodel variants as emulated bmodels that the project's libsophon emulator runs through ONNX Runtime.")
         {
@@ -18,6 +18,7 @@ internal static class EmulateCommand
         };
         command.SetAction(parse => CliErrors.Run(stderr, () =>
         {
+            OutputFiles.RequireFolder(parse.GetValue(output)!, "--output");
             IReadOnlyList<string> written = EmulatedModels.Write(
                 parse.GetValue(onnx) ?? CliDefaults.ModelPath,
                 parse.GetValue(output)!,

@@ -13,12 +13,11 @@ internal static class EvalCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var results = new Option<string>("--results", "-r") { Description = "A result JSON written by 'classify' (or by the reference program).", Required = true };
+        var results = CliOptions.FilePath("--results", "A result JSON written by 'classify' (or by the reference program).", required: true, "-r");
         var labels = LabelsOption();
         var model = ModelOption();
-        var format = new Option<string>("--format") { Description = "How the numbers are printed: text (default), json or csv.", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong(AccuracyFormats.Names);
-        var html = new Option<string>("--html") { Description = "Also write a self-contained HTML report (accuracy, per-class bars, confusion matrix, stage times) to this file." };
+        var format = CliOptions.Choice("--format", "How the numbers are printed: text, json or csv.", "text", AccuracyFormats.Names);
+        var html = CliOptions.FilePath("--html", "Also write a self-contained HTML report (accuracy, per-class bars, confusion matrix, stage times) to this file.");
         var command = new Command("eval", "Print accuracy (3 decimals), per-class accuracy and the confusion matrix of a result file.")
         {
             results, labels, model, format, html,
@@ -29,11 +28,18 @@ internal static class EvalCommand
             string labelsPath = parse.GetValue(labels)!;
             IReadOnlyDictionary<string, int> truth = Evaluation.LoadGroundTruth(labelsPath, names);
             string resultsPath = parse.GetValue(results)!;
+            string? htmlPath = parse.GetValue(html);
+            string?[] read = [resultsPath, labelsPath, parse.GetValue(model)];
+            if (htmlPath is not null)
+            {
+                OutputFile.Require(htmlPath, "--html", read); // before the work, so nothing is computed in vain
+            }
+
             ReportRun run = Evaluate(resultsPath, truth, names);
             stdout.Write(AccuracyFormats.Format(run.Accuracy, parse.GetValue(format)!));
-            if (parse.GetValue(html) is { } htmlPath)
+            if (htmlPath is not null)
             {
-                HtmlReport.Write(htmlPath, $"simclrv2 eval: {Path.GetFileName(resultsPath)}", [run], Thumbnails.For(labelsPath));
+                HtmlReport.Write(htmlPath, "--html", read, $"simclrv2 eval: {Path.GetFileName(resultsPath)}", [run], Thumbnails.For(labelsPath));
                 stderr.WriteLine($"report: {htmlPath}");
             }
 
@@ -44,10 +50,10 @@ internal static class EvalCommand
 
     public static Command CreateReport(TextWriter stdout, TextWriter stderr)
     {
-        var files = new Argument<string[]>("results") { Description = "One or more result files of the same inputs (e.g. an FP32 and an INT8 model's); the first two are compared.", Arity = ArgumentArity.OneOrMore };
+        var files = CliOptions.NonEmptyPaths(new Argument<string[]>("results") { Description = "One or more result files of the same inputs (e.g. an FP32 and an INT8 model's); the first two are compared.", Arity = ArgumentArity.OneOrMore });
         var labels = LabelsOption();
         var model = ModelOption();
-        var output = new Option<string>("--output", "-o") { Description = "The HTML file. Default: results/report.html." };
+        var output = CliOptions.FilePath("--output", "The HTML file. Default: results/report.html.", aliases: "-o");
         var command = new Command("report", "Write one self-contained HTML report of result files: accuracy, per-class bars, confusion matrices, stage times and, for two files, where they disagree.")
         {
             files, labels, model, output,
@@ -57,9 +63,11 @@ internal static class EvalCommand
             IReadOnlyList<string> names = ClassNames(parse.GetValue(model));
             string labelsPath = parse.GetValue(labels)!;
             IReadOnlyDictionary<string, int> truth = Evaluation.LoadGroundTruth(labelsPath, names);
-            ReportRun[] runs = [.. parse.GetValue(files)!.Select(f => Evaluate(f, truth, names))];
             string path = parse.GetValue(output) ?? Path.Combine("results", "report.html");
-            HtmlReport.Write(path, "simclrv2 report: " + string.Join(" vs ", runs.Select(r => r.Name)), runs, Thumbnails.For(labelsPath));
+            string?[] read = [.. parse.GetValue(files)!, labelsPath, parse.GetValue(model)];
+            OutputFile.Require(path, "--output", read);
+            ReportRun[] runs = [.. parse.GetValue(files)!.Select(f => Evaluate(f, truth, names))];
+            HtmlReport.Write(path, "--output", read, "simclrv2 report: " + string.Join(" vs ", runs.Select(r => r.Name)), runs, Thumbnails.For(labelsPath));
             foreach (ReportRun run in runs)
             {
                 stdout.WriteLine(FormattableString.Invariant($"{run.Name}: accuracy {run.Accuracy.AccuracyPercent:F3}% ({run.Accuracy.Correct}/{run.Accuracy.Evaluated})"));
@@ -72,10 +80,10 @@ internal static class EvalCommand
     }
 
     private static Option<string> LabelsOption() =>
-        new("--labels", "-l") { Description = "Ground truth: a CIFAR-10 'test_batch' pickle, 'test_batch.bin', or a folder with one sub-folder per class.", Required = true };
+        CliOptions.FilePath("--labels", "Ground truth: a CIFAR-10 'test_batch' pickle, 'test_batch.bin', or a folder with one sub-folder per class.", required: true, "-l");
 
     private static Option<string> ModelOption() =>
-        new("--model", "-m") { Description = "The model whose manifest names the classes. Default: the shipped model (CIFAR-10 classes)." };
+        CliOptions.FilePath("--model", "The model whose manifest names the classes. Default: the shipped model (CIFAR-10 classes).", aliases: "-m");
 
     private static IReadOnlyList<string> ClassNames(string? model) =>
         ModelManifest.TryLoadFor(model ?? CliDefaults.ModelPath)?.Labels ?? CliDefaults.Cifar10Labels;

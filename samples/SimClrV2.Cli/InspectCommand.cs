@@ -10,37 +10,45 @@ internal static class InspectCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var path = new Argument<string>("bmodel") { Description = "The .bmodel file." };
-        var devId = new Option<int>("--dev-id", "--dev_id") { Description = "SOPHON device id.", DefaultValueFactory = _ => 0 };
-        var sophonLib = new Option<string>("--sophon-lib") { Description = "Folder holding libsophon." };
+        var path = CliOptions.NonEmptyPaths(new Argument<string>("bmodel") { Description = "The .bmodel file." });
+        var devId = CliOptions.Devices("SOPHON device id; with several, the bmodel is loaded and printed on each.");
+        var sophonLib = CliOptions.FilePath("--sophon-lib", "Folder holding libsophon.");
         var command = new Command("inspect", "Print a bmodel's networks, stages, dtypes, shapes and scales (loads it on a SOPHON device).") { path, devId, sophonLib };
         command.SetAction(parse => CliErrors.Run(stderr, () =>
         {
             SophonLibrary.Configure(new SophonLibraryOptions { SearchDirectory = parse.GetValue(sophonLib) });
-            using SophonModel model = SophonModel.Load(parse.GetValue(path)!, parse.GetValue(devId));
-            stdout.WriteLine($"{model.Source} on device {model.DeviceId}: {model.Networks.Count} network(s)");
-            foreach (SophonNetworkInfo net in model.Networks)
+            foreach (int device in parse.GetValue(devId)!)
             {
-                stdout.WriteLine($"network '{net.Name}'{(net.IsDynamic ? " (dynamic)" : string.Empty)}");
-                for (int i = 0; i < net.Inputs.Count; i++)
-                {
-                    stdout.WriteLine(Tensor("input", net.Inputs[i], net.MaxInputBytes[i]));
-                }
-
-                for (int i = 0; i < net.Outputs.Count; i++)
-                {
-                    stdout.WriteLine(Tensor("output", net.Outputs[i], net.MaxOutputBytes[i]));
-                }
-
-                foreach ((SophonStage stage, int index) in net.Stages.Select((s, i) => (s, i)))
-                {
-                    stdout.WriteLine($"  stage {index}: batch {stage.BatchSize}, inputs {Shapes(stage.InputShapes)}, outputs {Shapes(stage.OutputShapes)}");
-                }
+                Print(stdout, parse.GetValue(path)!, device);
             }
 
             return 0;
         }));
         return command;
+    }
+
+    private static void Print(TextWriter stdout, string path, int device)
+    {
+        using SophonModel model = SophonModel.Load(path, device);
+        stdout.WriteLine($"{model.Source} on device {model.DeviceId}: {model.Networks.Count} network(s)");
+        foreach (SophonNetworkInfo net in model.Networks)
+        {
+            stdout.WriteLine($"network '{net.Name}'{(net.IsDynamic ? " (dynamic)" : string.Empty)}");
+            for (int i = 0; i < net.Inputs.Count; i++)
+            {
+                stdout.WriteLine(Tensor("input", net.Inputs[i], net.MaxInputBytes[i]));
+            }
+
+            for (int i = 0; i < net.Outputs.Count; i++)
+            {
+                stdout.WriteLine(Tensor("output", net.Outputs[i], net.MaxOutputBytes[i]));
+            }
+
+            foreach ((SophonStage stage, int index) in net.Stages.Select((s, i) => (s, i)))
+            {
+                stdout.WriteLine($"  stage {index}: batch {stage.BatchSize}, inputs {Shapes(stage.InputShapes)}, outputs {Shapes(stage.OutputShapes)}");
+            }
+        }
     }
 
     private static string Tensor(string kind, SophonTensorInfo t, long maxBytes) =>

@@ -34,15 +34,13 @@ internal static class HtmlReport
 
     /// <summary>Writes the report.</summary>
     /// <param name="path">The .html file.</param>
+    /// <param name="option">The option that named it, for messages.</param>
+    /// <param name="readFiles">The files the run reads (result and label files), which it must not overwrite.</param>
     /// <param name="title">The report's title.</param>
     /// <param name="runs">One or more evaluated result files.</param>
     /// <param name="thumbnail">A small PNG of an input by name, or null when none can be made.</param>
-    public static void Write(string path, string title, IReadOnlyList<ReportRun> runs, Func<string, byte[]?> thumbnail)
-    {
-        string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(folder);
-        File.WriteAllText(path, Render(title, runs, thumbnail), new UTF8Encoding(false));
-    }
+    public static void Write(string path, string option, IEnumerable<string?> readFiles, string title, IReadOnlyList<ReportRun> runs, Func<string, byte[]?> thumbnail) =>
+        OutputFiles.WriteText(path, option, readFiles, Render(title, runs, thumbnail));
 
     /// <summary>The report's HTML.</summary>
     public static string Render(string title, IReadOnlyList<ReportRun> runs, Func<string, byte[]?> thumbnail)
@@ -106,7 +104,8 @@ internal static class HtmlReport
         for (int c = 0; c < labels.Count; c++)
         {
             double x = a.Accuracy.ClassAccuracyPercent(c), y = b.Accuracy.ClassAccuracyPercent(c), d = y - x;
-            html.Append(Inv($"<tr class=\"class-diff\"><td>{E(labels[c])}</td><td>{x:F2}%</td><td>{y:F2}%</td><td class=\"{(d >= 0 ? "plus" : "minus")}\">{d:+0.00;-0.00;0.00}</td></tr>"));
+            string difference = double.IsNaN(d) ? "<td class=\"na\">n/a</td>" : Inv($"<td class=\"{(d >= 0 ? "plus" : "minus")}\">{d:+0.00;-0.00;0.00}</td>");
+            html.Append(Inv($"<tr class=\"class-diff\"><td>{E(labels[c])}</td><td>{Percent(x)}</td><td>{Percent(y)}</td>{difference}</tr>"));
         }
 
         html.Append("</table>");
@@ -121,6 +120,9 @@ internal static class HtmlReport
 
         html.Append("</table></section>\n");
     }
+
+    /// <summary>A class's accuracy with two decimals, or n/a for a class with no images.</summary>
+    private static string Percent(double value) => double.IsNaN(value) ? "n/a" : Inv($"{value:F2}%");
 
     private static string Describe(PredictionRecord r, IReadOnlyList<string> labels) =>
         r.Error is not null ? $"error: {E(r.Error)}" : Inv($"{E(r.Prediction >= 0 && r.Prediction < labels.Count ? labels[r.Prediction] : r.Prediction.ToString(CultureInfo.InvariantCulture))} ({r.Score:F3})");

@@ -26,7 +26,11 @@ internal static class Thumbnails
         Dictionary<string, ImageInput> files = kind == InputKind.Folder
             ? ImageInputs.FromFolder(path).GroupBy(i => i.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal)
             : new Dictionary<string, ImageInput>(StringComparer.Ordinal) { [Path.GetFileName(path)] = ImageInput.FromFile(path) };
-        return name => files.TryGetValue(name, out ImageInput? input) || files.TryGetValue(Path.GetFileName(name), out input) ? Encode(input) : null;
+        // A result named by its file name alone (the reference's, or older ones) finds the one image of that name.
+        ILookup<string, ImageInput> byFileName = files.Values.ToLookup(i => Path.GetFileName(i.Name), StringComparer.Ordinal);
+        return name => files.TryGetValue(name, out ImageInput? input) || files.TryGetValue(Path.GetFileName(name), out input)
+            ? Encode(input)
+            : byFileName[name].Take(2).ToList() is [ImageInput only] ? Encode(only) : null;
     }
 
     private static byte[]? Encode(ImageInput input)

@@ -64,7 +64,7 @@ public sealed class DecodedImage : IDisposable
     /// <returns>The decoded image.</returns>
     public static DecodedImage FromPixels(ReadOnlyMemory<byte> pixels, int width, int height, PixelLayout layout)
     {
-        ValidatePixels(pixels.Length, width, height);
+        ValidatePixels(pixels.Length, width, height, nameof(pixels));
         return new DecodedImage(width, height, layout, null, false, pixels);
     }
 
@@ -128,17 +128,17 @@ public sealed class DecodedImage : IDisposable
         }
     }
 
-    internal static void ValidatePixels(int length, int width, int height)
+    internal static void ValidatePixels(int length, int width, int height, string bufferName)
     {
         if (width < 1 || height < 1)
         {
-            throw new ArgumentException($"Image size {width}x{height} is invalid; width and height must be positive.", nameof(width));
+            throw new ArgumentException($"Image size {width}x{height} is invalid; width and height must be positive.", width < 1 ? nameof(width) : nameof(height));
         }
 
         long needed = (long)width * height * 3;
         if (length != needed)
         {
-            throw new ArgumentException($"A {width}x{height} RGB24 image needs {needed} bytes (3 per pixel), got {length}.", nameof(width));
+            throw new ArgumentException($"{bufferName} holds {length} bytes, but a {width}x{height} RGB24 image needs {needed} (3 per pixel).", bufferName);
         }
     }
 }

@@ -29,6 +29,13 @@ internal static class ImageDecoding
 
     private static readonly Configuration Configuration = CreateConfiguration(ignoreMetadata: true);
 
+    /// <summary>
+    /// The file extensions (".png", ...) of every format the configured decoders read, as the
+    /// formats themselves name them: the one list that decides which files a folder walk takes.
+    /// </summary>
+    public static IReadOnlyList<string> FileExtensions { get; } =
+        [.. Configuration.ImageFormats.SelectMany(f => f.FileExtensions).Select(e => "." + e.ToLowerInvariant()).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+
     // Identify reads metadata (the EXIF orientation); decoding skips it.
     private static readonly Configuration IdentifyConfiguration = CreateConfiguration(ignoreMetadata: false);
 

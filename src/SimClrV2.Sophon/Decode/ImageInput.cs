@@ -89,7 +89,7 @@ public abstract class ImageInput
     /// <returns>The input.</returns>
     public static ImageInput FromPixels(ReadOnlySpan<byte> rgb24, int width, int height, string name, PixelLayout layout = PixelLayout.Interleaved)
     {
-        DecodedImage.ValidatePixels(rgb24.Length, width, height);
+        DecodedImage.ValidatePixels(rgb24.Length, width, height, nameof(rgb24));
         byte[] copy = rgb24.ToArray();
         return new DelegateImageInput(name, _ => DecodedImage.FromPixels(copy, width, height, layout));
     }

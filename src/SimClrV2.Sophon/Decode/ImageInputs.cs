@@ -23,8 +23,11 @@ public enum InputKind
 /// <summary>Turns paths into classifier inputs: image files, folders, CIFAR-10 pickle and binary files.</summary>
 public static class ImageInputs
 {
-    /// <summary>File extensions read from folders (case-insensitive).</summary>
-    public static IReadOnlyList<string> ImageExtensions { get; } = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".tif", ".tiff", ".webp", ".pbm"];
+    /// <summary>
+    /// File extensions read from folders (case-insensitive): every extension of every format the
+    /// library's decoders read (PNG, JPEG, BMP, GIF, TGA, TIFF, WebP, PBM/PGM/PPM), as those formats name them.
+    /// </summary>
+    public static IReadOnlyList<string> ImageExtensions => ImageDecoding.FileExtensions;
 
     /// <summary>
     /// Decides what a path names: a folder, a CIFAR binary file (<c>.bin</c>), an image (by its
@@ -64,9 +67,19 @@ public static class ImageInputs
     /// <param name="path">A file or folder path.</param>
     /// <param name="labels">Class names; a folder image's label is its parent folder's name when it is one of them.</param>
     /// <returns>The inputs in a stable order.</returns>
-    public static IReadOnlyList<ImageInput> FromPath(string path, IReadOnlyList<string>? labels = null) => Detect(path) switch
+    public static IReadOnlyList<ImageInput> FromPath(string path, IReadOnlyList<string>? labels = null) => FromPath(path, labels, null);
+
+    /// <summary>
+    /// The inputs a path names (see <see cref="Detect"/>), and for a folder the files it holds that
+    /// are not images of a type the decoders read: nothing is dropped without a word.
+    /// </summary>
+    /// <param name="path">A file or folder path.</param>
+    /// <param name="labels">Class names; a folder image's label is its parent folder's name when it is one of them.</param>
+    /// <param name="skipped">Receives the full path of each file a folder holds that is not taken (not an image extension of <see cref="ImageExtensions"/>); null to ignore them.</param>
+    /// <returns>The inputs in a stable order.</returns>
+    public static IReadOnlyList<ImageInput> FromPath(string path, IReadOnlyList<string>? labels, ICollection<string>? skipped) => Detect(path) switch
     {
-        InputKind.Folder => FromFolder(path, labels),
+        InputKind.Folder => FromFolder(path, labels, skipped),
         InputKind.CifarPickle => CifarDataset.ReadPickle(path).ToInputs(),
         InputKind.CifarBinary => CifarDataset.ReadBinary(path).ToInputs(),
         _ => [ImageInput.FromFile(path)],
@@ -97,7 +110,7 @@ public static class ImageInputs
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
                 {
-                    inputs = [ImageInput.FromError(path, ex)];
+                    inputs = [ImageInput.FromError(NameOf(path), ex)];
                 }
 
                 foreach (ImageInput input in inputs)
@@ -110,15 +123,22 @@ public static class ImageInputs
 
     /// <summary>
     /// The image files under a folder, recursively, in ordinal order of their relative paths. Each
-    /// input's name is its file name; its label is the parent folder's name when that is a class name.
-    /// Links are followed, but each real folder is read once (a link cycle ends); a sub-folder that
-    /// cannot be listed becomes one error entry.
+    /// input's name is its path relative to the folder with '/' separators (a flat folder's names are
+    /// its file names), so <c>cat/001.jpg</c> and <c>horse/001.jpg</c> stay apart; its label is the
+    /// parent folder's name when that is a class name. Links are followed, but each real folder is
+    /// read once (a link cycle ends); a sub-folder that cannot be listed becomes one error entry.
     /// </summary>
     /// <param name="folder">The folder.</param>
     /// <param name="labels">Class names (case-insensitive match).</param>
     /// <returns>The inputs.</returns>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
-    public static IReadOnlyList<ImageInput> FromFolder(string folder, IReadOnlyList<string>? labels = null)
+    public static IReadOnlyList<ImageInput> FromFolder(string folder, IReadOnlyList<string>? labels = null) => FromFolder(folder, labels, null);
+
+    /// <summary>The name an input read from <paramref name="path"/> as given gets: its file (or folder) name, for an existing path and a missing one alike.</summary>
+    internal static string NameOf(string path) =>
+        Path.GetFileName(Path.TrimEndingDirectorySeparator(path)) is { Length: > 0 } name ? name : path;
+
+    private static List<ImageInput> FromFolder(string folder, IReadOnlyList<string>? labels, ICollection<string>? skipped)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         if (!Directory.Exists(folder))
@@ -127,13 +147,14 @@ public static class ImageInputs
         }
 
         var extensions = new HashSet<string>(ImageExtensions, StringComparer.OrdinalIgnoreCase);
-        return FolderWalk.Files(folder, name => extensions.Contains(Path.GetExtension(name)))
-            .Select(f => f.Error is null ? CreateFolderInput(f.FullPath, labels) : ImageInput.FromError(f.RelativePath + "/", f.Error, PredictionErrorKind.Unreadable))
+        return FolderWalk.Files(folder, name => extensions.Contains(Path.GetExtension(name)), skipped)
+            .Select(f => f.Error is null ? CreateFolderInput(f, labels) : ImageInput.FromError(f.RelativePath + "/", f.Error, PredictionErrorKind.Unreadable))
             .ToList();
     }
 
-    private static FileImageInput CreateFolderInput(string file, IReadOnlyList<string>? labels)
+    private static FileImageInput CreateFolderInput(FolderWalk.Entry entry, IReadOnlyList<string>? labels)
     {
+        string file = entry.FullPath;
         string? parent = Path.GetFileName(Path.GetDirectoryName(file));
         int index = -1;
         if (labels is not null && parent is not null)
@@ -145,7 +166,7 @@ public static class ImageInputs
         }
 
         return index < 0
-            ? new FileImageInput(file, Path.GetFileName(file))
-            : new FileImageInput(file, Path.GetFileName(file)) { LabelName = labels![index], LabelIndex = index };
+            ? new FileImageInput(file, entry.RelativePath)
+            : new FileImageInput(file, entry.RelativePath) { LabelName = labels![index], LabelIndex = index };
     }
 }

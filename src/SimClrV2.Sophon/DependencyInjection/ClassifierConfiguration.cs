@@ -194,14 +194,15 @@ public static class ClassifierConfiguration
             ? value
             : throw new InvalidOperationException($"{PathOf(configuration, key)} is '{text}', which is not a valid {typeof(T).Name}.");
 
+    /// <summary>Every unknown key at once (not the first alone), so one fix-and-retry fixes them all.</summary>
     private static void CheckKeys(IConfiguration configuration, string[] known)
     {
-        foreach (IConfigurationSection child in configuration.GetChildren())
+        string[] unknown = [.. configuration.GetChildren().Where(c => !known.Contains(c.Key, StringComparer.OrdinalIgnoreCase)).Select(c => c.Path)];
+        if (unknown.Length > 0)
         {
-            if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
-            {
-                throw new InvalidOperationException($"{child.Path} is not an option here; the options are: {string.Join(", ", known)}.");
-            }
+            throw new InvalidOperationException(unknown.Length == 1
+                ? $"{unknown[0]} is not an option here; the options are: {string.Join(", ", known)}."
+                : $"{string.Join(", ", unknown)} are not options here; the options are: {string.Join(", ", known)}.");
         }
     }
 

@@ -82,7 +82,8 @@ public sealed class AccuracyReport
         int width = Math.Max(10, Labels.Max(l => l.Length));
         for (int t = 0; t < Labels.Count; t++)
         {
-            sb.AppendLine(c, $"  {Labels[t].PadRight(width)} {ClassAccuracyPercent(t),8:F3}%");
+            double accuracy = ClassAccuracyPercent(t);
+            sb.AppendLine(c, $"  {Labels[t].PadRight(width)} {(double.IsNaN(accuracy) ? "n/a" : accuracy.ToString("F3", c) + "%"),8}");
         }
 
         sb.AppendLine();
@@ -146,7 +147,12 @@ public static class Evaluation
             : throw new InvalidDataException($"'{path}' holds no labelled images (for a folder, sub-folders must be named after the classes: {string.Join(", ", labels)}).");
     }
 
-    /// <summary>Compares result entries with ground truth by name.</summary>
+    /// <summary>
+    /// Compares result entries with ground truth by name: a folder's images are named by their path
+    /// relative to the folder (<c>cat/001.jpg</c>), CIFAR images by their CIFAR names. An entry named
+    /// by its file name alone (a result file from the reference program, or from before names kept the
+    /// folder) matches the one labelled image of that file name, when only one has it.
+    /// </summary>
     /// <param name="results">The entries.</param>
     /// <param name="truth">Name to class index.</param>
     /// <param name="labels">Class names.</param>
@@ -159,18 +165,24 @@ public static class Evaluation
         int classes = labels.Count;
         var confusion = new int[classes, classes];
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        Dictionary<string, string?> byFileName = ByFileName(truth.Keys);
         int failed = 0, unmatched = 0;
         foreach (PredictionRecord r in results)
         {
-            if (!truth.TryGetValue(r.Filename, out int expected) && !truth.TryGetValue(Path.GetFileName(r.Filename), out expected))
+            string? name = truth.ContainsKey(r.Filename) ? r.Filename
+                : byFileName.TryGetValue(r.Filename, out string? only) ? only
+                : truth.ContainsKey(Path.GetFileName(r.Filename)) ? Path.GetFileName(r.Filename)
+                : null;
+            if (name is null)
             {
                 unmatched++;
                 continue;
             }
 
-            if (!seen.Add(r.Filename))
+            int expected = truth[name];
+            if (!seen.Add(name))
             {
-                throw new InvalidDataException($"The results list '{r.Filename}' twice.");
+                throw new InvalidDataException($"The results list '{name}' twice.");
             }
 
             if (r.Error is not null || r.Prediction < 0 || r.Prediction >= classes || expected >= classes)
@@ -183,6 +195,23 @@ public static class Evaluation
         }
 
         return new AccuracyReport(labels, confusion, failed, truth.Count - seen.Count, unmatched);
+    }
+
+    /// <summary>Each file name of a relative path (<c>cat/001.jpg</c> gives <c>001.jpg</c>) to that path, or to null where two paths share it.</summary>
+    private static Dictionary<string, string?> ByFileName(IEnumerable<string> names)
+    {
+        var map = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (string name in names)
+        {
+            int slash = name.LastIndexOf('/');
+            if (slash >= 0)
+            {
+                string file = name[(slash + 1)..];
+                map[file] = map.ContainsKey(file) ? null : name;
+            }
+        }
+
+        return map;
     }
 
     private static IEnumerable<(string, int)> Pairs(CifarDataset data) =>

@@ -31,33 +31,12 @@ public static class PredictionJson
     /// </summary>
     /// <param name="path">The destination.</param>
     /// <param name="predictions">The predictions.</param>
+    /// <exception cref="ArgumentException">The path exists and is not a regular file (a folder, a device node, a FIFO, a socket): it is never replaced.</exception>
     public static void Write(string path, IEnumerable<Prediction> predictions)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(predictions);
-        string full = Path.GetFullPath(path);
-        if (Directory.Exists(full))
-        {
-            throw new ArgumentException($"Output '{path}' is a folder; pass a file name for the results (e.g. '{Path.Combine(path, "results.json")}').", nameof(path));
-        }
-
-        string folder = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(folder);
-        string temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                Write(stream, predictions);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary); // nothing to delete after the rename
-        }
+        OutputFile.Write(path, nameof(path), [], stream => Write(stream, predictions));
     }
 
     /// <summary>
@@ -69,42 +48,13 @@ public static class PredictionJson
     /// <param name="output">The result file about to be written.</param>
     /// <param name="inputs">The run's inputs.</param>
     /// <param name="otherFiles">Other files the run reads (null entries are ignored).</param>
-    /// <exception cref="ArgumentException">The output is one of those files, or a folder.</exception>
+    /// <exception cref="ArgumentException">The output is one of those files, or exists and is not a regular file.</exception>
     public static void EnsureOutputIsNotAnInput(string output, IEnumerable<ImageInput> inputs, params string?[] otherFiles)
     {
         ArgumentException.ThrowIfNullOrEmpty(output);
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(otherFiles);
-        FileStatus target = FileStatus.Of(output);
-        if (target.Kind == FileKind.Directory)
-        {
-            throw new ArgumentException($"Output '{output}' is a folder; pass a file name for the results.", nameof(output));
-        }
-
-        if (target.Kind == FileKind.Missing)
-        {
-            return; // a new file cannot be anything the run reads
-        }
-
-        IEnumerable<string> read = inputs.Select(i => i.SourceFile).Concat(otherFiles).OfType<string>();
-        foreach (string file in read.Distinct(StringComparer.Ordinal))
-        {
-            if (SameFile(target, output, file))
-            {
-                throw new ArgumentException($"Output '{output}' is '{file}', which this run reads; writing the results there would destroy it. Choose another --output.", nameof(output));
-            }
-        }
-    }
-
-    private static bool SameFile(FileStatus target, string output, string other)
-    {
-        if (target.HasIdentity)
-        {
-            FileStatus status = FileStatus.Of(other);
-            return status.HasIdentity && status.Device == target.Device && status.Inode == target.Inode;
-        }
-
-        return string.Equals(Path.GetFullPath(output), Path.GetFullPath(other), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+        OutputFile.Require(output, "Output", inputs.Select(i => i.SourceFile).Concat(otherFiles));
     }
 
     /// <summary>

@@ -118,8 +118,8 @@ public class CliTests
     {
         (int code, _, string stderr) = Run("classify", "--batch", "0");
 
-        Assert.That(code, Is.Not.Zero);
-        Assert.That(stderr, Does.Contain("--batch must be 1..1024"));
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Is.EqualTo("error: --batch '0': expected a whole number from 1 to 1024.\nrun 'simclrv2 classify --help' for its options.\n"));
     }
 
     [Test]

@@ -19,7 +19,7 @@ public class ImageInputsTests
 
         IReadOnlyList<ImageInput> inputs = ImageInputs.FromFolder(dir.Path, TestData.Cifar10Labels);
 
-        Assert.That(inputs.Select(i => i.Name), Is.EqualTo(new[] { "a.png", "z.png", "b.png", "m.png" }));
+        Assert.That(inputs.Select(i => i.Name), Is.EqualTo(new[] { "cat/a.png", "cat/z.png", "dog/b.png", "misc/m.png" }), "named by the path under the folder, '/'-separated");
         Assert.That(inputs.Select(i => i.LabelIndex), Is.EqualTo(new int?[] { 3, 3, 5, null }));
         Assert.That(inputs.Select(i => i.LabelName), Is.EqualTo(new[] { "cat", "cat", "dog", null }));
     }
@@ -75,7 +75,11 @@ public class ImageInputsTests
     {
         Assert.That(
             () => ImageInput.FromPixels(new byte[10], 2, 2, "p"),
-            Throws.ArgumentException.With.Message.Contains("needs 12 bytes"));
+            Throws.ArgumentException.With.Message.Contains("rgb24 holds 10 bytes").And.Message.Contains("needs 12").And.Property("ParamName").EqualTo("rgb24"));
+        Assert.That(
+            () => SimClrV2.Sophon.Decode.DecodedImage.FromPixels(new byte[10], 2, 2, PixelLayout.Interleaved),
+            Throws.ArgumentException.With.Property("ParamName").EqualTo("pixels"));
+        Assert.That(() => ImageInput.FromPixels(new byte[12], 2, 0, "p"), Throws.ArgumentException.With.Property("ParamName").EqualTo("height"));
     }
 
     [Test]

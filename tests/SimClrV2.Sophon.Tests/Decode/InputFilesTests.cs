@@ -65,8 +65,8 @@ public class InputFilesTests
         IReadOnlyList<ImageInput> inputs = ImageInputs.FromFolder(root, TestData.Cifar10Labels);
 
         Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)));
-        Assert.That(inputs.Select(i => i.Name), Is.EquivalentTo(new[] { "1.png", "2.png" }), "the linked folder is read once; the cycles add nothing");
-        Assert.That(inputs.Single(i => i.Name == "1.png").LabelIndex, Is.EqualTo(3));
+        Assert.That(inputs.Select(i => Path.GetFileName(i.Name)), Is.EquivalentTo(new[] { "1.png", "2.png" }), "the linked folder is read once; the cycles add nothing");
+        Assert.That(inputs.Single(i => i.Name == "cat/1.png").LabelIndex, Is.EqualTo(3));
     }
 
     [Test]

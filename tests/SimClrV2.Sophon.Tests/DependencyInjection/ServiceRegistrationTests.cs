@@ -64,6 +64,15 @@ public class ServiceRegistrationTests
     }
 
     [Test]
+    public void SeveralMisspeltKeysAreNamedAllAtOnce()
+    {
+        using IHost misspelt = Build(new() { ["Classifier:TopKK"] = "3", ["Classifier:BatchSise"] = "4", ["Classifier:ModelPath"] = "m.onnx" }, (services, section) => services.AddOnnxImageClassifier(section));
+
+        Assert.That(() => misspelt.Services.GetRequiredService<IOptions<OnnxClassifierOptions>>().Value,
+            Throws.InvalidOperationException.With.Message.Contains("Classifier:TopKK, Classifier:BatchSise are not options here").Or.Message.Contains("Classifier:BatchSise, Classifier:TopKK are not options here"));
+    }
+
+    [Test]
     public void AMisspeltKeyOrAnUnparsableValueIsNamed()
     {
         using IHost misspelt = Build(new() { ["Classifier:TopKK"] = "3" }, (services, section) => services.AddOnnxImageClassifier(section));

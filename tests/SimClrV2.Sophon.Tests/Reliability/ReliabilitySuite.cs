@@ -33,6 +33,67 @@ public class ReliabilitySuite
         Assert.That(figures.Handled, Is.EqualTo(figures.Cases));
     }
 
+    /// <summary>
+    /// The command line's edges, each in its own <c>simclrv2</c> process (a crash there cannot hide
+    /// in the test host): every option of every command given a value it does not take, the
+    /// reported cases (overflow, '1e3', a bad device list), a device list on classify, an output
+    /// that is a FIFO and two inputs that would share a name. Each must end with exit 0, 1 or 2 and
+    /// at most one error line, never a stack or a hang.
+    /// </summary>
+    [Test]
+    public void CommandLineEdgesAreHandled()
+    {
+        using var dir = new TempDir();
+        CliWalk.Prepare(dir);
+        var cases = new List<string[]>();
+        foreach ((string command, System.CommandLine.Option option) in CliWalk.Options().Where(o => o.Option.ValueType != typeof(bool)))
+        {
+            string value = option.ValueType == typeof(string) || option.ValueType == typeof(string[]) ? string.Empty : "abc";
+            cases.Add([.. CliWalk.BaseArgs(command, dir, option.Name), option.Name, value]);
+        }
+
+        string image = Path.Combine(dir.Path, "in", "cat", "a.png");
+        TestData.WritePng(Path.Combine(dir.Path, "in2", "cat"), "a.png", 8, 8, 2);
+        cases.Add(["classify", "-i", image, "--batch", "99999999999999"]);
+        cases.Add(["classify", "-i", image, "--top-k", "1e3"]);
+        cases.Add(["classify", "-i", image, "--dev-id", "x"]);
+        cases.Add(["classify", "-i", image, "--dev-id", "0,1", "-o", dir.File("devices.json")]);
+        cases.Add(["classify", "-i", dir.File("in"), "-i", dir.File("in2"), "-o", dir.File("twice.json")]);
+        if (OperatingSystem.IsLinux())
+        {
+            using Process mkfifo = Process.Start("mkfifo", dir.File("fifo"));
+            mkfifo.WaitForExit();
+            cases.Add(["classify", "-i", image, "--output", dir.File("fifo")]);
+        }
+
+        int handled = 0, crashed = 0, hung = 0;
+        var failures = new List<string>();
+        foreach (string[] args in cases)
+        {
+            ChildProcess.Result result = ChildProcess.Run("simclrv2.dll", HangLimit, args);
+            int errorLines = result.Err.Split('\n').Count(l => l.StartsWith("error:", StringComparison.Ordinal));
+            if (result.TimedOut)
+            {
+                hung++;
+            }
+            else if (result.ExitCode is 0 or 1 or 2 && errorLines <= 1 && !result.Err.Contains("   at ", StringComparison.Ordinal) && !result.Err.Contains("Unhandled", StringComparison.Ordinal))
+            {
+                handled++;
+                continue;
+            }
+            else
+            {
+                crashed++;
+            }
+
+            failures.Add($"simclrv2 {string.Join(' ', args)} -> {result.ExitCode}: {result.Err}");
+        }
+
+        TestContext.Progress.WriteLine($"reliability: command lines {cases.Count} (each in its own process), handled {handled}, crashed {crashed}, hung {hung}");
+        Assert.That((crashed, hung), Is.EqualTo((0, 0)), string.Join("\n", failures));
+        Assert.That(handled, Is.EqualTo(cases.Count));
+    }
+
     [Test]
     [Category("Soak")]
     public void Soak()

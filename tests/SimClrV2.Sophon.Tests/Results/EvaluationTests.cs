@@ -51,6 +51,6 @@ public class EvaluationTests
 
         IReadOnlyDictionary<string, int> truth = Evaluation.LoadGroundTruth(dir.Path, Labels);
 
-        Assert.That(truth, Is.EquivalentTo(new Dictionary<string, int> { ["1.png"] = 2, ["2.png"] = 0 }));
+        Assert.That(truth, Is.EquivalentTo(new Dictionary<string, int> { ["c/1.png"] = 2, ["a/2.png"] = 0 }), "named by the path under the folder");
     }
 }

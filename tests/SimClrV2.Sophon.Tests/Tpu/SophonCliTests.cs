@@ -38,6 +38,38 @@ public class SophonCliTests : EmulatorTestBase
     }
 
     [Test]
+    public void ClassifyOnSeveralDevicesRunsThePoolWithEitherListSyntax()
+    {
+        Emulator.SetDevices(2);
+        using var dir = new TempDir();
+
+        (int one, string oneOut, string oneErr) = Run("classify", "--bmodel", Emulator.Model("int8", 4), "--sophon-lib", Emulator.Folder, "-o", dir.File("one.json"));
+        (int list, string listOut, string listErr) = Run("classify", "--bmodel", Emulator.Model("int8", 4), "--dev-id", "0,1", "--sophon-lib", Emulator.Folder, "-o", dir.File("list.json"));
+        (int repeated, string repeatedOut, string repeatedErr) = Run("classify", "--bmodel", Emulator.Model("int8", 4), "--dev-id", "1", "--dev_id", "0", "--sophon-lib", Emulator.Folder, "-o", dir.File("repeated.json"));
+
+        Assert.That((one, list, repeated), Is.EqualTo((0, 0, 0)), oneErr + listErr + repeatedErr);
+        Assert.That(oneOut, Does.Contain("on device 0;"));
+        Assert.That(listOut, Does.Contain("classified 5 images (0 failed)").And.Contain("on devices 0,1;"));
+        Assert.That(repeatedOut, Does.Contain("on devices 1,0;"));
+        string Predictions(string file) => string.Join("\n", File.ReadAllLines(dir.File(file)).Where(l => !l.Contains("_time", StringComparison.Ordinal) && !l.Contains("\"decode\"", StringComparison.Ordinal) && !l.Contains("\"preprocess\"", StringComparison.Ordinal) && !l.Contains("\"inference\"", StringComparison.Ordinal) && !l.Contains("\"postprocess\"", StringComparison.Ordinal)));
+        Assert.That(Predictions("list.json"), Is.EqualTo(Predictions("one.json")), "the pool gives the single device's results, in order");
+        Assert.That(Predictions("repeated.json"), Is.EqualTo(Predictions("one.json")));
+    }
+
+    [Test]
+    public void ADeviceThatIsNotThereIsOneErrorLineNamingIt()
+    {
+        Emulator.SetDevices(1);
+
+        (int code, string stdout, string stderr) = Run("classify", "--bmodel", Emulator.Model("int8", 4), "--dev-id", "0,1", "--sophon-lib", Emulator.Folder, "-o", "-");
+
+        Assert.That(code, Is.Not.Zero);
+        Assert.That(stderr.Split('\n').Count(l => l.StartsWith("error:", StringComparison.Ordinal)), Is.EqualTo(1), stderr);
+        Assert.That(stderr, Does.Contain("1"));
+        Assert.That(stdout, Is.Empty);
+    }
+
+    [Test]
     public void BenchNamesBModelsAsTheReferenceDoes()
     {
         using var dir = new TempDir();

@@ -17,9 +17,11 @@ internal static class FolderWalk
     /// <summary>The files under <paramref name="root"/> whose extension passes <paramref name="include"/>, in ordinal order of their relative paths.</summary>
     /// <param name="root">An existing folder.</param>
     /// <param name="include">Which files to list (by name).</param>
+    /// <param name="excluded">Receives the full path of each file <paramref name="include"/> turned down, in ordinal order; null to ignore them.</param>
     /// <returns>The entries.</returns>
-    public static List<Entry> Files(string root, Func<string, bool> include)
+    public static List<Entry> Files(string root, Func<string, bool> include, ICollection<string>? excluded = null)
     {
+        var left = new List<string>();
         var found = new List<Entry>();
         var visited = new HashSet<(ulong, ulong)>();
         var pending = new Stack<string>();
@@ -58,7 +60,17 @@ internal static class FolderWalk
                 {
                     found.Add(new Entry(child.FullName, Relative(root, child.FullName), null));
                 }
+                else
+                {
+                    left.Add(child.FullName);
+                }
             }
+        }
+
+        if (excluded is not null)
+        {
+            left.Sort(StringComparer.Ordinal);
+            left.ForEach(excluded.Add);
         }
 
         found.Sort((a, b) => string.CompareOrdinal(a.RelativePath, b.RelativePath));
