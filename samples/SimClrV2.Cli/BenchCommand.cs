@@ -44,7 +44,7 @@ internal static class BenchCommand
             string folder = parse.GetValue(outputDir) ?? "results";
             string markdownPath = Path.Combine(folder, "bench.md"), htmlPath = Path.Combine(folder, "bench.html");
             string?[] read = [parse.GetValue(input), .. parse.GetValue(models) ?? [], .. parse.GetValue(bmodels) ?? []];
-            OutputFiles.RequireFolder(folder, "--output-dir");
+            ReportFiles.RequireFolder(folder, "--output-dir");
             OutputFile.Require(markdownPath, "--output-dir", read);
             OutputFile.Require(htmlPath, "--output-dir", read);
             DirectoryInfo? photoFolder = photoCount > 0 ? Directory.CreateTempSubdirectory("simclrv2-photos-") : null;
@@ -54,8 +54,8 @@ internal static class BenchCommand
                 bool reference = parse.GetValue(layout) == "reference";
                 string markdown = BenchTables.Markdown(rows, header, reference);
                 stdout.Write(markdown);
-                OutputFiles.WriteText(markdownPath, "--output-dir", read, markdown);
-                OutputFiles.WriteText(htmlPath, "--output-dir", read, BenchTables.Html(rows, header, reference));
+                ReportFiles.WriteText(markdownPath, "--output-dir", read, markdown);
+                ReportFiles.WriteText(htmlPath, "--output-dir", read, BenchTables.Html(rows, header, reference));
                 stderr.WriteLine($"tables: {markdownPath}, report: {htmlPath}");
                 return rows.Any(r => r.Failed > 0) ? CliErrors.Failure : 0;
             }

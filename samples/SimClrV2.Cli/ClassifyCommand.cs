@@ -227,7 +227,7 @@ internal static class ClassifyCommand
                 firstFailure ??= ex;
                 failed++;
                 warnings.Add($"warning: {ConsoleText.Printable(ex.Message)}");
-                inputs.Add(ImageInput.FromError(ImageInputs.NameOf(path), ex));
+                inputs.Add(ImageInput.FromError(Path.GetFileName(Path.TrimEndingDirectorySeparator(path)) is { Length: > 0 } name ? name : path, ex)); // named as an existing file would be
             }
         }
 

@@ -18,7 +18,7 @@ internal static class EmulateCommand
         };
         command.SetAction(parse => CliErrors.Run(stderr, () =>
         {
-            OutputFiles.RequireFolder(parse.GetValue(output)!, "--output");
+            ReportFiles.RequireFolder(parse.GetValue(output)!, "--output");
             IReadOnlyList<string> written = EmulatedModels.Write(
                 parse.GetValue(onnx) ?? CliDefaults.ModelPath,
                 parse.GetValue(output)!,

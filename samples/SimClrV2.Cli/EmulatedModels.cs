@@ -112,7 +112,7 @@ public static class EmulatedModels
     /// <param name="path">The .bmodel file.</param>
     /// <param name="description">The emulator's description text ("# sophon-emulator bmodel 1", net=, onnx=, input=, output=, stage=).</param>
     public static void WriteBModel(string path, string description) =>
-        SimClrV2.Sophon.Results.OutputFile.Write(path, "--output", [], stream => stream.Write(Pack(description)));
+        Sophon.Results.OutputFile.Write(path, "--output", [], stream => stream.Write(Pack(description)));
 
     /// <summary>
     /// A bmodel container holding a description: the header (magic 0xFF55AAEE, header size 64,

@@ -40,7 +40,7 @@ internal static class HtmlReport
     /// <param name="runs">One or more evaluated result files.</param>
     /// <param name="thumbnail">A small PNG of an input by name, or null when none can be made.</param>
     public static void Write(string path, string option, IEnumerable<string?> readFiles, string title, IReadOnlyList<ReportRun> runs, Func<string, byte[]?> thumbnail) =>
-        OutputFiles.WriteText(path, option, readFiles, Render(title, runs, thumbnail));
+        ReportFiles.WriteText(path, option, readFiles, Render(title, runs, thumbnail));
 
     /// <summary>The report's HTML.</summary>
     public static string Render(string title, IReadOnlyList<ReportRun> runs, Func<string, byte[]?> thumbnail)

@@ -8,17 +8,20 @@ namespace SimClrV2.Sophon.Results;
 /// write-then-rename would replace and a plain write would block on or damage — and never a file
 /// the same run reads. Writes go to a temporary file beside the target, then replace it in one
 /// rename, so a reader sees the old file or the new one, never half of one.
+/// <see cref="PredictionJson.Write(string, IEnumerable{Prediction})"/> writes by it; use it for
+/// reports of your own written beside result files.
 /// </summary>
-internal static class OutputFile
+public static class OutputFile
 {
-    /// <summary>Throws unless <paramref name="path"/> may be written.</summary>
+    /// <summary>Throws unless <paramref name="path"/> may be written: call it before long work, so nothing is computed in vain.</summary>
     /// <param name="path">The output path.</param>
-    /// <param name="what">The option or parameter that named it (<c>--output</c>), for the message.</param>
-    /// <param name="readFiles">Files the same run reads (inputs, models, labels); none may be the output.</param>
-    /// <exception cref="ArgumentException">The path is not a regular file, or is one of <paramref name="readFiles"/>.</exception>
+    /// <param name="what">What named it (an option such as <c>--output</c>, a parameter), for the message.</param>
+    /// <param name="readFiles">Files the same run reads (inputs, models, labels); none may be the output. Null entries are ignored.</param>
+    /// <exception cref="ArgumentException">The path exists and is not a regular file (links followed), or is one of <paramref name="readFiles"/>.</exception>
     public static void Require(string path, string what, IEnumerable<string?> readFiles)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentException.ThrowIfNullOrEmpty(what);
         ArgumentNullException.ThrowIfNull(readFiles);
         FileStatus target = FileStatus.Of(path);
         if (target.Kind == FileKind.Missing)
@@ -42,11 +45,13 @@ internal static class OutputFile
 
     /// <summary>Writes a file whole or not at all, after <see cref="Require"/>.</summary>
     /// <param name="path">The output path (its folder is created).</param>
-    /// <param name="what">The option or parameter that named it.</param>
+    /// <param name="what">What named it, for messages.</param>
     /// <param name="readFiles">Files the same run reads.</param>
-    /// <param name="write">Writes the content.</param>
+    /// <param name="write">Writes the content to the stream it is given.</param>
+    /// <exception cref="ArgumentException">See <see cref="Require"/>.</exception>
     public static void Write(string path, string what, IEnumerable<string?> readFiles, Action<Stream> write)
     {
+        ArgumentNullException.ThrowIfNull(write);
         Require(path, what, readFiles);
         string full = Path.GetFullPath(path);
         string folder = Path.GetDirectoryName(full)!;

@@ -95,7 +95,7 @@ public class CliOutputTests
             Assert.That(e2, Does.StartWith($"error: --html '{results}' is '{results}', which this run reads"));
             Assert.That(e3, Does.StartWith($"error: --output '{socket}' is a socket"));
             Assert.That(e4, Does.StartWith($"error: --output '{results}' is '{results}', which this run reads"));
-            Assert.That(e5, Does.StartWith($"error: --output-dir '{link}' is a character device, not a folder"));
+            Assert.That(e5, Does.StartWith($"error: --output-dir '{link}' is a character device, not a regular file"));
             Assert.That(e6, Does.StartWith($"error: --output-dir '{results}' is a regular file, not a folder"));
             AssertUntouched(fifo, socket, link);
             Assert.That(File.ReadAllText(results), Is.EqualTo(before), "the result file read is intact");

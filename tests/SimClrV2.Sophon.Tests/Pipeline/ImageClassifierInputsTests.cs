@@ -37,9 +37,9 @@ public class ImageClassifierInputsTests
 
         foreach (IReadOnlyList<Prediction> predictions in new[] { fromList, fromArray, fromQuery })
         {
-            Assert.That(predictions.Select(p => (p.Source, p.ClassIndex)), Is.EqualTo(new[] { ("a.png", 3), (missing, -1), ("b.png", 7) }));
+            Assert.That(predictions.Select(p => (p.Source, p.ClassIndex)), Is.EqualTo(new[] { ("a.png", 3), ("missing.png", -1), ("b.png", 7) }), "a missing file is named as an existing one would be");
             Assert.That(predictions.Select(p => p.ErrorKind), Is.EqualTo(new[] { PredictionErrorKind.None, PredictionErrorKind.NotFound, PredictionErrorKind.None }));
-            Assert.That(predictions[1].Error, Does.Contain("does not exist"));
+            Assert.That(predictions[1].Error, Does.Contain("does not exist").And.Contain(missing), "the error keeps the whole path");
         }
     }
 

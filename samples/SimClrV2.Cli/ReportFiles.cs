@@ -1,5 +1,4 @@
 using System.Text;
-using SimClrV2.Sophon.Decode.Files;
 using SimClrV2.Sophon.Results;
 
 namespace SimClrV2.Cli;
@@ -8,7 +7,7 @@ namespace SimClrV2.Cli;
 /// The tool's reports written by the library's one output rule (<see cref="OutputFile"/>): never
 /// over a folder, a device node, a FIFO or a socket, never over a file the run reads, whole or not at all.
 /// </summary>
-internal static class OutputFiles
+internal static class ReportFiles
 {
     /// <summary>Writes UTF-8 text (no byte-order mark) to <paramref name="path"/>.</summary>
     /// <param name="path">The file.</param>
@@ -27,10 +26,12 @@ internal static class OutputFiles
     /// <param name="option">The option that named it.</param>
     public static void RequireFolder(string folder, string option)
     {
-        FileKind kind = FileStatus.Of(folder).Kind;
-        if (kind is not (FileKind.Directory or FileKind.Missing))
+        if (Directory.Exists(folder) || !File.Exists(folder))
         {
-            throw new ArgumentException($"{option} '{folder}' is {FileStatus.Describe(kind)}, not a folder; it is left as it is. Name a new or existing folder.", option);
+            return;
         }
+
+        OutputFile.Require(folder, option, []); // a device node, FIFO or socket: named by the output rule
+        throw new ArgumentException($"{option} '{folder}' is a regular file, not a folder; it is left as it is. Name a new or existing folder.", option);
     }
 }
