@@ -120,7 +120,13 @@ internal static class BenchCommand
         }
 
         string inputPath = photoFolder ?? parse.GetValue(input) ?? CliDefaults.ImagesPath;
-        IReadOnlyList<ImageInput> all = ImageInputs.FromPath(inputPath);
+        var skipped = new List<string>();
+        IReadOnlyList<ImageInput> all = ImageInputs.FromPath(inputPath, null, skipped);
+        if (skipped.Count > 0)
+        {
+            stderr.WriteLine(ConsoleText.SkippedSummary(skipped));
+        }
+
         int n = parse.GetValue(count) is > 0 and int c ? Math.Min(c, all.Count) : all.Count;
         List<ImageInput> inputs = all.Take(n).ToList();
         var rows = new List<BenchRow>();
@@ -134,7 +140,7 @@ internal static class BenchCommand
             Prediction[] labelled = [.. predictions.Where(p => p.ExpectedClassIndex is >= 0)];
             double? accuracy = labelled.Length == 0 ? null : 100.0 * labelled.Count(p => p.ClassIndex == p.ExpectedClassIndex) / labelled.Length;
             rows.Add(new BenchRow(name, classifier.EngineName, classifier.BatchSize, isBModel, StageTimings.Average(predictions), clock.Elapsed.TotalMilliseconds / inputs.Count, predictions.Count(p => !p.Succeeded), accuracy) { Devices = runDevices });
-            stderr.WriteLine($"{name}: {inputs.Count} images in {clock.Elapsed.TotalSeconds:F2} s");
+            stderr.WriteLine($"{name}: {ConsoleText.Count(inputs.Count, "image")} in {clock.Elapsed.TotalSeconds:F2} s");
         }
 
         string source = photoFolder is null ? Path.GetFileName(Path.TrimEndingDirectorySeparator(inputPath)) : "photos (640x480 JPEG, q90)";

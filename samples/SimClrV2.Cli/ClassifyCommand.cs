@@ -105,7 +105,7 @@ internal static class ClassifyCommand
         List<ImageInput> inputs = ReadInputs(stderr, inputPaths, classifier.Labels, skipped);
         if (inputs.Count == 0)
         {
-            throw new InvalidDataException($"No images found in {string.Join(", ", inputPaths.Select(p => $"'{p}'"))}; image files need one of the extensions {string.Join(" ", ImageInputs.ImageExtensions)}{(skipped.Count > 0 ? $" ({SkippedSummary(skipped)})" : string.Empty)}.");
+            throw new InvalidDataException($"No images found in {string.Join(", ", inputPaths.Select(p => $"'{p}'"))}; image files need one of the extensions {string.Join(" ", ImageInputs.ImageExtensions)}{(skipped.Count > 0 ? $" ({ConsoleText.SkippedSummary(skipped)})" : string.Empty)}.");
         }
 
         RequireDistinctNames(inputs);
@@ -162,7 +162,7 @@ internal static class ClassifyCommand
 
         if (skipped.Count > 0)
         {
-            stderr.WriteLine($"{SkippedSummary(skipped)}{(verbose ? ":" : " (--verbose lists them)")}");
+            stderr.WriteLine($"{ConsoleText.SkippedSummary(skipped)}{(verbose ? ":" : " (--verbose lists them)")}");
             if (verbose)
             {
                 skipped.ForEach(f => stderr.WriteLine($"  skipped {ConsoleText.Printable(f)}"));
@@ -172,20 +172,10 @@ internal static class ClassifyCommand
         int failed = predictions.Count(p => !p.Succeeded);
         report.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"classified {Count(predictions.Count, "image")} ({failed} failed) in {clock.Elapsed.TotalSeconds:F2} s, {predictions.Count / clock.Elapsed.TotalSeconds:F0} images/s, batch {classifier.BatchSize}, preprocessing {classifier.PreprocessorName}, engine {classifier.EngineName}{(devices is null ? string.Empty : $" on {(devices.Length == 1 ? "device" : "devices")} {string.Join(",", devices)}")}; results: {(toStdout ? "standard output" : resultPath)}; stage times below: ms per image (the reference printed a batch-4 model's per batch)"));
+            $"classified {ConsoleText.Count(predictions.Count, "image")} ({failed} failed) in {clock.Elapsed.TotalSeconds:F2} s, {predictions.Count / clock.Elapsed.TotalSeconds:F0} images/s, batch {classifier.BatchSize}, preprocessing {classifier.PreprocessorName}, engine {classifier.EngineName}{(devices is null ? string.Empty : $" on {(devices.Length == 1 ? "device" : "devices")} {string.Join(",", devices)}")}; results: {(toStdout ? "standard output" : resultPath)}; stage times below: ms per image (the reference printed a batch-4 model's per batch)"));
         report.WriteLine(StageTimings.Average(predictions).ToReferenceBlock());
         return failed == predictions.Count ? CliErrors.Failure : 0;
     }
-
-    /// <summary>"1 image", "2 images".</summary>
-    internal static string Count(int count, string noun) => string.Create(CultureInfo.InvariantCulture, $"{count} {noun}{(count == 1 ? string.Empty : "s")}");
-
-    /// <summary>"skipped 4 files of other types: .ico 1, .psd 1, (no extension) 2".</summary>
-    internal static string SkippedSummary(IReadOnlyCollection<string> skipped) =>
-        $"skipped {Count(skipped.Count, "file")} of other types: " + string.Join(", ", skipped
-            .GroupBy(f => Path.GetExtension(f).ToLowerInvariant() is { Length: > 0 } e ? ConsoleText.Printable(e) : "(no extension)")
-            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Key} {g.Count()}")));
 
     /// <summary>
     /// Results are matched by name, so two inputs named alike (two --input folders holding the same

@@ -30,4 +30,14 @@ internal static class ConsoleText
     }
 
     private static bool IsUnsafe(char c) => char.IsControl(c) || CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format;
+
+    /// <summary>"1 image", "2 images".</summary>
+    public static string Count(int count, string noun) => string.Create(CultureInfo.InvariantCulture, $"{count} {noun}{(count == 1 ? string.Empty : "s")}");
+
+    /// <summary>"skipped 4 files of other types: .ico 1, .psd 1, (no extension) 2".</summary>
+    public static string SkippedSummary(IReadOnlyCollection<string> skipped) =>
+        $"skipped {Count(skipped.Count, "file")} of other types: " + string.Join(", ", skipped
+            .GroupBy(f => Path.GetExtension(f).ToLowerInvariant() is { Length: > 0 } e ? Printable(e) : "(no extension)")
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Key} {g.Count()}")));
 }

@@ -35,7 +35,7 @@ internal static class BenchTables
 
     /// <summary>The header line: what was run and the unit.</summary>
     public static string Header(string input, int count) =>
-        string.Create(CultureInfo.InvariantCulture, $"{count} images from {input}; times in ms per image (the reference printed a batch-4 model's program times per batch; here every batch's time is divided by its images)");
+        string.Create(CultureInfo.InvariantCulture, $"{ConsoleText.Count(count, "image")} from {input}; times in ms per image (the reference printed a batch-4 model's program times per batch; here every batch's time is divided by its images)");
 
     public static string Markdown(IReadOnlyList<BenchRow> rows, string header, bool referenceLayout)
     {

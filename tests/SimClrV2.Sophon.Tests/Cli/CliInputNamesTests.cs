@@ -58,6 +58,20 @@ public class CliInputNamesTests
     }
 
     [Test]
+    public void BenchCountsWhatItSkipsToo()
+    {
+        using var dir = new TempDir();
+        TestData.WritePng(dir.Path, "a.png", 8, 8, 1);
+        File.WriteAllBytes(dir.File("x.ico"), [0, 0, 1, 0]);
+
+        (int code, string stdout, string stderr) = CliRunner.Run("bench", "-i", dir.Path, "--output-dir", dir.File("out"));
+
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(stderr, Does.Contain("skipped 1 file of other types: .ico 1"));
+        Assert.That(stdout, Does.StartWith("1 image from "));
+    }
+
+    [Test]
     public void SameFileNamesInClassFoldersKeepTheirFolderAndEvalMatchesThem()
     {
         using var dir = new TempDir();
