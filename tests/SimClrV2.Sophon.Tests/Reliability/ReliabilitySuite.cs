@@ -59,11 +59,18 @@ public class ReliabilitySuite
         cases.Add(["classify", "-i", image, "--dev-id", "x"]);
         cases.Add(["classify", "-i", image, "--dev-id", "0,1", "-o", dir.File("devices.json")]);
         cases.Add(["classify", "-i", dir.File("in"), "-i", dir.File("in2"), "-o", dir.File("twice.json")]);
+        cases.Add(["classify", "-i", image, "--output", "-"]);
+        cases.Add(["classify", "-i", dir.Path, "--verbose", "-o", dir.File("all.json")]); // a .json among the images: skipped, counted, listed
+        cases.Add(["eval", "-r", dir.File("r.json"), "-l", dir.File("in"), "--format", "json"]); // classes with no images
+        cases.Add(["report", dir.File("r.json"), dir.File("r.json"), "-l", dir.File("in"), "-o", dir.File("r.json")]); // over its own input
         if (OperatingSystem.IsLinux())
         {
             using Process mkfifo = Process.Start("mkfifo", dir.File("fifo"));
             mkfifo.WaitForExit();
+            File.CreateSymbolicLink(dir.File("null-link"), "/dev/null");
             cases.Add(["classify", "-i", image, "--output", dir.File("fifo")]);
+            cases.Add(["classify", "-i", image, "--output", dir.File("null-link")]);
+            cases.Add(["bench", "-i", dir.File("in"), "--count", "1", "--output-dir", dir.File("fifo")]);
         }
 
         int handled = 0, crashed = 0, hung = 0;
