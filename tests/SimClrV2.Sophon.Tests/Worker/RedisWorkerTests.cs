@@ -70,6 +70,9 @@ public class RedisWorkerTests
             Assert.That(byJob, Has.Count.EqualTo(Jobs), "every job has a result");
             Assert.That(byJob.Values.Where(v => v.Count > 1).Select(v => v[0]["job"].ToString()), Is.Empty, "no job has two");
             Assert.That(atKill, Is.LessThan(Jobs), "the worker was killed mid-run");
+            // The line comes through the worker's asynchronous console logger and a pipe, and may trail the
+            // results it logs about: wait for it (bounded by the test's CancelAfter), then check it.
+            await WaitFor(() => Task.FromResult(logs.Any(l => l.Contains("Claimed", StringComparison.Ordinal))), cancellationToken);
             Assert.That(logs, Has.Some.Contains("Claimed"), "the surviving worker claimed the jobs the killed one held");
 
             using ImageClassifier direct = OnnxImageClassifier.Create(new OnnxClassifierOptions());
