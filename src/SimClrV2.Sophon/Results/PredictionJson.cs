@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using SimClrV2.Sophon.Decode;
-using SimClrV2.Sophon.Decode.Files;
 
 namespace SimClrV2.Sophon.Results;
 
