@@ -4,7 +4,7 @@ using SimClrV2.Sophon.Pipeline;
 
 namespace SimClrV2.Sophon.OnnxRuntime;
 
-/// <summary>Options of <see cref="OnnxImageClassifier.Create"/>: the engine's and the classifier's.</summary>
+/// <summary>Options of <see cref="OnnxImageClassifier"/>: the engine's and the classifier's.</summary>
 public sealed class OnnxClassifierOptions : ModelFileClassifierOptions
 {
     /// <summary>The image input's name (default: manifest, then the model's first input).</summary>
@@ -45,22 +45,48 @@ public sealed class OnnxClassifierOptions : ModelFileClassifierOptions
     }
 }
 
-/// <summary>Creates <see cref="IImageClassifier"/>s that run on ONNX Runtime (CPU), for machines without a TPU.</summary>
-public static class OnnxImageClassifier
+/// <summary>
+/// An <see cref="IImageClassifier"/> on ONNX Runtime (CPU), for machines without a TPU:
+/// <c>using var classifier = new OnnxImageClassifier(options);</c>. With no
+/// <see cref="ModelFileClassifierOptions.ModelPath"/> and no <see cref="ModelFileClassifierOptions.Model"/>,
+/// it runs the default model (<see cref="ClassifierModel.Default"/>, package <c>SimClrV2.Sophon.Models.Cifar10</c>).
+/// </summary>
+public sealed class OnnxImageClassifier : ImageClassifier
 {
+    /// <summary>The default model with the default options (its manifest's preprocessing and labels).</summary>
+    /// <exception cref="InvalidOperationException">The default model package is not referenced.</exception>
+    public OnnxImageClassifier()
+        : this(new OnnxClassifierOptions())
+    {
+    }
+
     /// <summary>
-    /// Loads a model and its manifest and returns a classifier. Explicit options win over the
-    /// manifest, field by field; without either, preprocessing is the CIFAR-10 convention at the
-    /// model's input size. With no <see cref="ModelFileClassifierOptions.ModelPath"/> and no
-    /// <see cref="ModelFileClassifierOptions.Model"/>, the default model
-    /// (<see cref="ClassifierModel.Default"/>, package <c>SimClrV2.Sophon.Models.Cifar10</c>) is used.
+    /// Loads a model and its manifest. Explicit options win over the manifest, field by field;
+    /// without either, preprocessing is the CIFAR-10 convention at the model's input size.
     /// </summary>
+    /// <param name="options">Model and options.</param>
+    /// <exception cref="FileNotFoundException">The model or an explicit manifest does not exist.</exception>
+    /// <exception cref="InvalidDataException">The model or manifest cannot be read.</exception>
+    /// <exception cref="InvalidOperationException">No model is given and the default model package is not referenced.</exception>
+    public OnnxImageClassifier(OnnxClassifierOptions options)
+        : this(Load(options), options)
+    {
+    }
+
+    private OnnxImageClassifier((OnnxRuntimeEngine Engine, ModelManifest? Manifest) loaded, OnnxClassifierOptions options)
+        : base(loaded.Engine, options, loaded.Manifest, null)
+    {
+    }
+
+    /// <summary>Loads a model and its manifest and returns a classifier (the same as the constructor).</summary>
     /// <param name="options">Model and options.</param>
     /// <returns>The classifier; dispose it.</returns>
     /// <exception cref="FileNotFoundException">The model or an explicit manifest does not exist.</exception>
     /// <exception cref="InvalidDataException">The model or manifest cannot be read.</exception>
     /// <exception cref="InvalidOperationException">No model is given and the default model package is not referenced.</exception>
-    public static ImageClassifier Create(OnnxClassifierOptions options)
+    public static OnnxImageClassifier Create(OnnxClassifierOptions options) => new(options);
+
+    private static (OnnxRuntimeEngine, ModelManifest?) Load(OnnxClassifierOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         ResolvedModel model = options.ResolveModel(defaultModel: true);
@@ -77,6 +103,6 @@ public static class OnnxImageClassifier
             AllowSpinning = options.AllowSpinning,
             ConfigureSession = options.ConfigureSession,
         });
-        return ImageClassifier.Create(engine, options, manifest);
+        return (engine, manifest);
     }
 }

@@ -93,6 +93,51 @@ build_api_block() {
 }
 check "README API block compiles" build_api_block
 
+natural_guesses() {
+  # What a new user types first, as a program against the packed packages: a classifier type to
+  # declare and construct, encoded bytes in, ImageInput.FromBytes, ClassifyAsync over a folder path
+  # and over an IAsyncEnumerable, await using.
+  cat >"$app/Program.cs" <<'CS'
+using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.OnnxRuntime;
+using SimClrV2.Sophon.Results;
+
+string photos = args[0];
+OnnxImageClassifier created = OnnxImageClassifier.Create(new OnnxClassifierOptions());
+created.Dispose();
+await using var classifier = new OnnxImageClassifier(new OnnxClassifierOptions());
+byte[] jpegBytes = File.ReadAllBytes(Path.Combine(photos, "rocket.jpg"));
+Prediction fromBytes = classifier.Classify(jpegBytes);
+Console.WriteLine($"bytes {fromBytes.Label} {fromBytes.Succeeded}");
+Prediction fromInput = classifier.Classify([ImageInput.FromBytes(jpegBytes, "rocket.jpg")])[0];
+Console.WriteLine($"input {fromInput.Source} {fromInput.Label}");
+await foreach (Prediction p in classifier.ClassifyAsync(photos))
+{
+    Console.WriteLine($"path {p.Source} {p.Label}");
+}
+
+await foreach (Prediction p in classifier.ClassifyAsync(Arriving(photos)))
+{
+    Console.WriteLine($"stream {p.Source} {p.Label}");
+}
+
+static async IAsyncEnumerable<ImageInput> Arriving(string folder)
+{
+    foreach (string file in Directory.GetFiles(folder, "*.png").Order())
+    {
+        await Task.Yield();
+        yield return ImageInput.FromFile(file);
+    }
+}
+CS
+  (cd "$app" && dotnet run -c Release -warnaserror -- "$root/samples/images") >"$work/out" || { cat "$work/out"; return 1; }
+  cat "$work/out"
+  grep -q '^bytes [a-z]* True$' "$work/out" && grep -q '^input rocket.jpg ' "$work/out" &&
+    [ "$(grep -c '^path ' "$work/out")" -eq 5 ] && grep -q '^path chelsea.png cat$' "$work/out" &&
+    [ "$(grep -c '^stream ' "$work/out")" -eq 4 ] && grep -q '^stream horse.png horse$' "$work/out"
+}
+check "a new user's natural guesses compile and run" natural_guesses
+
 publish_one_platform() {
   block "<!-- quickstart:" >"$app/Program.cs"
   (cd "$app" && dotnet publish -c Release -r "$rid" --self-contained false -o "$work/published") || return 1

@@ -70,6 +70,19 @@ public abstract class ImageInput
         return new DelegateImageInput(name, options => ImageDecoding.Decode(stream, $"stream '{name}'", options));
     }
 
+    /// <summary>
+    /// An encoded image in memory (PNG, JPEG, BMP, GIF, TGA, TIFF, WebP, PBM/PGM/PPM), decoded when
+    /// classified. The bytes are kept, not copied: do not change them until the input is classified.
+    /// </summary>
+    /// <param name="encoded">The encoded image (e.g. <c>File.ReadAllBytes</c>, an upload, a message body).</param>
+    /// <param name="name">The reported name.</param>
+    /// <returns>The input.</returns>
+    public static ImageInput FromBytes(ReadOnlyMemory<byte> encoded, string name = "bytes")
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return new DelegateImageInput(name, options => ImageDecoding.Decode(encoded, $"image '{name}'", options));
+    }
+
     /// <summary>An ImageSharp image the caller owns (it is neither changed nor disposed).</summary>
     /// <param name="image">The image.</param>
     /// <param name="name">The reported name.</param>

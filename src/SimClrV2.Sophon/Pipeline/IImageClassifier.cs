@@ -7,9 +7,10 @@ namespace SimClrV2.Sophon.Pipeline;
 /// <summary>
 /// Classifies images: decode, preprocess, batch, infer, postprocess. Every input gets exactly one
 /// <see cref="Prediction"/>, in input order; an input that fails gets an error entry and the others
-/// go on. Safe to use from several threads at once.
+/// go on. Safe to use from several threads at once. Dispose it (or <c>await using</c> it): that stops
+/// runs in progress and releases the model.
 /// </summary>
-public interface IImageClassifier : IDisposable
+public interface IImageClassifier : IDisposable, IAsyncDisposable
 {
     /// <summary>The class names, in index order.</summary>
     IReadOnlyList<string> Labels { get; }
@@ -38,8 +39,9 @@ public interface IImageClassifier : IDisposable
     /// <param name="width">Width in pixels.</param>
     /// <param name="height">Height in pixels.</param>
     /// <param name="name">The name reported in the prediction.</param>
+    /// <param name="cancellationToken">Stops the run.</param>
     /// <returns>The prediction.</returns>
-    Prediction Classify(ReadOnlySpan<byte> rgb24, int width, int height, string name = "pixels");
+    Prediction Classify(ReadOnlySpan<byte> rgb24, int width, int height, string name = "pixels", CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Streams predictions as batches complete, in input order; decode and preprocessing of the
@@ -50,4 +52,14 @@ public interface IImageClassifier : IDisposable
     /// <param name="cancellationToken">Stops the run.</param>
     /// <returns>The predictions.</returns>
     IAsyncEnumerable<Prediction> ClassifyAsync(IEnumerable<ImageInput> inputs, IProgress<ClassificationProgress>? progress = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Streams predictions for inputs that arrive asynchronously (a queue, a network source), in
+    /// input order, as batches complete; a partial batch runs when the source ends.
+    /// </summary>
+    /// <param name="inputs">The inputs.</param>
+    /// <param name="progress">Receives progress after each batch (no total: the source's length is unknown); may be null.</param>
+    /// <param name="cancellationToken">Stops the run (and is passed to the source's enumerator).</param>
+    /// <returns>The predictions.</returns>
+    IAsyncEnumerable<Prediction> ClassifyAsync(IAsyncEnumerable<ImageInput> inputs, IProgress<ClassificationProgress>? progress = null, CancellationToken cancellationToken = default);
 }

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using SimClrV2.Sophon.Batch;
 using SimClrV2.Sophon.Decode;
 using SimClrV2.Sophon.Diagnostics;
@@ -15,53 +13,72 @@ using SimClrV2.Sophon.Results;
 namespace SimClrV2.Sophon.Pipeline;
 
 /// <summary>
-/// The classifier over any <see cref="IInferenceEngine"/>: a producer reads the inputs in order,
-/// decodes them on <see cref="DecodeThreads"/> threads ahead of itself and preprocesses them
-/// straight into engine-owned batch buffers while the consumer runs inference and postprocessing,
-/// so the stages overlap and results stay in input order. Engine packages add factories (e.g. <c>OnnxImageClassifier.Create</c>).
+/// The classifier over any <see cref="IInferenceEngine"/>, as a channel pipeline: the input stage
+/// (<see cref="BatchProducer"/>) reads the inputs in order, decodes them on <see cref="DecodeThreads"/>
+/// threads ahead of itself and preprocesses them straight into engine-owned batch buffers; the
+/// inference stage (<see cref="BatchScheduler"/>) keeps up to one batch per device running, each
+/// completed by its engine; the caller's enumeration postprocesses them in input order. No thread
+/// waits on another. Engine packages derive from it (<c>OnnxImageClassifier</c>, <c>SophonImageClassifier</c>).
 /// </summary>
-public sealed partial class ImageClassifier : IImageClassifier
+public class ImageClassifier : IImageClassifier
 {
     private readonly IInferenceEngine _engine;
     private readonly bool _ownsEngine;
     private readonly IImagePreprocessor _preprocessor;
-    private readonly Postprocessor _postprocessor;
-    private readonly int _prefetch;
-    private readonly DecodeOptions _decode;
-    private readonly int _decodeThreads;
-    private readonly ILogger _logger;
-    private int _disposed;
-    private int _outputChecked;
+    private readonly ClassifierSettings _settings;
+    private readonly BatchProducer _producer;
+    private readonly BatchScheduler _scheduler;
+    private readonly BatchPostprocessor _postprocessor;
+    private readonly object _lock = new();
+    private readonly CancellationTokenSource _closing = new();
+    private readonly TaskCompletionSource _runsEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _runs;
+    private bool _disposed;
 
-    /// <summary>Creates a classifier over an engine.</summary>
+    /// <summary>Creates a classifier over an engine, with no manifest (see <see cref="Create"/>).</summary>
     /// <param name="engine">The inference engine.</param>
     /// <param name="options">Preprocessing, labels, top-k, logging.</param>
     /// <param name="ownsEngine">Whether disposing the classifier disposes the engine.</param>
     /// <param name="preprocessor">How images reach the tensor (default: <see cref="CpuPreprocessor"/> with the options' preprocessing).</param>
     /// <exception cref="ArgumentException">The options disagree with the engine (input size, label count).</exception>
     public ImageClassifier(IInferenceEngine engine, ClassifierOptions options, bool ownsEngine = true, IImagePreprocessor? preprocessor = null)
+        : this(engine, ClassifierSettings.Resolve(engine, options, null), ownsEngine, _ => preprocessor)
     {
-        ArgumentNullException.ThrowIfNull(engine);
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.TopK, 1, nameof(options.TopK));
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.PrefetchBatches, 1, nameof(options.PrefetchBatches));
-        ArgumentOutOfRangeException.ThrowIfNegative(options.DecodeThreads, nameof(options.DecodeThreads));
+    }
+
+    /// <summary>
+    /// Creates a classifier that owns <paramref name="engine"/>, filling what the options leave unset
+    /// from the model's manifest (see <see cref="Create"/>); for engine packages' classifier types.
+    /// The engine is disposed when this constructor throws.
+    /// </summary>
+    /// <param name="engine">The engine (owned).</param>
+    /// <param name="options">Explicit options (they win over the manifest).</param>
+    /// <param name="manifest">The model's manifest, if any.</param>
+    /// <param name="preprocessor">Makes the preprocessor from the resolved preprocessing (null, or returning null: the CPU one).</param>
+    protected ImageClassifier(IInferenceEngine engine, ClassifierOptions options, ModelManifest? manifest, Func<PreprocessingOptions, IImagePreprocessor?>? preprocessor)
+        : this(engine, ResolveOrDispose(engine, options, manifest), ownsEngine: true, preprocessor ?? (_ => null))
+    {
+    }
+
+    private ImageClassifier(IInferenceEngine engine, ClassifierSettings settings, bool ownsEngine, Func<PreprocessingOptions, IImagePreprocessor?> preprocessor)
+    {
         _engine = engine;
         _ownsEngine = ownsEngine;
-        PreprocessingOptions defaults = PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height };
-        _preprocessor = preprocessor ?? new CpuPreprocessor(options.Preprocessing?.LayeredOver(defaults) ?? defaults, engine.Input);
-        _postprocessor = new Postprocessor(engine.OutputLength, options.Labels, options.TopK, options.OutputKind ?? OutputKind.Logits);
-        _prefetch = options.PrefetchBatches;
-        _decode = (options.Decode ?? DecodeOptions.Default) with
+        try
         {
-            TargetWidth = engine.Input.Width,
-            TargetHeight = engine.Input.Height,
-            KeepJpegEncoded = _preprocessor is IEncodedJpegConsumer { TakesEncodedJpeg: true },
-        };
-        _decodeThreads = options.DecodeThreads == 0 ? Environment.ProcessorCount : options.DecodeThreads;
-        _decode.Validate();
-        _logger = options.LoggerFactory?.CreateLogger<ImageClassifier>() ?? NullLogger<ImageClassifier>.Instance;
-        LogCreated(_logger, engine.Name, engine.Input.Name, engine.Input.ElementType, engine.MaxBatchSize, _preprocessor.Options);
+            _preprocessor = preprocessor(settings.Preprocessing) ?? new CpuPreprocessor(settings.Preprocessing, engine.Input);
+        }
+        catch when (ownsEngine)
+        {
+            engine.Dispose();
+            throw;
+        }
+
+        _settings = settings with { Decode = settings.Decode with { KeepJpegEncoded = _preprocessor is IEncodedJpegConsumer { TakesEncodedJpeg: true } } };
+        _producer = new BatchProducer(engine, _preprocessor, _settings.Decode, _settings.DecodeThreads, _settings.Logger);
+        _scheduler = new BatchScheduler(engine, _settings.Logger);
+        _postprocessor = new BatchPostprocessor(_settings.Postprocessor, _settings.Logger);
+        ClassifierLog.Created(_settings.Logger, engine.Name, engine.Input.Name, engine.Input.ElementType, engine.MaxBatchSize, _preprocessor.Options);
     }
 
     /// <summary>
@@ -80,42 +97,11 @@ public sealed partial class ImageClassifier : IImageClassifier
     public static ImageClassifier Create(IInferenceEngine engine, ClassifierOptions options, ModelManifest? manifest, Func<PreprocessingOptions, IImagePreprocessor>? preprocessor = null)
     {
         ArgumentNullException.ThrowIfNull(engine);
-        ArgumentNullException.ThrowIfNull(options);
-        try
-        {
-            PreprocessingOptions defaults = PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height };
-            PreprocessingOptions fromModel = manifest?.HostPreprocessing(defaults) ?? defaults;
-            PreprocessingOptions preprocessing = options.Preprocessing?.LayeredOver(fromModel) ?? fromModel;
-            if (options.Labels is null)
-            {
-                manifest?.CheckLabels(engine.OutputLength);
-            }
-
-            return new ImageClassifier(
-                engine,
-                new ClassifierOptions
-                {
-                    Preprocessing = preprocessing,
-                    Labels = options.Labels ?? manifest?.Labels,
-                    OutputKind = options.OutputKind ?? manifest?.OutputKind,
-                    TopK = options.TopK,
-                    PrefetchBatches = options.PrefetchBatches,
-                    DecodeThreads = options.DecodeThreads,
-                    Decode = options.Decode,
-                    LoggerFactory = options.LoggerFactory,
-                },
-                ownsEngine: true,
-                preprocessor?.Invoke(preprocessing));
-        }
-        catch
-        {
-            engine.Dispose();
-            throw;
-        }
+        return new ImageClassifier(engine, options, manifest, preprocessor);
     }
 
     /// <inheritdoc />
-    public IReadOnlyList<string> Labels => _postprocessor.Labels;
+    public IReadOnlyList<string> Labels => _settings.Postprocessor.Labels;
 
     /// <inheritdoc />
     public PreprocessingOptions Preprocessing => _preprocessor.Options;
@@ -130,7 +116,7 @@ public sealed partial class ImageClassifier : IImageClassifier
     public int BatchSize => _engine.MaxBatchSize;
 
     /// <summary>Threads decoding inputs ahead of preprocessing.</summary>
-    public int DecodeThreads => _decodeThreads;
+    public int DecodeThreads => _settings.DecodeThreads;
 
     /// <summary>The engine this classifier runs on.</summary>
     public IInferenceEngine Engine => _engine;
@@ -140,99 +126,144 @@ public sealed partial class ImageClassifier : IImageClassifier
         ClassifyAsync(inputs, progress, cancellationToken).ToBlockingEnumerable(cancellationToken).ToList();
 
     /// <inheritdoc />
-    public Prediction Classify(ReadOnlySpan<byte> rgb24, int width, int height, string name = "pixels") =>
-        Classify([ImageInput.FromPixels(rgb24, width, height, name)])[0];
+    public Prediction Classify(ReadOnlySpan<byte> rgb24, int width, int height, string name = "pixels", CancellationToken cancellationToken = default) =>
+        Classify([ImageInput.FromPixels(rgb24, width, height, name)], null, cancellationToken)[0];
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<Prediction> ClassifyAsync(
-        IEnumerable<ImageInput> inputs,
-        IProgress<ClassificationProgress>? progress = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<Prediction> ClassifyAsync(IEnumerable<ImageInput> inputs, IProgress<ClassificationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        int? total = inputs.TryGetNonEnumeratedCount(out int n) ? n : null;
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Channel<PreparedBatch> channel = Channel.CreateBounded<PreparedBatch>(
-            new BoundedChannelOptions(Math.Max(_prefetch, _engine.MaxConcurrentBatches)) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
-        Task producer = Task.Run(() => ProduceAsync(inputs, channel.Writer, stop.Token), CancellationToken.None);
+        return RunAsync(new SynchronousInputs(inputs), inputs.TryGetNonEnumeratedCount(out int n) ? n : null, progress, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<Prediction> ClassifyAsync(IAsyncEnumerable<ImageInput> inputs, IProgress<ClassificationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        return RunAsync(inputs, null, progress, cancellationToken);
+    }
+
+    /// <summary>Stops runs in progress, then disposes the engine when the classifier owns it (its <c>Dispose</c> waits for batches still on a device).</summary>
+    public void Dispose()
+    {
+        if (Close())
+        {
+            if (_ownsEngine)
+            {
+                _engine.Dispose();
+            }
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Stops runs in progress and waits for them to end without blocking a thread, then disposes the engine when the classifier owns it.</summary>
+    /// <returns>Completes when everything is released.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Close())
+        {
+            bool running;
+            lock (_lock)
+            {
+                running = _runs > 0;
+            }
+
+            if (running)
+            {
+                await _runsEnded.Task.ConfigureAwait(false);
+            }
+
+            if (_ownsEngine)
+            {
+                _engine.Dispose();
+            }
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    private static ClassifierSettings ResolveOrDispose(IInferenceEngine engine, ClassifierOptions options, ModelManifest? manifest)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        try
+        {
+            return ClassifierSettings.Resolve(engine, options, manifest);
+        }
+        catch
+        {
+            engine.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Marks the classifier disposed and cancels its runs; true for the call that did it.</summary>
+    private bool Close()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return false;
+            }
+
+            _disposed = true;
+            if (_runs == 0)
+            {
+                _runsEnded.TrySetResult();
+            }
+        }
+
+        _closing.Cancel();
+        return true;
+    }
+
+    private void EnterRun()
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _runs++;
+        }
+    }
+
+    private void ExitRun()
+    {
+        lock (_lock)
+        {
+            if (--_runs == 0 && _disposed)
+            {
+                _runsEnded.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>
+    /// One run: the input stage and the inference stage run as tasks joined by bounded channels;
+    /// this enumeration postprocesses the batches in input order. Whatever way it ends (done,
+    /// cancelled, disposed, the caller stops enumerating), every batch goes back to the engine.
+    /// </summary>
+    private async IAsyncEnumerable<Prediction> RunAsync(IAsyncEnumerable<ImageInput> inputs, int? total, IProgress<ClassificationProgress>? progress, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        EnterRun();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
+        Channel<PreparedBatch> prepared = Channel.CreateBounded<PreparedBatch>(
+            new BoundedChannelOptions(Math.Max(_settings.PrefetchBatches, _scheduler.Parallel)) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        Channel<(PreparedBatch Batch, Task<InferenceOutcome> Outcome)> started = Channel.CreateBounded<(PreparedBatch, Task<InferenceOutcome>)>(
+            new BoundedChannelOptions(_scheduler.Outstanding) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        Task producer = Task.Run(() => _producer.ProduceAsync(inputs, prepared.Writer, stop.Token), CancellationToken.None);
+        Task scheduler = Task.Run(() => _scheduler.ScheduleAsync(prepared.Reader, started.Writer, stop.Token), CancellationToken.None);
         int completed = 0;
         int failed = 0;
         bool finished = false;
-        long started = Stopwatch.GetTimestamp();
+        long startTime = Stopwatch.GetTimestamp();
         using Activity? activity = SimClrV2Telemetry.Source.StartActivity(SimClrV2Telemetry.RunActivityName);
         activity?.SetTag("simclrv2.engine", _engine.Name);
         activity?.SetTag("simclrv2.batch_size", _engine.MaxBatchSize);
-        int parallel = Math.Max(1, _engine.MaxConcurrentBatches);
-        var inFlight = new Queue<(PreparedBatch Batch, Task<InferenceOutcome> Outcome)>();
-        ChannelReader<PreparedBatch> reader = channel.Reader;
-        bool open = true;
-        Task<bool>? pendingRead = null;
-        BatchLaunchers<InferenceOutcome>? launchers = parallel > 1 ? new(parallel) : null;
         try
         {
-            while (open || inFlight.Count > 0)
+            while (await NextAsync(started.Reader, stop.Token, cancellationToken).ConfigureAwait(false) is { } predictions)
             {
-                if (parallel > 1)
-                {
-                    // Several devices: a device freed by ANY batch gets the next one at once, while
-                    // results still leave in input order (a finished batch waits behind a slower older
-                    // one; at most 2 x devices batches are out). Each batch waits on its device from
-                    // one of the run's launcher threads (Run blocks until the device is done).
-                    if (pendingRead is { IsCompleted: true })
-                    {
-                        open = await pendingRead.ConfigureAwait(false);
-                        pendingRead = null;
-                    }
-
-                    int running = inFlight.Count(f => !f.Outcome.IsCompleted);
-                    while (open && running < parallel && inFlight.Count < 2 * parallel && pendingRead is null && reader.TryRead(out PreparedBatch? next))
-                    {
-                        inFlight.Enqueue((next, launchers!.Run(() => Infer(next))));
-                        running++;
-                    }
-
-                    if (inFlight.Count == 0 || !inFlight.Peek().Outcome.IsCompleted)
-                    {
-                        var waits = new List<Task>(parallel + 1);
-                        if (open && running < parallel && inFlight.Count < 2 * parallel)
-                        {
-                            pendingRead ??= reader.WaitToReadAsync(cancellationToken).AsTask();
-                            waits.Add(pendingRead);
-                        }
-
-                        waits.AddRange(inFlight.Where(f => !f.Outcome.IsCompleted).Select(f => (Task)f.Outcome));
-                        if (waits.Count > 0)
-                        {
-                            await Task.WhenAny(waits).ConfigureAwait(false);
-                        }
-
-                        continue;
-                    }
-                }
-                else if (open && inFlight.Count == 0)
-                {
-                    // One device: prepare-ahead happens in the producer; inference runs here.
-                    open = await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
-                    if (open && reader.TryRead(out PreparedBatch? next))
-                    {
-                        inFlight.Enqueue((next, Task.FromResult(Infer(next))));
-                    }
-
-                    continue;
-                }
-
-                (PreparedBatch batch, Task<InferenceOutcome> outcome) = inFlight.Dequeue();
-                Prediction[] predictions;
-                try
-                {
-                    predictions = Postprocess(batch, await outcome.ConfigureAwait(false));
-                }
-                finally
-                {
-                    Return(batch);
-                }
-
                 foreach (Prediction prediction in predictions)
                 {
                     failed += prediction.Succeeded ? 0 : 1;
@@ -244,304 +275,84 @@ public sealed partial class ImageClassifier : IImageClassifier
                 progress?.Report(new ClassificationProgress(completed, total));
             }
 
-            await producer.ConfigureAwait(false);
+            await Task.WhenAll(producer, scheduler).ConfigureAwait(false);
             finished = true;
         }
         finally
         {
-            double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            LogRunCompleted(_logger, completed, failed, seconds, seconds > 0 ? completed / seconds : 0, _engine.Name, finished ? string.Empty : " (ended early: cancelled, disposed or stopped by the caller)");
+            double seconds = Stopwatch.GetElapsedTime(startTime).TotalSeconds;
+            ClassifierLog.RunCompleted(_settings.Logger, completed, failed, seconds, seconds > 0 ? completed / seconds : 0, _engine.Name, finished ? string.Empty : " (ended early: cancelled, disposed or stopped by the caller)");
             activity?.SetTag("simclrv2.images", completed);
             activity?.SetTag("simclrv2.failures", failed);
             activity?.SetStatus(finished ? ActivityStatusCode.Ok : ActivityStatusCode.Error, finished ? null : "the run ended before all inputs were classified");
             await stop.CancelAsync().ConfigureAwait(false);
-            try
-            {
-                await producer.ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // Cancelled because the consumer stopped, or a failure the channel already
-                // surfaced to the consumer; either way nothing more to report here.
-            }
 
-            while (inFlight.TryDequeue(out (PreparedBatch Batch, Task<InferenceOutcome> Outcome) left))
+            // Cancelled because the run stopped, or a failure the channels already surfaced here.
+            await Task.WhenAll(producer, scheduler).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            while (started.Reader.TryRead(out (PreparedBatch Batch, Task<InferenceOutcome> Outcome) left))
             {
                 await ((Task)left.Outcome).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                Return(left.Batch);
+                BatchProducer.Return(_engine, left.Batch);
             }
 
-            launchers?.Dispose();
-            if (pendingRead is not null)
+            while (prepared.Reader.TryRead(out PreparedBatch? unread))
             {
-                // The producer has ended and completed the channel, so this wait is over too.
-                await ((Task)pendingRead).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                BatchProducer.Return(_engine, unread);
             }
 
-            while (channel.Reader.TryRead(out PreparedBatch? unread))
-            {
-                Return(unread);
-            }
-        }
-    }
-
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _ownsEngine)
-        {
-            _engine.Dispose();
+            ExitRun();
         }
     }
 
     /// <summary>
-    /// Reads the inputs in order, decodes up to <see cref="DecodeThreads"/> of them at once on the
-    /// thread pool (a window in input order, so at most that many decoded images wait), and
-    /// preprocesses each, in order, into the next slot of the current batch; full batches go to
-    /// the channel.
+    /// The next batch's predictions, in input order (its buffer back to the engine), or null at the
+    /// end. A run stopped by <see cref="Dispose"/> ends with <see cref="ObjectDisposedException"/>;
+    /// one stopped by the caller's token with <see cref="OperationCanceledException"/>.
     /// </summary>
-    private async Task ProduceAsync(IEnumerable<ImageInput> inputs, ChannelWriter<PreparedBatch> writer, CancellationToken cancellationToken)
+    private async ValueTask<Prediction[]?> NextAsync(ChannelReader<(PreparedBatch Batch, Task<InferenceOutcome> Outcome)> reader, CancellationToken stop, CancellationToken caller)
     {
-        PreparedBatch? current = null;
-        var window = new Queue<(ImageInput Input, int Index, Task<Decoded> Decoding)>();
         try
         {
-            int index = 0;
-            using IEnumerator<ImageInput> enumerator = inputs.GetEnumerator();
-            bool more = true;
-            while (more || window.Count > 0)
+            (PreparedBatch Batch, Task<InferenceOutcome> Outcome) next;
+            while (!reader.TryRead(out next))
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (more && window.Count < _decodeThreads)
+                if (!await reader.WaitToReadAsync(stop).ConfigureAwait(false))
                 {
-                    ImageInput input;
-                    try
-                    {
-                        more = enumerator.MoveNext();
-                        input = more ? enumerator.Current ?? ImageInput.FromError($"input #{index}", $"input {index} is null", PredictionErrorKind.InvalidInput) : null!;
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
-                    {
-                        // The caller's sequence failed: everything before it is kept, and the failure
-                        // itself becomes one error entry in its place.
-                        LogInputsFailed(_logger, index, ex);
-                        input = ImageInput.FromError($"input #{index}", $"reading the inputs failed after {index} input(s): {ex.Message}", PredictionErrorKind.InvalidInput);
-                        more = false;
-                        window.Enqueue((input, index++, Task.FromResult(Decode(input, cancellationToken))));
-                        continue;
-                    }
-
-                    if (more)
-                    {
-                        int i = index++;
-                        window.Enqueue((input, i, _decodeThreads == 1 ? Task.FromResult(Decode(input, cancellationToken)) : Task.Run(() => Decode(input, cancellationToken), cancellationToken)));
-                    }
-
-                    continue;
-                }
-
-                (ImageInput next, int nextIndex, Task<Decoded> decoding) = window.Dequeue();
-                Decoded decoded = await decoding.ConfigureAwait(false);
-                current ??= RentBatch();
-                Fill(next, nextIndex, decoded, current);
-                if (current.IsFull)
-                {
-                    await writer.WriteAsync(current, cancellationToken).ConfigureAwait(false);
-                    current = null;
+                    return null;
                 }
             }
 
-            if (current is not null)
+            try
             {
-                await writer.WriteAsync(current, cancellationToken).ConfigureAwait(false);
-                current = null;
+                return _postprocessor.Create(next.Batch, await next.Outcome.ConfigureAwait(false));
             }
-
-            writer.Complete();
-        }
-        catch (Exception ex)
-        {
-            if (current is not null)
+            finally
             {
-                Return(current);
+                BatchProducer.Return(_engine, next.Batch);
             }
+        }
+        catch (OperationCanceledException ex) when (!caller.IsCancellationRequested && _closing.IsCancellationRequested)
+        {
+            throw new ObjectDisposedException($"The classifier was disposed while it classified ({ex.Message}).", ex);
+        }
+    }
 
-            while (window.TryDequeue(out (ImageInput Input, int Index, Task<Decoded> Decoding) left))
+    /// <summary>A caller's synchronous sequence read by the input stage (enumerated on its task, as before).</summary>
+    private sealed class SynchronousInputs(IEnumerable<ImageInput> inputs) : IAsyncEnumerable<ImageInput>
+    {
+        public IAsyncEnumerator<ImageInput> GetAsyncEnumerator(CancellationToken cancellationToken = default) => new Enumerator(inputs.GetEnumerator());
+
+        private sealed class Enumerator(IEnumerator<ImageInput> inner) : IAsyncEnumerator<ImageInput>
+        {
+            public ImageInput Current => inner.Current;
+
+            public ValueTask<bool> MoveNextAsync() => ValueTask.FromResult(inner.MoveNext());
+
+            public ValueTask DisposeAsync()
             {
-                await ((Task)left.Decoding).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                if (left.Decoding.IsCompletedSuccessfully)
-                {
-                    left.Decoding.Result.Image?.Dispose();
-                }
+                inner.Dispose();
+                return ValueTask.CompletedTask;
             }
-
-            writer.TryComplete(ex);
-            throw;
         }
     }
-
-    /// <summary>A batch over a rented buffer; when renting fails (device memory, say), a buffer-less batch whose inputs become error entries, so the run goes on.</summary>
-    private PreparedBatch RentBatch()
-    {
-        try
-        {
-            return new PreparedBatch(_engine.RentBatch());
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException and not ObjectDisposedException)
-        {
-            LogRentFailed(_logger, ex);
-            return new PreparedBatch(_engine.MaxBatchSize, $"no batch buffer for this input: {ex.Message}");
-        }
-    }
-
-    private void Return(PreparedBatch batch)
-    {
-        if (batch.Buffer is not null)
-        {
-            _engine.ReturnBatch(batch.Buffer);
-        }
-    }
-
-    /// <summary>Decodes one input (on a decode thread); a failure is the result's error, never an exception.</summary>
-    private Decoded Decode(ImageInput input, CancellationToken cancellationToken)
-    {
-        double shared = input.SharedDecodeTime.TotalMilliseconds;
-        if (cancellationToken.IsCancellationRequested)
-        {
-            return new Decoded(null, "cancelled", PredictionErrorKind.Cancelled, shared);
-        }
-
-        long start = Stopwatch.GetTimestamp();
-        try
-        {
-            DecodedImage image = input.Decode(_decode);
-            return new Decoded(image, null, PredictionErrorKind.None, shared + Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return new Decoded(null, ex.Message, InputErrors.KindOf(ex), shared + Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        }
-    }
-
-    /// <summary>Preprocesses a decoded input into the batch's next slot (in input order), or records its error; disposes the image.</summary>
-    private void Fill(ImageInput input, int index, Decoded decoded, PreparedBatch batch)
-    {
-        using DecodedImage? image = decoded.Image;
-        if (batch.Buffer is null)
-        {
-            batch.AddError(input, index, batch.Failure!, PredictionErrorKind.Inference, decoded.DecodeMs, 0);
-            return;
-        }
-
-        if (image is null)
-        {
-            LogInputFailed(_logger, input.Name, decoded.Error!);
-            batch.AddError(input, index, decoded.Error!, decoded.ErrorKind, decoded.DecodeMs, 0);
-            return;
-        }
-
-        long start = Stopwatch.GetTimestamp();
-        try
-        {
-            _preprocessor.Process(image, batch.Buffer, batch.SlotCount);
-            batch.AddImage(input, index, decoded.DecodeMs, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            LogInputFailed(_logger, input.Name, ex.Message);
-            batch.AddError(input, index, ex.Message, PredictionErrorKind.Preprocessing, decoded.DecodeMs, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        }
-    }
-
-    private InferenceOutcome Infer(PreparedBatch batch)
-    {
-        if (batch.SlotCount == 0 || batch.Buffer is null)
-        {
-            return default;
-        }
-
-        long start = Stopwatch.GetTimestamp();
-        try
-        {
-            _engine.Run(batch.Buffer, batch.SlotCount);
-            return new InferenceOutcome(Stopwatch.GetElapsedTime(start).TotalMilliseconds / batch.SlotCount, batch.Buffer.ComputeMs / batch.SlotCount, null);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException and not ObjectDisposedException)
-        {
-            LogBatchFailed(_logger, batch.SlotCount, ex);
-            return new InferenceOutcome(Stopwatch.GetElapsedTime(start).TotalMilliseconds / batch.SlotCount, 0, $"inference failed: {ex.Message}");
-        }
-    }
-
-    private Prediction[] Postprocess(PreparedBatch batch, InferenceOutcome outcome)
-    {
-        (double inferenceMs, double computeMs, string? failure) = outcome;
-        var predictions = new Prediction[batch.Entries.Count];
-        for (int i = 0; i < predictions.Length; i++)
-        {
-            PreparedBatch.Entry entry = batch.Entries[i];
-            int? expected = entry.Input.LabelIndex;
-            string? error = entry.Error ?? (entry.Slot >= 0 ? failure : null);
-            if (error is not null)
-            {
-                predictions[i] = new Prediction
-                {
-                    Source = entry.Input.Name,
-                    InputIndex = entry.InputIndex,
-                    ExpectedClassIndex = expected,
-                    Error = error,
-                    ErrorKind = entry.Error is null ? PredictionErrorKind.Inference : entry.ErrorKind,
-                    Timings = new StageTimings(entry.DecodeMs, entry.PreprocessMs, entry.Slot >= 0 ? inferenceMs : 0, 0),
-                };
-                continue;
-            }
-
-            long start = Stopwatch.GetTimestamp();
-            ReadOnlySpan<float> row = batch.Buffer!.OutputRow(entry.Slot);
-            // Once per classifier: a plain read on every later row, no interlocked operation.
-            if (_postprocessor.OutputKind == OutputKind.Logits && Volatile.Read(ref _outputChecked) == 0
-                && Interlocked.Exchange(ref _outputChecked, 1) == 0 && Postprocessor.LooksLikeProbabilities(row))
-            {
-                LogOutputsLookLikeProbabilities(_logger);
-            }
-
-            Prediction p = _postprocessor.Create(
-                row,
-                entry.Input.Name,
-                entry.InputIndex,
-                expected,
-                new StageTimings(entry.DecodeMs, entry.PreprocessMs, inferenceMs, 0) { ComputeMs = computeMs });
-            p.Timings = p.Timings with { PostprocessMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds };
-            predictions[i] = p;
-        }
-
-        return predictions;
-    }
-
-    /// <summary>One decoded input: the image, or why it failed, and the decode time.</summary>
-    private readonly record struct Decoded(DecodedImage? Image, string? Error, PredictionErrorKind ErrorKind, double DecodeMs);
-
-    /// <summary>The result of running one batch: inference time per image, or why it failed.</summary>
-    private readonly record struct InferenceOutcome(double InferenceMs, double ComputeMs, string? Failure);
-
-    [LoggerMessage(EventId = SimClrV2EventIds.ClassifierCreated, Level = LogLevel.Information, Message = "Classifier on {Engine}: input '{Input}' {ElementType}, batch {Batch}, preprocessing {Preprocessing}")]
-    private static partial void LogCreated(ILogger logger, string engine, string input, TensorElementType elementType, int batch, PreprocessingOptions preprocessing);
-
-    [LoggerMessage(EventId = SimClrV2EventIds.OutputsLookLikeProbabilities, Level = LogLevel.Warning, Message = "The model's outputs already sum to 1 (in [0, 1]); if it ends in softmax, set outputKind to probabilities in its manifest (or ClassifierOptions.OutputKind), or every score is softmaxed twice")]
-    private static partial void LogOutputsLookLikeProbabilities(ILogger logger);
-
-    [LoggerMessage(EventId = SimClrV2EventIds.InputFailed, Level = LogLevel.Warning, Message = "Input '{Input}' failed: {Reason}")]
-    private static partial void LogInputFailed(ILogger logger, string input, string reason);
-
-    [LoggerMessage(EventId = SimClrV2EventIds.InputSequenceFailed, Level = LogLevel.Error, Message = "Reading the inputs failed after {Count} input(s); the results so far are kept")]
-    private static partial void LogInputsFailed(ILogger logger, int count, Exception exception);
-
-    [LoggerMessage(EventId = SimClrV2EventIds.BatchBufferFailed, Level = LogLevel.Error, Message = "No batch buffer could be rented; the inputs of this batch become error entries")]
-    private static partial void LogRentFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(EventId = SimClrV2EventIds.InferenceFailed, Level = LogLevel.Error, Message = "Inference of a batch of {Count} failed")]
-    private static partial void LogBatchFailed(ILogger logger, int count, Exception exception);
-
-    [LoggerMessage(EventId = SimClrV2EventIds.RunCompleted, Level = LogLevel.Information, Message = "Classified {Count} input(s) ({Failed} failed) in {Seconds:F2} s, {Rate:F1} images/s, on {Engine}{Ending}")]
-    private static partial void LogRunCompleted(ILogger logger, int count, int failed, double seconds, double rate, string engine, string ending);
 }

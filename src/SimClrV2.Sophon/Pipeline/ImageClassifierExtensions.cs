@@ -89,25 +89,67 @@ public static class ImageClassifierExtensions
     private static ImageInput Missing(string what, int index) =>
         ImageInput.FromError($"{what} #{index}", $"{what} #{index} is null.", PredictionErrorKind.InvalidInput);
 
+    /// <summary>Classifies one encoded image held in memory (<c>classifier.Classify(File.ReadAllBytes("cat.jpg"))</c>); see <see cref="ImageInput.FromBytes"/>.</summary>
+    /// <param name="classifier">The classifier.</param>
+    /// <param name="encoded">The encoded image (a <c>byte[]</c> converts implicitly).</param>
+    /// <param name="name">The reported name.</param>
+    /// <param name="cancellationToken">Stops the run.</param>
+    /// <returns>The prediction; a corrupt image is an error entry (<see cref="Prediction.Error"/>), not an exception.</returns>
+    public static Prediction Classify(this IImageClassifier classifier, ReadOnlyMemory<byte> encoded, string name = "bytes", CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(classifier);
+        return classifier.Classify([ImageInput.FromBytes(encoded, name)], null, cancellationToken)[0];
+    }
+
+    /// <summary>Classifies one encoded image held in an array; see <see cref="Classify(IImageClassifier, ReadOnlyMemory{byte}, string, CancellationToken)"/>.</summary>
+    /// <param name="classifier">The classifier.</param>
+    /// <param name="encoded">The encoded image.</param>
+    /// <param name="name">The reported name.</param>
+    /// <param name="cancellationToken">Stops the run.</param>
+    /// <returns>The prediction.</returns>
+    public static Prediction Classify(this IImageClassifier classifier, byte[] encoded, string name = "bytes", CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        return Classify(classifier, encoded.AsMemory(), name, cancellationToken);
+    }
+
+    /// <summary>
+    /// Streams the predictions for what one path names (a file, a folder walked recursively, a CIFAR
+    /// file) as batches complete: <c>await foreach (var p in classifier.ClassifyAsync("photos/"))</c>.
+    /// A path that does not exist is one error entry.
+    /// </summary>
+    /// <param name="classifier">The classifier.</param>
+    /// <param name="path">A file or folder path.</param>
+    /// <param name="progress">Receives progress after each batch; may be null.</param>
+    /// <param name="cancellationToken">Stops the run.</param>
+    /// <returns>The predictions, in path order.</returns>
+    public static IAsyncEnumerable<Prediction> ClassifyAsync(this IImageClassifier classifier, string path, IProgress<ClassificationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return ClassifyAsync(classifier, [path], progress, cancellationToken);
+    }
+
     /// <summary>Classifies one encoded image from a stream.</summary>
     /// <param name="classifier">The classifier.</param>
     /// <param name="stream">A readable stream (left open).</param>
     /// <param name="name">The reported name.</param>
+    /// <param name="cancellationToken">Stops the run.</param>
     /// <returns>The prediction.</returns>
-    public static Prediction Classify(this IImageClassifier classifier, Stream stream, string name = "stream")
+    public static Prediction Classify(this IImageClassifier classifier, Stream stream, string name = "stream", CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(classifier);
-        return classifier.Classify([ImageInput.FromStream(stream, name)])[0];
+        return classifier.Classify([ImageInput.FromStream(stream, name)], null, cancellationToken)[0];
     }
 
     /// <summary>Classifies one ImageSharp image (not changed, not disposed).</summary>
     /// <param name="classifier">The classifier.</param>
     /// <param name="image">The image.</param>
     /// <param name="name">The reported name.</param>
+    /// <param name="cancellationToken">Stops the run.</param>
     /// <returns>The prediction.</returns>
-    public static Prediction Classify(this IImageClassifier classifier, Image<Rgb24> image, string name = "image")
+    public static Prediction Classify(this IImageClassifier classifier, Image<Rgb24> image, string name = "image", CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(classifier);
-        return classifier.Classify([ImageInput.FromImage(image, name)])[0];
+        return classifier.Classify([ImageInput.FromImage(image, name)], null, cancellationToken)[0];
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Numerics.Tensors;
 using SimClrV2.Sophon.Results;
 
 namespace SimClrV2.Sophon.Postprocess;
@@ -15,7 +16,7 @@ public enum OutputKind
 }
 
 /// <summary>Network outputs to a <see cref="Prediction"/>: stable softmax (for logits), argmax, top-k, label names.</summary>
-public sealed class Postprocessor
+internal sealed class Postprocessor
 {
     private const int StackLimit = 1024;
     private readonly string[] _labels;
@@ -91,44 +92,28 @@ public sealed class Postprocessor
         Span<int> top = TopK <= 64 ? stackalloc int[TopK] : new int[TopK];
         try
         {
-            // Stable softmax fused for one row: exp(x - max), their sum, then only the top-k are
-            // divided (the order of exps is the order of probabilities).
-            float max = float.NegativeInfinity;
-            for (int i = 0; i < logits.Length; i++)
-            {
-                float x = logits[i];
-                max = x > max ? x : max;
-                if (!float.IsFinite(x))
-                {
-                    return new Prediction
-                    {
-                        Source = source,
-                        InputIndex = inputIndex,
-                        ExpectedClassIndex = expected,
-                        Timings = timings,
-                        ErrorKind = PredictionErrorKind.InvalidOutput,
-                        Error = string.Create(CultureInfo.InvariantCulture, $"the network's output for this image is not finite ({x} for class {i}); the model overflowed on it (check its preprocessing and, for quantised models, its calibration)"),
-                    };
-                }
-            }
-
-            float sum = 0f;
-            if (OutputKind == OutputKind.Probabilities)
+            float sum;
+            if (OutputKind == OutputKind.Probabilities && float.IsFinite(TensorPrimitives.Sum(logits)))
             {
                 // Already probabilities: ranked and reported as they are.
                 logits.CopyTo(exps);
                 sum = 1f;
             }
-            else
+            else if (OutputKind == OutputKind.Probabilities || !Softmax.TryExponentiate(logits, exps, out sum))
             {
-                for (int i = 0; i < exps.Length; i++)
+                int i = Softmax.FirstNonFinite(logits);
+                return new Prediction
                 {
-                    float e = MathF.Exp(logits[i] - max);
-                    exps[i] = e;
-                    sum += e;
-                }
+                    Source = source,
+                    InputIndex = inputIndex,
+                    ExpectedClassIndex = expected,
+                    Timings = timings,
+                    ErrorKind = PredictionErrorKind.InvalidOutput,
+                    Error = string.Create(CultureInfo.InvariantCulture, $"the network's output for this image is not finite ({logits[i]} for class {i}); the model overflowed on it (check its preprocessing and, for quantised models, its calibration)"),
+                };
             }
 
+            // Only the top-k are divided by the sum: the order of the exponentials is the order of the probabilities.
             Softmax.TopK(exps, top);
             float inverse = 1f / sum;
             var scores = new ClassScore[TopK];

@@ -2,13 +2,39 @@ using System.Numerics.Tensors;
 
 namespace SimClrV2.Sophon.Postprocess;
 
-/// <summary>Numerically stable softmax, argmax and top-k over one row of logits. Allocates nothing.</summary>
-public static class Softmax
+/// <summary>
+/// The one softmax: numerically stable and vectorised (TensorPrimitives: max, exp(x - max), sum),
+/// used by the pipeline's postprocessing and by <see cref="Compute"/>; and top-k. Allocates nothing.
+/// </summary>
+internal static class Softmax
 {
     /// <summary>
-    /// Writes <c>exp(x - max) / sum(exp(x - max))</c>; subtracting the maximum keeps every exponent
-    /// at or below 0, so logits of +-1000 (or any finite value) give finite probabilities.
+    /// Writes <c>exp(x - max)</c> for every logit and returns their sum: the softmax before its
+    /// division, which the pipeline applies only to the top-k. Subtracting the maximum keeps every
+    /// exponent at or below 0, so logits of +-1000 (or any finite value) stay finite.
     /// </summary>
+    /// <param name="logits">The raw network outputs (at least one).</param>
+    /// <param name="exponentials">Destination, at least as long as <paramref name="logits"/>.</param>
+    /// <param name="sum">The sum of the exponentials (at least 1).</param>
+    /// <returns>False, with nothing written, when a logit is NaN or infinite.</returns>
+    public static bool TryExponentiate(ReadOnlySpan<float> logits, Span<float> exponentials, out float sum)
+    {
+        float max = TensorPrimitives.Max(logits);
+        float min = TensorPrimitives.Min(logits);
+        if (!float.IsFinite(max) || !float.IsFinite(min))
+        {
+            sum = float.NaN;
+            return false;
+        }
+
+        Span<float> e = exponentials[..logits.Length];
+        TensorPrimitives.Subtract(logits, max, e);
+        TensorPrimitives.Exp(e, e);
+        sum = TensorPrimitives.Sum(e);
+        return true;
+    }
+
+    /// <summary>Writes <c>exp(x - max) / sum(exp(x - max))</c> (see <see cref="TryExponentiate"/>).</summary>
     /// <param name="logits">The raw network outputs.</param>
     /// <param name="probabilities">Destination, at least as long as <paramref name="logits"/>.</param>
     /// <exception cref="ArgumentException">Empty input, a short destination, or a NaN/infinite logit.</exception>
@@ -24,37 +50,26 @@ public static class Softmax
             throw new ArgumentException($"The destination holds {probabilities.Length} values; {logits.Length} are needed.", nameof(probabilities));
         }
 
-        // Vectorised (TensorPrimitives): max, exp(x - max), sum, scale. Max is NaN when any logit is.
-        float max = TensorPrimitives.Max(logits);
-        float min = TensorPrimitives.Min(logits);
-        if (!float.IsFinite(max) || !float.IsFinite(min))
+        if (!TryExponentiate(logits, probabilities, out float sum))
         {
-            throw new ArgumentException($"The logits contain {(float.IsFinite(max) ? min : max)}; the network produced a non-finite output.", nameof(logits));
+            throw new ArgumentException($"The logits contain {logits[FirstNonFinite(logits)]}; the network produced a non-finite output.", nameof(logits));
         }
 
-        Span<float> p = probabilities[..logits.Length];
-        TensorPrimitives.Subtract(logits, max, p);
-        TensorPrimitives.Exp(p, p);
-        TensorPrimitives.Multiply(p, 1f / TensorPrimitives.Sum(p), p);
+        TensorPrimitives.Multiply(probabilities[..logits.Length], 1f / sum, probabilities[..logits.Length]);
     }
 
-    /// <summary>The index of the largest value (the first one on ties).</summary>
-    /// <param name="values">The values.</param>
-    /// <returns>The index, or -1 when empty.</returns>
-    public static int ArgMax(ReadOnlySpan<float> values)
+    /// <summary>The index of the first NaN or infinite value, or -1.</summary>
+    public static int FirstNonFinite(ReadOnlySpan<float> values)
     {
-        int best = -1;
-        float bestValue = float.NegativeInfinity;
         for (int i = 0; i < values.Length; i++)
         {
-            if (values[i] > bestValue || best < 0)
+            if (!float.IsFinite(values[i]))
             {
-                best = i;
-                bestValue = values[i];
+                return i;
             }
         }
 
-        return best;
+        return -1;
     }
 
     /// <summary>Writes the indices of the <paramref name="indices"/>.Length largest values, largest first (ties: lower index first).</summary>

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
+using System.Threading.Tasks.Sources;
 using SimClrV2.Sophon.Infer;
 using SimClrV2.Sophon.Tpu.Interop;
 
@@ -122,24 +124,39 @@ public sealed class SophonEngine : IInferenceEngine
     public void ReturnBatch(InferenceBatch batch) => _pool.Return(Own(batch));
 
     /// <inheritdoc />
-    public void Run(InferenceBatch batch, int count)
+    public void Run(InferenceBatch batch, int count) => RunAsync(batch, count).AsTask().GetAwaiter().GetResult();
+
+    /// <summary>
+    /// Queues the batch on a device's worker thread (its own device for device-input batches, else
+    /// the least busy one); the worker completes the returned task when the device is done, and
+    /// continuations run on the thread pool, never on the worker. Once queued, a batch runs to the
+    /// end (the device cannot be interrupted); <paramref name="cancellationToken"/> only stops one
+    /// not yet queued.
+    /// </summary>
+    /// <param name="batch">A rented batch whose first <paramref name="count"/> slots were filled.</param>
+    /// <param name="count">1..<see cref="InferenceBatch.Capacity"/>.</param>
+    /// <param name="cancellationToken">Stops a batch not yet queued.</param>
+    /// <returns>Completes when the device has run the batch and its outputs are filled.</returns>
+    public ValueTask RunAsync(InferenceBatch batch, int count, CancellationToken cancellationToken = default)
     {
         SophonBatch own = Own(batch);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, batch.Capacity);
+        cancellationToken.ThrowIfCancellationRequested();
         _gate.Enter();
-        BatchRun item = _runs.TryDequeue(out BatchRun? pooled) ? pooled : new BatchRun();
+        BatchRun item = _runs.TryDequeue(out BatchRun? pooled) ? pooled : new BatchRun(this);
         try
         {
             SophonDevice device = own.Device ?? Pick();
-            item.Set(device, own, count);
-            device.Worker.Run(item);
+            ValueTask done = item.Start(device, own, count);
+            device.Worker.Post(item);
+            return done;
         }
-        finally
+        catch
         {
-            item.Set(null, null, 0);
-            _runs.Enqueue(item);
+            item.Abandon();
             _gate.Exit();
+            throw;
         }
     }
 
@@ -165,11 +182,6 @@ public sealed class SophonEngine : IInferenceEngine
         foreach (SophonDevice device in _devices)
         {
             device.Dispose();
-        }
-
-        foreach (BatchRun run in _runs)
-        {
-            run.Dispose();
         }
     }
 
@@ -219,20 +231,65 @@ public sealed class SophonEngine : IInferenceEngine
         return best;
     }
 
-    /// <summary>A pooled hand-off of one batch to a device's worker thread (no allocation per run).</summary>
-    private sealed class BatchRun : SophonWorker.WorkItem
+    /// <summary>
+    /// A pooled hand-off of one batch to a device's worker thread, and the task its caller awaits:
+    /// the worker completes it when the device is done; it goes back to the pool once awaited (no
+    /// allocation per run).
+    /// </summary>
+    private sealed class BatchRun(SophonEngine engine) : SophonWorker.WorkItem, IValueTaskSource
     {
+        private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
         private SophonDevice? _device;
         private SophonBatch? _batch;
         private int _count;
 
-        public void Set(SophonDevice? device, SophonBatch? batch, int count)
+        public ValueTask Start(SophonDevice device, SophonBatch batch, int count)
         {
             _device = device;
             _batch = batch;
             _count = count;
+            return new ValueTask(this, _core.Version);
+        }
+
+        /// <summary>The item was never queued: back to the pool at once.</summary>
+        public void Abandon()
+        {
+            _device = null;
+            _batch = null;
+            _core.Reset();
+            engine._runs.Enqueue(this);
         }
 
         public override void Execute() => _device!.Run(_batch!, _count);
+
+        public override void Complete(ExceptionDispatchInfo? error)
+        {
+            engine._gate.Exit();
+            if (error is null)
+            {
+                _core.SetResult(true);
+            }
+            else
+            {
+                _core.SetException(error.SourceException);
+            }
+        }
+
+        public void GetResult(short token)
+        {
+            try
+            {
+                _core.GetResult(token);
+            }
+            finally
+            {
+                Abandon();
+            }
+        }
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
     }
 }

@@ -6,7 +6,7 @@ using SimClrV2.Sophon.Tpu.Interop;
 
 namespace SimClrV2.Sophon.Tpu;
 
-/// <summary>Options of <see cref="SophonImageClassifier.Create"/>: the engine's and the classifier's.</summary>
+/// <summary>Options of <see cref="SophonImageClassifier"/>: the engine's and the classifier's.</summary>
 public sealed class SophonClassifierOptions : ModelFileClassifierOptions
 {
     /// <summary>The device (the reference's <c>--dev_id</c>); ignored when <see cref="DeviceIds"/> is set.</summary>
@@ -70,16 +70,38 @@ public enum PreprocessBackend
     DeviceJpeg,
 }
 
-/// <summary>Creates <see cref="IImageClassifier"/>s that run on SOPHON TPUs: the same options, predictions and timings as the CPU classifier.</summary>
-public static partial class SophonImageClassifier
+/// <summary>
+/// An <see cref="IImageClassifier"/> on SOPHON TPUs (<c>using var classifier = new SophonImageClassifier(options);</c>):
+/// the same options, predictions and timings as the CPU classifier.
+/// </summary>
+public sealed partial class SophonImageClassifier : ImageClassifier
 {
-    /// <summary>Loads a bmodel on the device(s) and returns a classifier.</summary>
+    /// <summary>Loads a bmodel on the device(s).</summary>
+    /// <param name="options">Model, devices and classifier options.</param>
+    /// <exception cref="FileNotFoundException">The bmodel or an explicit manifest does not exist.</exception>
+    /// <exception cref="SophonLibraryNotFoundException">libsophon is not installed.</exception>
+    /// <exception cref="SophonException">A device, the runtime or the model failed.</exception>
+    public SophonImageClassifier(SophonClassifierOptions options)
+        : this(Load(options), options)
+    {
+    }
+
+    private SophonImageClassifier((SophonEngine Engine, ModelManifest? Manifest) loaded, SophonClassifierOptions options)
+        : base(loaded.Engine, options, loaded.Manifest, p => options.Preprocess == PreprocessBackend.Cpu
+            ? null
+            : new BmcvPreprocessor(p, loaded.Engine, options.BmcvFallbackToCpu, options.LoggerFactory, hardwareJpeg: options.Preprocess == PreprocessBackend.DeviceJpeg))
+    {
+    }
+
+    /// <summary>Loads a bmodel on the device(s) and returns a classifier (the same as the constructor).</summary>
     /// <param name="options">Model, devices and classifier options.</param>
     /// <returns>The classifier; dispose it.</returns>
     /// <exception cref="FileNotFoundException">The bmodel or an explicit manifest does not exist.</exception>
     /// <exception cref="SophonLibraryNotFoundException">libsophon is not installed.</exception>
     /// <exception cref="SophonException">A device, the runtime or the model failed.</exception>
-    public static ImageClassifier Create(SophonClassifierOptions options)
+    public static SophonImageClassifier Create(SophonClassifierOptions options) => new(options);
+
+    private static (SophonEngine, ModelManifest?) Load(SophonClassifierOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         ResolvedModel model = options.ResolveModel(defaultModel: false);
@@ -101,9 +123,7 @@ public static partial class SophonImageClassifier
             LogLibraryLoaded(logger, libraries);
         }
 
-        return options.Preprocess == PreprocessBackend.Cpu
-            ? ImageClassifier.Create(engine, options, manifest)
-            : ImageClassifier.Create(engine, options, manifest, p => new BmcvPreprocessor(p, engine, options.BmcvFallbackToCpu, options.LoggerFactory, hardwareJpeg: options.Preprocess == PreprocessBackend.DeviceJpeg));
+        return (engine, manifest);
     }
 
     [LoggerMessage(EventId = SimClrV2EventIds.SophonLibraryLoaded, Level = LogLevel.Information, Message = "libsophon loaded: {Libraries}")]

@@ -57,7 +57,9 @@ public class SoftmaxTests
         Softmax.TopK(values, top);
 
         Assert.That(top, Is.EqualTo(new[] { 1, 3, 4 }));
-        Assert.That(Softmax.ArgMax(values), Is.EqualTo(1));
+        var best = new int[1];
+        Softmax.TopK(values, best);
+        Assert.That(best, Is.EqualTo(new[] { 1 }));
     }
 
     [Test]
@@ -71,6 +73,30 @@ public class SoftmaxTests
         Assert.That(p.TopK.Select(s => s.Label), Is.EqualTo(new[] { "b", "c", "a" }));
         Assert.That(p.Score, Is.EqualTo(p.TopK[0].Score));
         Assert.That(p.TopK.Sum(s => s.Score), Is.EqualTo(1f).Within(1e-6));
+    }
+
+    [Test]
+    public void ThePipelinesProbabilitiesAreTheSoftmaxOfItsRow()
+    {
+        float[] logits = [0.5f, -2f, 3.25f, 1f, 0f, 8f, -7.5f];
+        var expected = new float[logits.Length];
+        Softmax.Compute(logits, expected);
+
+        Prediction p = new Postprocessor(logits.Length, null, logits.Length).Create(logits, "x", 0, null, default);
+
+        Assert.That(p.TopK.OrderBy(s => s.ClassIndex).Select(s => s.Score), Is.EqualTo(expected).Within(1e-6f));
+    }
+
+    [Test]
+    public void ANonFiniteOutputIsAnErrorEntryNamingTheClass()
+    {
+        Prediction logits = new Postprocessor(3, null, 1).Create([1f, float.PositiveInfinity, 0f], "x", 0, null, default);
+        Prediction probabilities = new Postprocessor(3, null, 1, OutputKind.Probabilities).Create([0.5f, float.NaN, 0.5f], "x", 0, null, default);
+
+        Assert.That(logits.ErrorKind, Is.EqualTo(PredictionErrorKind.InvalidOutput));
+        Assert.That(logits.Error, Does.Contain("for class 1"));
+        Assert.That(probabilities.ErrorKind, Is.EqualTo(PredictionErrorKind.InvalidOutput));
+        Assert.That(probabilities.Error, Does.Contain("NaN for class 1"));
     }
 
     [Test]

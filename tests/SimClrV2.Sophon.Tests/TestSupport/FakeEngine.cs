@@ -66,14 +66,80 @@ internal sealed class FakeEngine(int batchSize, bool fixedBatch = false) : IInfe
         _pool.Add((Batch)batch);
     }
 
+    /// <summary>Batches that may run at once (<see cref="IInferenceEngine.MaxConcurrentBatches"/>), like devices.</summary>
+    public int Devices { get; init; } = 1;
+
+    public int MaxConcurrentBatches => Devices;
+
+    /// <summary>
+    /// RunAsync returns at once and a timer completes the run after <see cref="RunDelay"/>, as a
+    /// device's worker does; the synchronous <see cref="Run"/> then counts as a misuse (<see cref="SyncRuns"/>).
+    /// </summary>
+    public bool CompleteFromDevice { get; init; }
+
+    /// <summary>Calls of the synchronous <see cref="Run"/>.</summary>
+    public int SyncRuns => Volatile.Read(ref _syncRuns);
+
+    /// <summary>The most runs in flight at once (RunAsync started, not completed).</summary>
+    public int PeakRunning => Volatile.Read(ref _peak);
+
+    private int _syncRuns;
+    private int _running;
+    private int _peak;
+
+    public ValueTask RunAsync(InferenceBatch batch, int count, CancellationToken cancellationToken = default)
+    {
+        if (!CompleteFromDevice)
+        {
+            Compute(batch, count);
+            return ValueTask.CompletedTask;
+        }
+
+        int running = Interlocked.Increment(ref _running);
+        for (int peak = _peak; running > peak && Interlocked.CompareExchange(ref _peak, running, peak) != peak; peak = _peak)
+        {
+        }
+
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = Task.Delay(RunDelay, CancellationToken.None).ContinueWith(
+            _ =>
+            {
+                try
+                {
+                    Interlocked.Decrement(ref _running);
+                    Calculate(batch, count);
+                    done.SetResult();
+                }
+                catch (Exception ex)
+                {
+                    done.SetException(ex);
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.None,
+            TaskScheduler.Default);
+        return new ValueTask(done.Task);
+    }
+
     public void Run(InferenceBatch batch, int count)
     {
-        RunCounts.Enqueue(count);
+        Interlocked.Increment(ref _syncRuns);
+        Compute(batch, count);
+    }
+
+    private void Compute(InferenceBatch batch, int count)
+    {
         if (RunDelay > TimeSpan.Zero)
         {
             Thread.Sleep(RunDelay);
         }
 
+        Calculate(batch, count);
+    }
+
+    private void Calculate(InferenceBatch batch, int count)
+    {
+        RunCounts.Enqueue(count);
         if (FailRun?.Invoke(RunCounts.Count) is Exception ex)
         {
             throw ex;

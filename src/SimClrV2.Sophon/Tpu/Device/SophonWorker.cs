@@ -6,8 +6,9 @@ namespace SimClrV2.Sophon.Tpu;
 /// <summary>
 /// One dedicated OS thread that owns every native call for one device's runtime: creation, launch
 /// and <c>bm_thread_sync</c> (which only waits for work launched by the calling OS thread), and
-/// teardown. Callers block until their item ran; exceptions are rethrown on the caller's thread.
-/// Batch runs use pooled work items, so the hand-off allocates nothing in steady state.
+/// teardown. Batch runs are posted (<see cref="Post"/>) and the worker completes each one when the
+/// device is done, so no other thread waits on this one; setup and teardown use <see cref="Invoke{T}"/>,
+/// which waits. Batch runs use pooled work items, so the hand-off allocates nothing in steady state.
 /// </summary>
 internal sealed class SophonWorker : IDisposable
 {
@@ -35,20 +36,16 @@ internal sealed class SophonWorker : IDisposable
             return work();
         }
 
-        var item = new FuncItem<T>(work);
-        try
-        {
-            Run(item);
-            return item.Result!;
-        }
-        finally
-        {
-            item.Dispose();
-        }
+        using var item = new FuncItem<T>(work);
+        Post(item);
+        item.Done.Wait();
+        item.Error?.Throw();
+        return item.Result!;
     }
 
-    /// <summary>Queues an item, waits until it ran on the worker thread, rethrows its failure.</summary>
-    public void Run(WorkItem item)
+    /// <summary>Queues an item; the worker thread executes it and then calls its <see cref="WorkItem.Complete"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The worker was stopped (the engine is disposed).</exception>
+    public void Post(WorkItem item)
     {
         ArgumentNullException.ThrowIfNull(item);
         Interlocked.Increment(ref _pending);
@@ -61,12 +58,6 @@ internal sealed class SophonWorker : IDisposable
             Interlocked.Decrement(ref _pending);
             throw new ObjectDisposedException(nameof(SophonEngine), "The SOPHON engine was disposed.");
         }
-
-        item.Done.Wait();
-        item.Done.Reset();
-        ExceptionDispatchInfo? error = item.Error;
-        item.Error = null;
-        error?.Throw();
     }
 
     /// <summary>Runs the remaining work, then stops the thread.</summary>
@@ -85,40 +76,49 @@ internal sealed class SophonWorker : IDisposable
     {
         foreach (WorkItem item in _queue.GetConsumingEnumerable())
         {
+            ExceptionDispatchInfo? error = null;
             try
             {
                 item.Execute();
             }
-#pragma warning disable CA1031 // every failure goes back to the caller's thread
+#pragma warning disable CA1031 // every failure goes back to whoever posted the item
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                item.Error = ExceptionDispatchInfo.Capture(ex);
+                error = ExceptionDispatchInfo.Capture(ex);
             }
-            finally
-            {
-                Interlocked.Decrement(ref _pending);
-                item.Done.Set();
-            }
+
+            Interlocked.Decrement(ref _pending);
+            item.Complete(error);
         }
     }
 
-    /// <summary>Work for the worker thread; reusable (the event is reset after each run).</summary>
-    internal abstract class WorkItem : IDisposable
+    /// <summary>Work for the worker thread.</summary>
+    internal abstract class WorkItem
+    {
+        /// <summary>Runs on the worker thread.</summary>
+        public abstract void Execute();
+
+        /// <summary>Called on the worker thread after <see cref="Execute"/>, with its failure or null; must not throw.</summary>
+        public abstract void Complete(ExceptionDispatchInfo? error);
+    }
+
+    private sealed class FuncItem<T>(Func<T> work) : WorkItem, IDisposable
     {
         public ManualResetEventSlim Done { get; } = new();
 
-        public ExceptionDispatchInfo? Error { get; set; }
+        public ExceptionDispatchInfo? Error { get; private set; }
 
-        public abstract void Execute();
-
-        public void Dispose() => Done.Dispose();
-    }
-
-    private sealed class FuncItem<T>(Func<T> work) : WorkItem
-    {
         public T? Result { get; private set; }
 
         public override void Execute() => Result = work();
+
+        public override void Complete(ExceptionDispatchInfo? error)
+        {
+            Error = error;
+            Done.Set();
+        }
+
+        public void Dispose() => Done.Dispose();
     }
 }

@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using SimClrV2.Sophon.Batch;
+using SimClrV2.Sophon.Pipeline;
+using SimClrV2.Sophon.Results;
+
+namespace SimClrV2.Sophon.Postprocess;
+
+/// <summary>
+/// The last stage: one prediction per entry of a batch that has run, in input order: an error entry
+/// for an input that failed before inference or whose batch failed, else the postprocessed output
+/// row with the stage timings.
+/// </summary>
+internal sealed class BatchPostprocessor(Postprocessor postprocessor, ILogger logger)
+{
+    private int _outputChecked;
+
+    /// <summary>The predictions of one batch.</summary>
+    public Prediction[] Create(PreparedBatch batch, InferenceOutcome outcome)
+    {
+        (double inferenceMs, double computeMs, string? failure) = outcome;
+        var predictions = new Prediction[batch.Entries.Count];
+        for (int i = 0; i < predictions.Length; i++)
+        {
+            PreparedBatch.Entry entry = batch.Entries[i];
+            int? expected = entry.Input.LabelIndex;
+            string? error = entry.Error ?? (entry.Slot >= 0 ? failure : null);
+            if (error is not null)
+            {
+                predictions[i] = new Prediction
+                {
+                    Source = entry.Input.Name,
+                    InputIndex = entry.InputIndex,
+                    ExpectedClassIndex = expected,
+                    Error = error,
+                    ErrorKind = entry.Error is null ? PredictionErrorKind.Inference : entry.ErrorKind,
+                    Timings = new StageTimings(entry.DecodeMs, entry.PreprocessMs, entry.Slot >= 0 ? inferenceMs : 0, 0),
+                };
+                continue;
+            }
+
+            long start = Stopwatch.GetTimestamp();
+            ReadOnlySpan<float> row = batch.Buffer!.OutputRow(entry.Slot);
+            // Once per classifier: a plain read on every later row, no interlocked operation.
+            if (postprocessor.OutputKind == OutputKind.Logits && Volatile.Read(ref _outputChecked) == 0
+                && Interlocked.Exchange(ref _outputChecked, 1) == 0 && Postprocessor.LooksLikeProbabilities(row))
+            {
+                ClassifierLog.OutputsLookLikeProbabilities(logger);
+            }
+
+            Prediction p = postprocessor.Create(
+                row,
+                entry.Input.Name,
+                entry.InputIndex,
+                expected,
+                new StageTimings(entry.DecodeMs, entry.PreprocessMs, inferenceMs, 0) { ComputeMs = computeMs });
+            p.Timings = p.Timings with { PostprocessMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds };
+            predictions[i] = p;
+        }
+
+        return predictions;
+    }
+}
