@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using SimClrV2.Sophon.TestSupport;
 using SimClrV2.Sophon.Decode;
 using SimClrV2.Sophon.Decode.Cifar;
 using SimClrV2.Sophon.Tpu.Interop;
@@ -52,7 +53,7 @@ internal static class BenchmarkData
         }
 
         temporary = Directory.CreateTempSubdirectory("simclrv2-bench-").FullName;
-        SimClrV2.Cli.EmulatedModels.Write(DefaultModel, temporary, ImageInputs.FromFolder(SampleImages));
+        SimClrV2.Sophon.TestSupport.EmulatedModels.Write(DefaultModel, temporary, ImageInputs.FromFolder(SampleImages));
         return temporary;
     }
 

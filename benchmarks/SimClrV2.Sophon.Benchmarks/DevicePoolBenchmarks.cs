@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
-using SimClrV2.Cli;
+using SimClrV2.Sophon.TestSupport;
 using SimClrV2.Sophon.Decode;
 using SimClrV2.Sophon.Pipeline;
 using SimClrV2.Sophon.Tpu;

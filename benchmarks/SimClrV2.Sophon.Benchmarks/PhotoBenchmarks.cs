@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using SimClrV2.Cli;
+using SimClrV2.Sophon.TestSupport;
 using SimClrV2.Sophon.Decode;
 using SimClrV2.Sophon.OnnxRuntime;
 using SimClrV2.Sophon.Pipeline;

@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using SimClrV2.Cli;
+using SimClrV2.Sophon.TestSupport;
 using SimClrV2.Sophon.Infer;
 using SimClrV2.Sophon.Tpu;
 
@@ -13,7 +13,7 @@ public abstract class SophonBenchmarkBase
 {
     private string? _temporary;
 
-    protected SophonEngine Engine { get; private set; } = null!;
+    private protected SophonEngine Engine { get; private set; } = null!;
 
     protected InferenceBatch RentedBatch { get; private set; } = null!;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using SimClrV2.Sophon.TestSupport;
 using SimClrV2.Cli.Reports;
 using SimClrV2.Sophon.Decode;
 using SimClrV2.Sophon.OnnxRuntime;

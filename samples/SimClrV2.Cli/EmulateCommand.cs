@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SimClrV2.Sophon.TestSupport;
 
 namespace SimClrV2.Cli;
 

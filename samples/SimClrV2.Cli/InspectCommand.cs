@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using SimClrV2.Sophon.Tpu;
 using SimClrV2.Sophon.Tpu.Interop;
 
@@ -27,33 +26,5 @@ internal static class InspectCommand
         return command;
     }
 
-    private static void Print(TextWriter stdout, string path, int device)
-    {
-        using SophonModel model = SophonModel.Load(path, device);
-        stdout.WriteLine($"{model.Source} on device {model.DeviceId}: {model.Networks.Count} network(s)");
-        foreach (SophonNetworkInfo net in model.Networks)
-        {
-            stdout.WriteLine($"network '{net.Name}'{(net.IsDynamic ? " (dynamic)" : string.Empty)}");
-            for (int i = 0; i < net.Inputs.Count; i++)
-            {
-                stdout.WriteLine(Tensor("input", net.Inputs[i], net.MaxInputBytes[i]));
-            }
-
-            for (int i = 0; i < net.Outputs.Count; i++)
-            {
-                stdout.WriteLine(Tensor("output", net.Outputs[i], net.MaxOutputBytes[i]));
-            }
-
-            foreach ((SophonStage stage, int index) in net.Stages.Select((s, i) => (s, i)))
-            {
-                stdout.WriteLine($"  stage {index}: batch {stage.BatchSize}, inputs {Shapes(stage.InputShapes)}, outputs {Shapes(stage.OutputShapes)}");
-            }
-        }
-    }
-
-    private static string Tensor(string kind, SophonTensorInfo t, long maxBytes) =>
-        string.Create(CultureInfo.InvariantCulture, $"  {kind} '{t.Name}': {t.DataType}, scale {t.Scale:G6}, zero point {t.ZeroPoint}, max {maxBytes} bytes");
-
-    private static string Shapes(IReadOnlyList<IReadOnlyList<int>> shapes) =>
-        string.Join(" ", shapes.Select(s => $"[{string.Join(", ", s)}]"));
+    private static void Print(TextWriter stdout, string path, int device) => stdout.Write(SophonRuntime.DescribeModel(path, device));
 }

@@ -4,7 +4,7 @@ using SimClrV2.Sophon.Infer;
 namespace SimClrV2.Sophon.OnnxRuntime;
 
 /// <summary>Options of the ONNX Runtime engine.</summary>
-public class OnnxEngineOptions
+internal sealed class OnnxEngineOptions
 {
     /// <summary>The .onnx model file.</summary>
     public string ModelPath { get; set; } = string.Empty;

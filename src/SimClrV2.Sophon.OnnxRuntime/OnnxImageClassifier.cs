@@ -25,6 +25,9 @@ public sealed class OnnxClassifierOptions : ModelFileClassifierOptions
     /// <summary>Changes ONNX Runtime's session options before the session is created (execution providers, graph optimisation, threads); see <see cref="OnnxEngineOptions.ConfigureSession"/>.</summary>
     public Action<SessionOptions>? ConfigureSession { get; set; }
 
+    /// <summary>The model to load (the default model when none is given) and its manifest.</summary>
+    internal (string Name, ReadOnlyMemory<byte> Data, ModelManifest? Manifest) Resolve() => ResolveModel(defaultModel: true);
+
     /// <inheritdoc />
     public override IEnumerable<string> GetValidationErrors()
     {
@@ -74,7 +77,7 @@ public sealed class OnnxImageClassifier : ImageClassifier
     }
 
     private OnnxImageClassifier((OnnxRuntimeEngine Engine, ModelManifest? Manifest) loaded, OnnxClassifierOptions options)
-        : base(loaded.Engine, options, loaded.Manifest, null)
+        : base(loaded.Engine, options, loaded.Manifest)
     {
     }
 
@@ -89,12 +92,11 @@ public sealed class OnnxImageClassifier : ImageClassifier
     private static (OnnxRuntimeEngine, ModelManifest?) Load(OnnxClassifierOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ResolvedModel model = options.ResolveModel(defaultModel: true);
-        ModelManifest? manifest = model.Manifest;
+        (string name, ReadOnlyMemory<byte> data, ModelManifest? manifest) = options.Resolve();
         var engine = new OnnxRuntimeEngine(new OnnxEngineOptions
         {
-            ModelPath = model.Name,
-            ModelData = model.InMemory?.Data ?? default,
+            ModelPath = name,
+            ModelData = data,
             InputName = options.InputName ?? manifest?.InputName,
             OutputName = options.OutputName ?? manifest?.OutputName,
             Layout = options.Layout ?? manifest?.Layout,

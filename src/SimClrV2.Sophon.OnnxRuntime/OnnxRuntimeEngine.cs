@@ -13,7 +13,7 @@ namespace SimClrV2.Sophon.OnnxRuntime;
 /// over it, so a run copies nothing and allocates nothing beyond ONNX Runtime's own work. Safe to
 /// run from several threads (each with its own rented batch).
 /// </summary>
-public sealed class OnnxRuntimeEngine : IInferenceEngine
+internal sealed class OnnxRuntimeEngine : IInferenceEngine
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions;

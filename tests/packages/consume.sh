@@ -46,7 +46,7 @@ pack() {
   dotnet pack "$root/samples/SimClrV2.Cli" -c Release -o "$feed" -p:RuntimeIdentifier= || return 1
   ls "$feed"/SimClrV2.Sophon."$version".nupkg "$feed"/SimClrV2.Sophon.Tool."$version".nupkg >/dev/null
 }
-check "pack (with package validation against 0.1.0)" pack || finish
+check "pack (with package validation against the baseline in eng/package-baseline)" pack || finish
 
 # Packages of this version restored before (an earlier run) would hide a changed package.
 cache=$(dotnet nuget locals global-packages -l | sed 's/^global-packages: *//')

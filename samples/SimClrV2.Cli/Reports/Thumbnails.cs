@@ -37,7 +37,7 @@ internal static class Thumbnails
     {
         try
         {
-            using DecodedImage decoded = input.Decode(DecodeOptions.Default with { TargetWidth = Side, TargetHeight = Side });
+            using DecodedImage decoded = input.Decode();
             using Image<Rgb24> image = decoded.ToImage();
             if (image.Width > Side || image.Height > Side)
             {

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
-using SimClrV2.Sophon.DependencyInjection;
 using SimClrV2.Sophon.OnnxRuntime;
 using SimClrV2.Sophon.Pipeline;
 
@@ -9,8 +8,6 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers the ONNX Runtime classifier in an <see cref="IServiceCollection"/> (see <see cref="ImageClassifierServiceCollectionExtensions"/>).</summary>
 public static class OnnxServiceCollectionExtensions
 {
-    private static readonly string[] OnnxKeys = ["InputName", "OutputName", "BatchSize", "IntraOpNumThreads", "AllowSpinning"];
-
     /// <summary>
     /// Registers the ONNX Runtime classifier (<see cref="OnnxImageClassifier"/>) configured from a
     /// configuration section (<c>ModelPath</c>, <c>BatchSize</c>, <c>TopK</c>, <c>Preprocessing:Width</c>, ...;
@@ -25,9 +22,8 @@ public static class OnnxServiceCollectionExtensions
     public static OptionsBuilder<OnnxClassifierOptions> AddOnnxImageClassifier(this IServiceCollection services, IConfiguration configuration, Action<OnnxClassifierOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        OptionsBuilder<OnnxClassifierOptions> builder = services
-            .AddImageClassifier<OnnxClassifierOptions>(OnnxImageClassifier.Create, ClassifierConfiguration.NameOf(configuration))
-            .Configure(options => Bind(configuration, options));
+        OptionsBuilder<OnnxClassifierOptions> builder = services.AddImageClassifier<OnnxClassifierOptions>(
+            OnnxImageClassifier.Create, configuration, static (section, options) => section.Bind(options, static b => b.ErrorOnUnknownConfiguration = true));
         return configure is null ? builder : builder.Configure(configure);
     }
 
@@ -39,15 +35,5 @@ public static class OnnxServiceCollectionExtensions
     {
         OptionsBuilder<OnnxClassifierOptions> builder = services.AddImageClassifier<OnnxClassifierOptions>(OnnxImageClassifier.Create, nameof(OnnxClassifierOptions));
         return configure is null ? builder : builder.Configure(configure);
-    }
-
-    private static void Bind(IConfiguration configuration, OnnxClassifierOptions options)
-    {
-        ClassifierConfiguration.Bind(configuration, options, OnnxKeys);
-        options.InputName = ClassifierConfiguration.GetString(configuration, "InputName") ?? options.InputName;
-        options.OutputName = ClassifierConfiguration.GetString(configuration, "OutputName") ?? options.OutputName;
-        options.BatchSize = ClassifierConfiguration.Get<int>(configuration, "BatchSize") ?? options.BatchSize;
-        options.IntraOpNumThreads = ClassifierConfiguration.Get<int>(configuration, "IntraOpNumThreads") ?? options.IntraOpNumThreads;
-        options.AllowSpinning = ClassifierConfiguration.Get<bool>(configuration, "AllowSpinning") ?? options.AllowSpinning;
     }
 }

@@ -10,17 +10,17 @@ namespace SimClrV2.Sophon.Decode;
 public sealed record DecodeOptions
 {
     /// <summary>The defaults: 64 megapixels, 256 MiB of encoded data.</summary>
-    public static DecodeOptions Default { get; } = new();
+    public static DecodeOptions Default => new();
 
     /// <summary>
     /// The most pixels (width x height, as the header states it) an image may have; larger images
     /// are refused before decoding. Default 64 Mi (e.g. 9000 x 7000 from a 63-megapixel camera);
     /// an RGB24 image of that size takes 192 MiB while it is decoded.
     /// </summary>
-    public long MaxPixels { get; init; } = 64L * 1024 * 1024;
+    public long MaxPixels { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>The most bytes an encoded image (a file or a stream) may have. Default 256 MiB.</summary>
-    public long MaxEncodedBytes { get; init; } = 256L * 1024 * 1024;
+    public long MaxEncodedBytes { get; set; } = 256L * 1024 * 1024;
 
     /// <summary>
     /// Decode JPEGs much larger than the network input at a reduced scale (1/2, 1/4 or 1/8, the
@@ -28,7 +28,7 @@ public sealed record DecodeOptions
     /// through SkiaSharp), faster; then the same resize as always. Default true; false
     /// decodes every image at full size (pixel-exact agreement with BMCV, which resizes the full image).
     /// </summary>
-    public bool ReducedJpegDecode { get; init; } = true;
+    public bool ReducedJpegDecode { get; set; } = true;
 
     /// <summary>
     /// How many times the network input's sides a reduced JPEG decode keeps at least (1..8, default
@@ -36,23 +36,23 @@ public sealed record DecodeOptions
     /// (160x120, about 2x faster than full) and a 256x256 JPEG at 1/2; on CIFAR-10 test images
     /// upscaled to 256x256 JPEG, 3 and 4 cost 0.2 points of accuracy, 2 about 1.3 and 1 about 1.9.
     /// </summary>
-    public int ReducedJpegOversample { get; init; } = 3;
+    public int ReducedJpegOversample { get; set; } = 3;
 
     /// <summary>
     /// Turn photos upright by their EXIF orientation (tag 0x0112) before anything else, as OpenCV's
     /// <c>imread</c> does. Default true; false classifies the pixels as stored. An oriented JPEG is
     /// decoded on the host even with device JPEG decode (the JPU does not turn images).
     /// </summary>
-    public bool ApplyExifOrientation { get; init; } = true;
+    public bool ApplyExifOrientation { get; set; } = true;
 
     /// <summary>Keep JPEGs encoded after their checks, for a preprocessor that decodes them on the device. Set by the classifier.</summary>
     internal bool KeepJpegEncoded { get; init; }
 
     /// <summary>The width of the network input the image is decoded for (0: unknown, no reduced decode). The classifier sets it to its engine's.</summary>
-    public int TargetWidth { get; init; }
+    internal int TargetWidth { get; init; }
 
     /// <summary>The height of the network input the image is decoded for (0: unknown, no reduced decode). The classifier sets it to its engine's.</summary>
-    public int TargetHeight { get; init; }
+    internal int TargetHeight { get; init; }
 
     /// <summary>Checks the limits are positive.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A limit is below 1, or <see cref="MaxEncodedBytes"/> is not below <see cref="Array.MaxLength"/> (one buffer holds the image and one byte more).</exception>

@@ -11,7 +11,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
 /// Registers classifiers in an <see cref="IServiceCollection"/>: options bound from configuration
-/// (<see cref="ClassifierConfiguration"/>: strict, reflection-free) and validated when the host starts (<c>ValidateOnStart</c>, each message naming the option), the
+/// (by the configuration binder's generated code; every unknown key and unparsable value named at once, with the known keys) and validated when the host starts (<c>ValidateOnStart</c>, each message naming the option), the
 /// container's <see cref="ILoggerFactory"/>, one <see cref="IImageClassifier"/> singleton created on
 /// first use and disposed by the container.
 /// </summary>
@@ -29,8 +29,8 @@ public static class ImageClassifierServiceCollectionExtensions
     public static OptionsBuilder<SophonClassifierOptions> AddSophonImageClassifier(this IServiceCollection services, IConfiguration configuration, Action<SophonClassifierOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        OptionsBuilder<SophonClassifierOptions> builder = services.AddImageClassifier<SophonClassifierOptions>(SophonImageClassifier.Create, ClassifierConfiguration.NameOf(configuration))
-            .Configure(options => ClassifierConfiguration.Bind(configuration, options));
+        OptionsBuilder<SophonClassifierOptions> builder = services.AddImageClassifier<SophonClassifierOptions>(
+            SophonImageClassifier.Create, configuration, static (section, options) => section.Bind(options, static b => b.ErrorOnUnknownConfiguration = true));
         return configure is null ? builder : builder.Configure(configure);
     }
 
@@ -68,6 +68,33 @@ public static class ImageClassifierServiceCollectionExtensions
     }
 
     /// <summary>Fails validation with every <see cref="ClassifierOptions.GetValidationErrors"/> message, each prefixed with the options' name.</summary>
+    /// <summary>
+    /// Registers a classifier whose options are bound from a configuration section (engine packages
+    /// call it with their options type): the section is checked first, and every key the options do
+    /// not have and every value that does not parse is named in one exception, with the known keys;
+    /// then <paramref name="bind"/> (the configuration binder's generated <c>Bind</c> for
+    /// <typeparamref name="TOptions"/>) sets the options; validation runs at start as with
+    /// <see cref="AddImageClassifier{TOptions}(IServiceCollection, Func{TOptions, IImageClassifier}, string?)"/>.
+    /// </summary>
+    /// <typeparam name="TOptions">The engine's options.</typeparam>
+    /// <param name="services">The services.</param>
+    /// <param name="create">Makes the classifier from the bound, validated options.</param>
+    /// <param name="configuration">The section (e.g. <c>builder.Configuration.GetSection("Classifier")</c>).</param>
+    /// <param name="bind">Binds the section to the options: <c>(section, options) =&gt; section.Bind(options)</c>.</param>
+    /// <returns>The options builder.</returns>
+    public static OptionsBuilder<TOptions> AddImageClassifier<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor | DynamicallyAccessedMemberTypes.PublicProperties)] TOptions>(
+        this IServiceCollection services, Func<TOptions, IImageClassifier> create, IConfiguration configuration, Action<IConfiguration, TOptions> bind)
+        where TOptions : ClassifierOptions
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(bind);
+        return services.AddImageClassifier(create, ConfigurationCheck.NameOf(configuration)).Configure(options =>
+        {
+            ConfigurationCheck.ThrowIfInvalid(configuration, typeof(TOptions));
+            bind(configuration, options);
+        });
+    }
+
     private sealed class ClassifierOptionsValidator<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(string optionName) : IValidateOptions<TOptions>
         where TOptions : ClassifierOptions
     {

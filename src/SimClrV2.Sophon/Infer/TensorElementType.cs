@@ -17,7 +17,7 @@ public enum TensorElementType
 }
 
 /// <summary>Helpers for <see cref="TensorElementType"/>.</summary>
-public static class TensorElementTypeExtensions
+internal static class TensorElementTypeExtensions
 {
     /// <summary>The size of one element in bytes.</summary>
     /// <param name="type">The element type.</param>

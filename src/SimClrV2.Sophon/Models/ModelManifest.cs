@@ -43,11 +43,11 @@ public sealed class ModelManifest
         TypeInfoResolver = ManifestJsonContext.Default,
     };
 
-    private static JsonTypeInfo<ModelManifest> ContractInfo => (JsonTypeInfo<ModelManifest>)s_json.GetTypeInfo(typeof(ModelManifest));
+    private static JsonTypeInfo<ModelManifest> ContractInfo() => (JsonTypeInfo<ModelManifest>)s_json.GetTypeInfo(typeof(ModelManifest));
 
     // The keys a manifest may hold: the serialised names of the classes' properties.
     private static readonly string[] RootKeys = KeysOf<ModelManifest>();
-    private static readonly string[] PreprocessingKeys = KeysOf<ManifestPreprocessing>();
+    private static readonly string[] PreprocessingKeys = KeysOf<PreprocessingOverride>();
 
     /// <summary>The schema's file name in the repository; a manifest may name it in a <c>$schema</c> key.</summary>
     public const string SchemaFileName = "model-manifest.schema.json";
@@ -75,7 +75,7 @@ public sealed class ModelManifest
     public TensorLayout? Layout { get; set; }
 
     /// <summary>How pixels become network input.</summary>
-    public ManifestPreprocessing? Preprocessing { get; set; }
+    public PreprocessingOverride? Preprocessing { get; set; }
 
     /// <summary>
     /// True when the model does <see cref="Preprocessing"/> itself (TPU-MLIR's
@@ -100,9 +100,9 @@ public sealed class ModelManifest
     /// </summary>
     /// <param name="defaults">What fields the section leaves out take: <see cref="PreprocessingOptions.Cifar10"/> at the model's input size.</param>
     /// <returns>The options.</returns>
-    public PreprocessingOptions HostPreprocessing(PreprocessingOptions defaults)
+    internal PreprocessingOptions HostPreprocessing(PreprocessingOptions defaults)
     {
-        PreprocessingOptions options = Preprocessing?.ToOptions(defaults) ?? defaults;
+        PreprocessingOptions options = Preprocessing?.Over(defaults) ?? defaults;
         return FusedPreprocessing == true ? options with { Scale = 1f, Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f] } : options;
     }
 
@@ -163,7 +163,7 @@ public sealed class ModelManifest
         try
         {
             CheckKeys(json, path);
-            ModelManifest manifest = JsonSerializer.Deserialize(json, ContractInfo)
+            ModelManifest manifest = JsonSerializer.Deserialize(json, ContractInfo())
                 ?? throw new InvalidDataException($"Model manifest '{path}' is empty (null).");
             manifest.SourcePath = path;
             manifest.Validate();
@@ -193,9 +193,9 @@ public sealed class ModelManifest
             throw new ArgumentException($"outputKind {kind} is unknown; use logits or probabilities.", nameof(OutputKind));
         }
 
-        if (Labels is not null && (Labels.Count == 0 || Labels.Any(string.IsNullOrWhiteSpace)))
+        if (LabelRule.Problem(Labels) is { } labels)
         {
-            throw new ArgumentException("labels must hold one non-empty name per class, in index order.", nameof(Labels));
+            throw new ArgumentException($"labels {labels}.", nameof(Labels));
         }
 
         Preprocessing?.Validate();
@@ -206,11 +206,11 @@ public sealed class ModelManifest
     /// </summary>
     /// <param name="classCount">The model's output length.</param>
     /// <exception cref="InvalidDataException">The manifest's label count differs.</exception>
-    public void CheckLabels(int classCount)
+    internal void CheckLabels(int classCount)
     {
-        if (Labels is not null && Labels.Count != classCount)
+        if (LabelRule.CountProblem(Labels, classCount) is { } problem)
         {
-            throw new InvalidDataException($"Model manifest{(SourcePath is null ? string.Empty : $" '{SourcePath}'")} has {Labels.Count} labels but the model has {classCount} outputs; give one label per class, in index order.");
+            throw new InvalidDataException($"Model manifest{(SourcePath is null ? string.Empty : $" '{SourcePath}'")} {problem}.");
         }
     }
 
@@ -249,84 +249,7 @@ public sealed class ModelManifest
     public void Save(string path)
     {
         using FileStream stream = File.Create(path);
-        JsonSerializer.Serialize(stream, this, ContractInfo);
-    }
-}
-
-/// <summary>
-/// The preprocessing section of a <see cref="ModelManifest"/>; see <see cref="PreprocessingOptions"/>.
-/// Every field is optional; one left out takes its default (see <see cref="ToOptions"/>).
-/// </summary>
-public sealed class ManifestPreprocessing
-{
-    /// <summary>Input width (default: the model's).</summary>
-    public int? Width { get; set; }
-
-    /// <summary>Input height (default: the model's).</summary>
-    public int? Height { get; set; }
-
-    /// <summary>Plane order, <c>rgb</c> or <c>bgr</c> (default rgb).</summary>
-    public ChannelOrder? ChannelOrder { get; set; }
-
-    /// <summary>Pixel multiplier, positive (default 1/255; 1 for raw 0..255 pixels).</summary>
-    public float? Scale { get; set; }
-
-    /// <summary>Per-plane mean, 3 values in the network's channel order (default: the CIFAR-10 mean).</summary>
-    public IReadOnlyList<float>? Mean { get; set; }
-
-    /// <summary>Per-plane std, 3 positive values in the network's channel order (default: the CIFAR-10 std).</summary>
-    public IReadOnlyList<float>? Std { get; set; }
-
-    /// <summary>How the image is fitted: <c>stretch</c> (default), <c>centerCrop</c> or <c>letterbox</c>.</summary>
-    public ResizeMode? Resize { get; set; }
-
-    /// <summary>For <c>centerCrop</c>: the part of the shorter side kept, in (0, 1] (default 0.875).</summary>
-    public float? CropFraction { get; set; }
-
-    /// <summary>For <c>letterbox</c>: the fill as R, G, B in 0..255 (default 0, 0, 0).</summary>
-    public IReadOnlyList<int>? PadValue { get; set; }
-
-    /// <summary>Interpolation: <c>bilinear</c> (default), <c>nearest</c> or <c>bicubic</c>.</summary>
-    public ResizeInterpolation? Interpolation { get; set; }
-
-    /// <summary>The equivalent options: each field given here over the same field of <paramref name="defaults"/>.</summary>
-    /// <param name="defaults">The fallback for every field left out (null: <see cref="PreprocessingOptions.Cifar10"/>, 32x32).</param>
-    /// <returns>The options.</returns>
-    public PreprocessingOptions ToOptions(PreprocessingOptions? defaults = null)
-    {
-        PreprocessingOptions d = defaults ?? PreprocessingOptions.Cifar10;
-        return new()
-        {
-            Width = Width ?? d.Width,
-            Height = Height ?? d.Height,
-            ChannelOrder = ChannelOrder ?? d.ChannelOrder,
-            Scale = Scale ?? d.Scale,
-            Mean = Mean ?? d.Mean,
-            Std = Std ?? d.Std,
-            Resize = Resize ?? d.Resize,
-            CropFraction = CropFraction ?? d.CropFraction,
-            PadValue = PadValue is null ? d.PadValue : PadValue.Select(v => (byte)v).ToArray(),
-            Interpolation = Interpolation ?? d.Interpolation,
-        };
-    }
-
-    /// <summary>Checks the fields that are given, naming the one that is wrong.</summary>
-    /// <exception cref="ArgumentException">A value is out of range.</exception>
-    public void Validate()
-    {
-        if (PadValue is not null && (PadValue.Count != 3 || PadValue.Any(v => v is < 0 or > 255)))
-        {
-            throw new ArgumentException("preprocessing padValue must hold 3 values (R, G, B) in 0..255.", nameof(PadValue));
-        }
-
-        try
-        {
-            ToOptions().Validate();
-        }
-        catch (ArgumentException ex)
-        {
-            throw new ArgumentException("preprocessing: " + ex.Message, ex.ParamName, ex);
-        }
+        JsonSerializer.Serialize(stream, this, ContractInfo());
     }
 }
 

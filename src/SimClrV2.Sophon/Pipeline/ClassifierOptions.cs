@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SimClrV2.Sophon.Decode;
@@ -9,15 +10,21 @@ using SimClrV2.Sophon.Preprocess;
 
 namespace SimClrV2.Sophon.Pipeline;
 
-/// <summary>Options shared by every classifier, whatever the engine.</summary>
+/// <summary>
+/// Options shared by every classifier, whatever the engine; each engine's options type derives from
+/// <see cref="ModelFileClassifierOptions"/> and adds only what that engine knows. Bound from
+/// configuration by the engine packages' <c>Add...ImageClassifier(section)</c>.
+/// </summary>
+[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)]
 public class ClassifierOptions
 {
     /// <summary>
-    /// How pixels become network input, layered field by field (<see cref="PreprocessingOptions.LayeredOver"/>):
+    /// Preprocessing fields to change, layered field by field (see <see cref="PreprocessingOverride"/>):
     /// the fields given here over the model's manifest over <see cref="PreprocessingOptions.Cifar10"/>
-    /// at the model's input size. Null: the manifest's, else the CIFAR-10 convention.
+    /// at the model's input size. Null: the manifest's, else the CIFAR-10 convention. A preset gives
+    /// every field when converted: <c>Preprocessing = (PreprocessingOverride)PreprocessingOptions.UnitRange</c>.
     /// </summary>
-    public PreprocessingOptions? Preprocessing { get; set; }
+    public PreprocessingOverride? Preprocessing { get; set; }
 
     /// <summary>Class names in index order. Null: the model's manifest, else the class index as text.</summary>
     public IReadOnlyList<string>? Labels { get; set; }
@@ -66,9 +73,9 @@ public class ClassifierOptions
             yield return $"DecodeThreads is {DecodeThreads}; use 0 (one per processor) or a positive count.";
         }
 
-        if (Labels is not null && (Labels.Count == 0 || Labels.Any(string.IsNullOrWhiteSpace)))
+        if (LabelRule.Problem(Labels) is { } labels)
         {
-            yield return "Labels must hold one non-empty name per class, in index order (or be left out: the manifest's).";
+            yield return $"Labels {labels} (or be left out: the manifest's).";
         }
 
         if (OutputKind is { } kind && !Enum.IsDefined(kind))
@@ -157,30 +164,26 @@ public abstract class ModelFileClassifierOptions : ClassifierOptions
         }
     }
 
-    /// <summary>Validates <see cref="ModelPath"/> and loads the manifest: <see cref="ManifestPath"/>, else <see cref="Model"/>'s, else the one beside the model, else null.</summary>
-    /// <returns>The manifest or null.</returns>
-    public ModelManifest? LoadManifest()
-    {
-        if (ManifestPath is null && Model is null)
-        {
-            ArgumentException.ThrowIfNullOrEmpty(ModelPath, nameof(ModelPath));
-        }
-
-        return ManifestFor(Model);
-    }
-
     /// <summary>
     /// The model to load: <see cref="ModelPath"/> or <see cref="Model"/> (<see cref="ClassifierModel.Default"/>
     /// when <paramref name="defaultModel"/> and neither is set), and its manifest
     /// (<see cref="ManifestPath"/>, the model's own, or the file beside the model). Logs which
     /// manifest is used (event <see cref="SimClrV2EventIds.ManifestFound"/>) or, as a warning, that
-    /// there is none (<see cref="SimClrV2EventIds.ManifestMissing"/>). Engine packages call it from their factories.
+    /// there is none (<see cref="SimClrV2EventIds.ManifestMissing"/>). Engine packages' options call
+    /// it for their classifiers.
     /// </summary>
     /// <param name="defaultModel">Whether the default model stands in when no model is given (it is an ONNX model).</param>
-    /// <returns>The model and manifest.</returns>
+    /// <returns>The model's name (its path, or the in-memory model's name), its bytes (empty for a file: load the path) and its manifest.</returns>
     /// <exception cref="ArgumentException">No model, or both a path and a model, are given.</exception>
     /// <exception cref="InvalidOperationException">The default model is needed and its package is not referenced.</exception>
-    public ResolvedModel ResolveModel(bool defaultModel)
+    protected (string Name, ReadOnlyMemory<byte> Data, ModelManifest? Manifest) ResolveModel(bool defaultModel)
+    {
+        ResolvedModel model = Resolve(defaultModel);
+        return (model.Name, model.InMemory?.Data ?? default, model.Manifest);
+    }
+
+    /// <summary>The model and its manifest (see <see cref="ResolveModel"/>).</summary>
+    internal ResolvedModel Resolve(bool defaultModel)
     {
         if (BothSet() is { } both)
         {
@@ -222,7 +225,7 @@ public abstract class ModelFileClassifierOptions : ClassifierOptions
 /// <param name="Path">The model file, or null when the model is in memory.</param>
 /// <param name="InMemory">The model in memory, or null when it is a file.</param>
 /// <param name="Manifest">Its manifest, or null.</param>
-public sealed record ResolvedModel(string? Path, ClassifierModel? InMemory, ModelManifest? Manifest)
+internal sealed record ResolvedModel(string? Path, ClassifierModel? InMemory, ModelManifest? Manifest)
 {
     /// <summary>The model's name in messages and result file names: the path, or the in-memory model's name.</summary>
     public string Name => Path ?? InMemory?.Name ?? "memory";

@@ -48,7 +48,7 @@ internal sealed record ClassifierSettings
         decode.Validate();
         return new ClassifierSettings
         {
-            Preprocessing = options.Preprocessing?.LayeredOver(fromModel) ?? fromModel,
+            Preprocessing = options.Preprocessing?.Over(fromModel) ?? fromModel,
             Postprocessor = new Postprocessor(engine.OutputLength, options.Labels ?? manifest?.Labels, options.TopK, options.OutputKind ?? manifest?.OutputKind ?? OutputKind.Logits),
             Decode = decode,
             DecodeThreads = options.DecodeThreads == 0 ? Environment.ProcessorCount : options.DecodeThreads,

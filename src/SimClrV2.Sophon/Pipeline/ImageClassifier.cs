@@ -35,14 +35,13 @@ public class ImageClassifier : IImageClassifier
     private int _runs;
     private bool _disposed;
 
-    /// <summary>Creates a classifier over an engine, with no manifest (see <see cref="Create"/>).</summary>
+    /// <summary>Creates a classifier over an engine, with no manifest (see <see cref="Create"/>); the CPU preprocessor.</summary>
     /// <param name="engine">The inference engine.</param>
     /// <param name="options">Preprocessing, labels, top-k, logging.</param>
     /// <param name="ownsEngine">Whether disposing the classifier disposes the engine.</param>
-    /// <param name="preprocessor">How images reach the tensor (default: <see cref="CpuPreprocessor"/> with the options' preprocessing).</param>
     /// <exception cref="ArgumentException">The options disagree with the engine (input size, label count).</exception>
-    public ImageClassifier(IInferenceEngine engine, ClassifierOptions options, bool ownsEngine = true, IImagePreprocessor? preprocessor = null)
-        : this(engine, ClassifierSettings.Resolve(engine, options, null), ownsEngine, _ => preprocessor)
+    public ImageClassifier(IInferenceEngine engine, ClassifierOptions options, bool ownsEngine = true)
+        : this(engine, options, ownsEngine, preprocessor: null)
     {
     }
 
@@ -54,9 +53,20 @@ public class ImageClassifier : IImageClassifier
     /// <param name="engine">The engine (owned).</param>
     /// <param name="options">Explicit options (they win over the manifest).</param>
     /// <param name="manifest">The model's manifest, if any.</param>
-    /// <param name="preprocessor">Makes the preprocessor from the resolved preprocessing (null, or returning null: the CPU one).</param>
-    protected ImageClassifier(IInferenceEngine engine, ClassifierOptions options, ModelManifest? manifest, Func<PreprocessingOptions, IImagePreprocessor?>? preprocessor)
+    protected ImageClassifier(IInferenceEngine engine, ClassifierOptions options, ModelManifest? manifest)
+        : this(engine, options, manifest, preprocessor: null)
+    {
+    }
+
+    /// <summary>As the protected constructor, with a preprocessor made from the resolved preprocessing (null, or returning null: the CPU one).</summary>
+    private protected ImageClassifier(IInferenceEngine engine, ClassifierOptions options, ModelManifest? manifest, Func<PreprocessingOptions, IImagePreprocessor?>? preprocessor)
         : this(engine, ResolveOrDispose(engine, options, manifest), ownsEngine: true, preprocessor ?? (_ => null))
+    {
+    }
+
+    /// <summary>Over an engine with no manifest and a given preprocessor (tests, benchmarks).</summary>
+    internal ImageClassifier(IInferenceEngine engine, ClassifierOptions options, bool ownsEngine, IImagePreprocessor? preprocessor)
+        : this(engine, ClassifierSettings.Resolve(engine, options, null), ownsEngine, _ => preprocessor)
     {
     }
 
@@ -92,12 +102,11 @@ public class ImageClassifier : IImageClassifier
     /// <param name="engine">The engine.</param>
     /// <param name="options">Explicit options (they win over the manifest).</param>
     /// <param name="manifest">The model's manifest, if any.</param>
-    /// <param name="preprocessor">Makes the preprocessor from the resolved options (default: the CPU one).</param>
     /// <returns>The classifier.</returns>
-    public static ImageClassifier Create(IInferenceEngine engine, ClassifierOptions options, ModelManifest? manifest, Func<PreprocessingOptions, IImagePreprocessor>? preprocessor = null)
+    public static ImageClassifier Create(IInferenceEngine engine, ClassifierOptions options, ModelManifest? manifest)
     {
         ArgumentNullException.ThrowIfNull(engine);
-        return new ImageClassifier(engine, options, manifest, preprocessor);
+        return new ImageClassifier(engine, options, manifest);
     }
 
     /// <inheritdoc />
@@ -119,7 +128,7 @@ public class ImageClassifier : IImageClassifier
     public int DecodeThreads => _settings.DecodeThreads;
 
     /// <summary>The engine this classifier runs on.</summary>
-    public IInferenceEngine Engine => _engine;
+    internal IInferenceEngine Engine => _engine;
 
     /// <inheritdoc />
     public IReadOnlyList<Prediction> Classify(IEnumerable<ImageInput> inputs, IProgress<ClassificationProgress>? progress = null, CancellationToken cancellationToken = default) =>
@@ -128,6 +137,35 @@ public class ImageClassifier : IImageClassifier
     /// <inheritdoc />
     public Prediction Classify(ReadOnlySpan<byte> rgb24, int width, int height, string name = "pixels", CancellationToken cancellationToken = default) =>
         Classify([ImageInput.FromPixels(rgb24, width, height, name)], null, cancellationToken)[0];
+
+    /// <summary>Classifies what the paths name: image files, folders (recursive), CIFAR-10 files; a missing path is an error entry (see <see cref="ImageClassifierExtensions.Classify(IImageClassifier, string[])"/>).</summary>
+    /// <param name="paths">File or folder paths.</param>
+    /// <returns>One prediction per image, in path order.</returns>
+    public IReadOnlyList<Prediction> Classify(params string[] paths) => ImageClassifierExtensions.Classify(this, paths);
+
+    /// <summary>Classifies one encoded image held in memory (see <see cref="ImageInput.FromBytes"/>); a corrupt image is an error entry.</summary>
+    /// <param name="encoded">The encoded image (PNG, JPEG, ...).</param>
+    /// <param name="name">The reported name.</param>
+    /// <param name="cancellationToken">Stops the run.</param>
+    /// <returns>The prediction.</returns>
+    public Prediction Classify(ReadOnlyMemory<byte> encoded, string name = "bytes", CancellationToken cancellationToken = default) =>
+        ImageClassifierExtensions.Classify(this, encoded, name, cancellationToken);
+
+    /// <summary>Classifies one encoded image held in an array (<c>classifier.Classify(File.ReadAllBytes("cat.jpg"))</c>).</summary>
+    /// <param name="encoded">The encoded image.</param>
+    /// <param name="name">The reported name.</param>
+    /// <param name="cancellationToken">Stops the run.</param>
+    /// <returns>The prediction.</returns>
+    public Prediction Classify(byte[] encoded, string name = "bytes", CancellationToken cancellationToken = default) =>
+        ImageClassifierExtensions.Classify(this, encoded, name, cancellationToken);
+
+    /// <summary>Streams the predictions for what one path names (a file, a folder, a CIFAR-10 file) as batches complete.</summary>
+    /// <param name="path">A file or folder path.</param>
+    /// <param name="progress">Receives progress after each batch; may be null.</param>
+    /// <param name="cancellationToken">Stops the run.</param>
+    /// <returns>The predictions, in path order.</returns>
+    public IAsyncEnumerable<Prediction> ClassifyAsync(string path, IProgress<ClassificationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        ImageClassifierExtensions.ClassifyAsync(this, path, progress, cancellationToken);
 
     /// <inheritdoc />
     public IAsyncEnumerable<Prediction> ClassifyAsync(IEnumerable<ImageInput> inputs, IProgress<ClassificationProgress>? progress = null, CancellationToken cancellationToken = default)

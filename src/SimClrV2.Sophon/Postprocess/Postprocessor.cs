@@ -31,9 +31,9 @@ internal sealed class Postprocessor
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(classCount, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(topK, 1);
-        if (labels is not null && labels.Count != classCount)
+        if (LabelRule.CountProblem(labels, classCount) is { } problem)
         {
-            throw new ArgumentException($"The model has {classCount} outputs but {labels.Count} labels were given; give one label per class, in index order.", nameof(labels));
+            throw new ArgumentException($"The labels given {problem}.", nameof(labels));
         }
 
         _labels = labels?.ToArray() ?? Enumerable.Range(0, classCount).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();

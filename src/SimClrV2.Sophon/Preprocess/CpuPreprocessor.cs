@@ -13,7 +13,7 @@ namespace SimClrV2.Sophon.Preprocess;
 /// tensor, in the engine's element type. An image already at the input size costs no allocation.
 /// Thread-safe (holds no per-call state).
 /// </summary>
-public sealed class CpuPreprocessor : IImagePreprocessor
+internal sealed class CpuPreprocessor : IImagePreprocessor
 {
     private readonly ChannelAffine _affine;
 

@@ -7,7 +7,7 @@ namespace SimClrV2.Sophon.Preprocess;
 /// Turns a decoded image into its slot of a batch's input tensor: on the CPU (<see cref="CpuPreprocessor"/>)
 /// or on the device (BMCV, writing straight into device memory).
 /// </summary>
-public interface IImagePreprocessor
+internal interface IImagePreprocessor
 {
     /// <summary>A short name for reports and file names: <c>cpu</c> or <c>bmcv</c>.</summary>
     string Name { get; }

@@ -54,20 +54,6 @@ public enum ResizeInterpolation
 /// </remarks>
 public sealed record PreprocessingOptions
 {
-    // The fields given explicitly (by an initializer, a `with` expression or configuration binding),
-    // so explicit options can be layered over a manifest field by field (see LayeredOver).
-    private Fields _given;
-    private int _width = 32;
-    private int _height = 32;
-    private ChannelOrder _channelOrder = ChannelOrder.Rgb;
-    private float _scale = 1f / 255f;
-    private IReadOnlyList<float> _mean = [0f, 0f, 0f];
-    private IReadOnlyList<float> _std = [1f, 1f, 1f];
-    private ResizeMode _resize = ResizeMode.Stretch;
-    private float _cropFraction = 0.875f;
-    private IReadOnlyList<byte> _padValue = [0, 0, 0];
-    private ResizeInterpolation _interpolation = ResizeInterpolation.Bilinear;
-
     /// <summary>The reference deployment's convention: 32x32 RGB, <c>(p/255 - mean)/std</c> with the CIFAR-10 statistics.</summary>
     public static PreprocessingOptions Cifar10 { get; } = new()
     {
@@ -91,61 +77,34 @@ public sealed record PreprocessingOptions
     };
 
     /// <summary>Network input width in pixels.</summary>
-    public int Width { get => _width; init => Give(ref _width, value, Fields.Width); }
+    public int Width { get; init; } = 32;
 
     /// <summary>Network input height in pixels.</summary>
-    public int Height { get => _height; init => Give(ref _height, value, Fields.Height); }
+    public int Height { get; init; } = 32;
 
     /// <summary>The plane order the network expects.</summary>
-    public ChannelOrder ChannelOrder { get => _channelOrder; init => Give(ref _channelOrder, value, Fields.ChannelOrder); }
+    public ChannelOrder ChannelOrder { get; init; } = ChannelOrder.Rgb;
 
     /// <summary>Multiplier applied to the 0..255 pixel value first (1/255 for [0, 1]; 1 for raw pixels).</summary>
-    public float Scale { get => _scale; init => Give(ref _scale, value, Fields.Scale); }
+    public float Scale { get; init; } = 1f / 255f;
 
     /// <summary>Per-plane mean subtracted after scaling (3 values, network channel order).</summary>
-    public IReadOnlyList<float> Mean { get => _mean; init => Give(ref _mean, value, Fields.Mean); }
+    public IReadOnlyList<float> Mean { get; init; } = [0f, 0f, 0f];
 
     /// <summary>Per-plane standard deviation divided by last (3 positive values, network channel order).</summary>
-    public IReadOnlyList<float> Std { get => _std; init => Give(ref _std, value, Fields.Std); }
+    public IReadOnlyList<float> Std { get; init; } = [1f, 1f, 1f];
 
     /// <summary>How the image is fitted to the input size (default <see cref="ResizeMode.Stretch"/>).</summary>
-    public ResizeMode Resize { get => _resize; init => Give(ref _resize, value, Fields.Resize); }
+    public ResizeMode Resize { get; init; } = ResizeMode.Stretch;
 
     /// <summary>For <see cref="ResizeMode.CenterCrop"/>: the part of the shorter side kept, in (0, 1] (default 0.875).</summary>
-    public float CropFraction { get => _cropFraction; init => Give(ref _cropFraction, value, Fields.CropFraction); }
+    public float CropFraction { get; init; } = 0.875f;
 
     /// <summary>For <see cref="ResizeMode.Letterbox"/>: the fill colour as 0..255 R, G, B (default 0, 0, 0).</summary>
-    public IReadOnlyList<byte> PadValue { get => _padValue; init => Give(ref _padValue, value, Fields.PadValue); }
+    public IReadOnlyList<byte> PadValue { get; init; } = [0, 0, 0];
 
     /// <summary>How resized pixels are interpolated (default <see cref="ResizeInterpolation.Bilinear"/>).</summary>
-    public ResizeInterpolation Interpolation { get => _interpolation; init => Give(ref _interpolation, value, Fields.Interpolation); }
-
-    /// <summary>
-    /// These options over <paramref name="lower"/>, field by field: each field given here (set in an
-    /// initializer, a <c>with</c> expression, bound from configuration, or by a preset such as
-    /// <see cref="Cifar10"/>) wins; every other field keeps <paramref name="lower"/>'s value. So
-    /// <c>new PreprocessingOptions { Width = 64, Height = 64 }</c> over a manifest's preprocessing
-    /// changes the size and keeps the manifest's mean and std.
-    /// </summary>
-    /// <param name="lower">What fields not given here take (a manifest's preprocessing over the defaults).</param>
-    /// <returns>The layered options; every field counts as given in them.</returns>
-    public PreprocessingOptions LayeredOver(PreprocessingOptions lower)
-    {
-        ArgumentNullException.ThrowIfNull(lower);
-        return new PreprocessingOptions
-        {
-            Width = (_given & Fields.Width) != 0 ? Width : lower.Width,
-            Height = (_given & Fields.Height) != 0 ? Height : lower.Height,
-            ChannelOrder = (_given & Fields.ChannelOrder) != 0 ? ChannelOrder : lower.ChannelOrder,
-            Scale = (_given & Fields.Scale) != 0 ? Scale : lower.Scale,
-            Mean = (_given & Fields.Mean) != 0 ? Mean : lower.Mean,
-            Std = (_given & Fields.Std) != 0 ? Std : lower.Std,
-            Resize = (_given & Fields.Resize) != 0 ? Resize : lower.Resize,
-            CropFraction = (_given & Fields.CropFraction) != 0 ? CropFraction : lower.CropFraction,
-            PadValue = (_given & Fields.PadValue) != 0 ? PadValue : lower.PadValue,
-            Interpolation = (_given & Fields.Interpolation) != 0 ? Interpolation : lower.Interpolation,
-        };
-    }
+    public ResizeInterpolation Interpolation { get; init; } = ResizeInterpolation.Bilinear;
 
     /// <summary>Checks every value and throws naming the one that is wrong.</summary>
     /// <exception cref="ArgumentException">A value is out of range.</exception>
@@ -216,27 +175,5 @@ public sealed record PreprocessingOptions
             _ => "stretch",
         };
         return mode + " " + Interpolation.ToString().ToLowerInvariant();
-    }
-
-    private void Give<T>(ref T field, T value, Fields which)
-    {
-        field = value;
-        _given |= which;
-    }
-
-    [Flags]
-    private enum Fields
-    {
-        None = 0,
-        Width = 1 << 0,
-        Height = 1 << 1,
-        ChannelOrder = 1 << 2,
-        Scale = 1 << 3,
-        Mean = 1 << 4,
-        Std = 1 << 5,
-        Resize = 1 << 6,
-        CropFraction = 1 << 7,
-        PadValue = 1 << 8,
-        Interpolation = 1 << 9,
     }
 }

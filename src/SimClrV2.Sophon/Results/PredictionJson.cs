@@ -48,7 +48,7 @@ public static class PredictionJson
     /// <param name="inputs">The run's inputs.</param>
     /// <param name="otherFiles">Other files the run reads (null entries are ignored).</param>
     /// <exception cref="ArgumentException">The output is one of those files, or exists and is not a regular file.</exception>
-    public static void EnsureOutputIsNotAnInput(string output, IEnumerable<ImageInput> inputs, params string?[] otherFiles)
+    internal static void EnsureOutputIsNotAnInput(string output, IEnumerable<ImageInput> inputs, params string?[] otherFiles)
     {
         ArgumentException.ThrowIfNullOrEmpty(output);
         ArgumentNullException.ThrowIfNull(inputs);

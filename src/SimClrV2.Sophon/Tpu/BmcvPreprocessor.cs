@@ -22,7 +22,7 @@ namespace SimClrV2.Sophon.Tpu;
 /// preprocessed on the CPU and uploaded into the slot when <c>fallbackToCpu</c> is set (a warning is
 /// logged), else they fail.
 /// </summary>
-public sealed partial class BmcvPreprocessor : IImagePreprocessor, IEncodedJpegConsumer
+internal sealed partial class BmcvPreprocessor : IImagePreprocessor, IEncodedJpegConsumer
 {
     private readonly SophonEngine _engine;
     private readonly CpuPreprocessor _cpu;

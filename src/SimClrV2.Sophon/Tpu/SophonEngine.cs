@@ -15,7 +15,7 @@ namespace SimClrV2.Sophon.Tpu;
 /// (FP32, FP16, INT8/UINT8 with the input's scale and zero point); outputs are decoded back to
 /// float. Several devices run batches in parallel.
 /// </summary>
-public sealed class SophonEngine : IInferenceEngine
+internal sealed class SophonEngine : IInferenceEngine
 {
     private readonly SophonDevice[] _devices;
     private readonly InferenceBatchPool<SophonBatch> _pool;
@@ -39,9 +39,9 @@ public sealed class SophonEngine : IInferenceEngine
             ArgumentException.ThrowIfNullOrEmpty(options.ModelPath, nameof(options.ModelPath));
         }
 
-        if (options.DeviceIds is null || options.DeviceIds.Count == 0 || options.DeviceIds.Distinct().Count() != options.DeviceIds.Count || options.DeviceIds.Any(d => d < 0))
+        if (DeviceIdRule.Problem(options.DeviceIds) is { } ids)
         {
-            throw new ArgumentException("DeviceIds must list one or more distinct device ids (>= 0).", nameof(options));
+            throw new ArgumentException($"DeviceIds {ids}.", nameof(options));
         }
 
         if (!inMemory && Directory.Exists(options.ModelPath))

@@ -4,7 +4,7 @@ using SimClrV2.Sophon.Tpu.Interop;
 namespace SimClrV2.Sophon.Tpu;
 
 /// <summary>Options of <see cref="SophonEngine"/>.</summary>
-public class SophonEngineOptions
+internal sealed class SophonEngineOptions
 {
     /// <summary>The .bmodel file (the same file is loaded on every device).</summary>
     public string ModelPath { get; set; } = string.Empty;

@@ -45,9 +45,9 @@ public sealed class SophonClassifierOptions : ModelFileClassifierOptions
             yield return $"DeviceId is {DeviceId}; device ids start at 0.";
         }
 
-        if (DeviceIds is not null && (DeviceIds.Count == 0 || DeviceIds.Any(d => d < 0) || DeviceIds.Distinct().Count() != DeviceIds.Count))
+        if (DeviceIds is not null && DeviceIdRule.Problem(DeviceIds) is { } ids)
         {
-            yield return $"DeviceIds is [{string.Join(", ", DeviceIds)}]; list one or more distinct device ids (>= 0).";
+            yield return $"DeviceIds {ids}.";
         }
 
         if (!Enum.IsDefined(Preprocess))
@@ -104,7 +104,7 @@ public sealed partial class SophonImageClassifier : ImageClassifier
     private static (SophonEngine, ModelManifest?) Load(SophonClassifierOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ResolvedModel model = options.ResolveModel(defaultModel: false);
+        ResolvedModel model = options.Resolve(defaultModel: false);
         ModelManifest? manifest = model.Manifest;
         var engine = new SophonEngine(new SophonEngineOptions
         {

@@ -109,7 +109,7 @@ public class ClassifierModelTests
     {
         // The case: only a size given by hand used to replace the manifest's mean/std with the record's defaults.
         IReadOnlyList<Prediction> manifestOnly = ClassifySamples(new OnnxClassifierOptions());
-        using ImageClassifier classifier = OnnxImageClassifier.Create(new OnnxClassifierOptions { Preprocessing = new PreprocessingOptions { Width = 32, Height = 32 } });
+        using ImageClassifier classifier = OnnxImageClassifier.Create(new OnnxClassifierOptions { Preprocessing = new PreprocessingOverride { Width = 32, Height = 32 } });
 
         Assert.That(classifier.Preprocessing.Mean, Is.EqualTo(Cifar10Model.Model.Manifest!.Preprocessing!.Mean));
         Assert.That(Summary(classifier.Classify(TestData.SampleImages)), Is.EqualTo(Summary(manifestOnly)));

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Json.Schema;
+using SimClrV2.Sophon.TestSupport;
 using SimClrV2.Cli;
 using SimClrV2.Sophon.Infer;
 using SimClrV2.Sophon.Models;
@@ -107,7 +108,7 @@ public class ModelManifestTests
         ModelManifest manifest = ModelManifest.Load(path);
 
         Assert.That((manifest.Layout, manifest.OutputKind), Is.EqualTo((TensorLayout.Nhwc, OutputKind.Probabilities)));
-        PreprocessingOptions options = manifest.Preprocessing!.ToOptions();
+        PreprocessingOptions options = manifest.Preprocessing!.Over(PreprocessingOptions.Cifar10);
         Assert.That((options.Resize, options.Interpolation, options.ChannelOrder, options.PadValue), Is.EqualTo((ResizeMode.CenterCrop, ResizeInterpolation.Bicubic, ChannelOrder.Bgr, new byte[] { 114, 114, 114 })));
     }
 
@@ -127,7 +128,7 @@ public class ModelManifestTests
             InputName = "images",
             OutputName = "probs",
             Layout = TensorLayout.Nhwc,
-            Preprocessing = new ManifestPreprocessing
+            Preprocessing = new PreprocessingOverride
             {
                 Width = 224, Height = 224, ChannelOrder = ChannelOrder.Bgr, Scale = 1f, Mean = [1f, 2f, 3f], Std = [4f, 5f, 6f],
                 Resize = ResizeMode.Letterbox, CropFraction = 0.875f, PadValue = [114, 114, 114], Interpolation = ResizeInterpolation.Nearest,

@@ -1,3 +1,4 @@
+using SimClrV2.Sophon.Preprocess;
 using SimClrV2.Sophon.Decode;
 using SimClrV2.Sophon.Decode.Cifar;
 using SimClrV2.Sophon.Models;
@@ -50,7 +51,7 @@ public class DatasetAccuracyTests
         {
             InputName = "images",
             OutputName = "logits",
-            Preprocessing = new ManifestPreprocessing { Width = 32, Height = 32, Scale = 1f / 255f, Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f] },
+            Preprocessing = new PreprocessingOverride { Width = 32, Height = 32, Scale = 1f / 255f, Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f] },
             Labels = TestData.Cifar10Labels,
         }.Save(ModelManifest.PathFor(model));
 

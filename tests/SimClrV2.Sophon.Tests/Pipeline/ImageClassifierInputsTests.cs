@@ -17,7 +17,7 @@ namespace SimClrV2.Sophon.Tests.Pipeline;
 public class ImageClassifierInputsTests
 {
     private static ImageClassifier Create(FakeEngine engine, DecodeOptions? decode = null, IImagePreprocessor? preprocessor = null) =>
-        new(engine, new ClassifierOptions { Preprocessing = FakeEngine.Raw, Labels = TestData.Cifar10Labels, Decode = decode }, preprocessor: preprocessor);
+        new(engine, new ClassifierOptions { Preprocessing = FakeEngine.RawOverride, Labels = TestData.Cifar10Labels, Decode = decode }, ownsEngine: true, preprocessor);
 
     private static Image<Rgb24> Solid(int k) => new(4, 4, new Rgb24((byte)(k * 20), 0, 0));
 

@@ -129,7 +129,7 @@ public class ReliabilitySuite
 
         // Images: every format whole, truncated and mutated, plus headers claiming huge sizes.
         var inputs = new List<ImageInput>();
-        foreach (TestCaseData data in ImageDecodingTests.Formats())
+        foreach (TestCaseData data in EncodedImages.Formats())
         {
             string name = (string)data.Arguments[0]!;
             var encoder = (IImageEncoder)data.Arguments[1]!;
@@ -148,7 +148,7 @@ public class ReliabilitySuite
 
         foreach ((int w, int h) in new[] { (20000, 20000), (65535, 65535), (1, int.MaxValue / 2) })
         {
-            inputs.Add(ImageInput.FromStream(new MemoryStream(ImageDecodingTests.PngClaiming(w, h)), $"bomb-{w}x{h}"));
+            inputs.Add(ImageInput.FromStream(new MemoryStream(EncodedImages.PngClaiming(w, h)), $"bomb-{w}x{h}"));
         }
 
         using (ImageClassifier classifier = OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel, BatchSize = 8 }))

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using SimClrV2.Sophon.TestSupport;
 using SimClrV2.Cli;
 using SimClrV2.Sophon.Decode;
 using SimClrV2.Sophon.Tpu.Interop;

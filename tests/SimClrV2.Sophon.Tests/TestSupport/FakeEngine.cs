@@ -18,6 +18,9 @@ internal sealed class FakeEngine(int batchSize, bool fixedBatch = false) : IInfe
     /// <summary>Preprocessing that keeps pixel values as they are, so red = 20 x k reaches the engine as 20 x k.</summary>
     public static PreprocessingOptions Raw { get; } = new() { Width = 4, Height = 4, Scale = 1f, Mean = [0f, 0f, 0f], Std = [1f, 1f, 1f] };
 
+    /// <summary><see cref="Raw"/> as the classifier options' override (every field given).</summary>
+    public static PreprocessingOverride RawOverride => PreprocessingOverride.FromPreprocessingOptions(Raw);
+
     public string Name => "fake";
 
     public EngineInput Input { get; } = new("x", TensorElementType.Float32, 3, 4, 4);

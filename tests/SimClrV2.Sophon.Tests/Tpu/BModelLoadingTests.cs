@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using SimClrV2.Sophon.TestSupport;
 using SimClrV2.Cli;
 using SimClrV2.Sophon.Tests.TestSupport;
 using SimClrV2.Sophon.Tpu;

@@ -1,3 +1,4 @@
+using SimClrV2.Sophon.TestSupport;
 using SimClrV2.Cli;
 using SimClrV2.Sophon.Tests.TestSupport;
 

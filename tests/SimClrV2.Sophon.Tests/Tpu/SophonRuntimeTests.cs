@@ -1,3 +1,4 @@
+using SimClrV2.Sophon.TestSupport;
 using SimClrV2.Cli;
 using System.Runtime.InteropServices;
 using SimClrV2.Sophon.Tests.TestSupport;

@@ -9,20 +9,20 @@ namespace SimClrV2.Sophon.Tpu.Interop;
 public sealed class SophonLibraryOptions
 {
     /// <summary>A folder searched first (e.g. the emulator's build folder, or an SDK's lib folder).</summary>
-    public string? SearchDirectory { get; init; }
+    public string? SearchDirectory { get; set; }
 
     /// <summary>
     /// False leaves loading to the host: no resolver is installed and the runtime's own probing
     /// (or the host's resolver) finds <c>bmlib</c> and <c>bmrt</c>.
     /// </summary>
-    public bool UseResolver { get; init; } = true;
+    public bool UseResolver { get; set; } = true;
 
     /// <summary>
     /// The <c>bm_stage_info_t</c> layout of the loaded libbmrt. <see cref="SophonStageLayout.Auto"/>
     /// (default) tells it by the runtime's exports; when that is impossible, networks with more than
     /// one stage are refused with an exception that names this option.
     /// </summary>
-    public SophonStageLayout StageLayout { get; init; } = SophonStageLayout.Auto;
+    public SophonStageLayout StageLayout { get; set; } = SophonStageLayout.Auto;
 }
 
 /// <summary>Which <c>bm_stage_info_t</c> layout libbmrt has (a version hazard of libsophon).</summary>

@@ -10,7 +10,7 @@ namespace SimClrV2.Sophon.Tpu;
 /// <c>simclrv2 inspect</c> and by <see cref="SophonEngine"/> (which creates one per device on that
 /// device's worker thread). Disposing destroys the runtime, then frees the device.
 /// </summary>
-public sealed class SophonModel : IDisposable
+internal sealed class SophonModel : IDisposable
 {
     private SophonModel(SophonDeviceHandle device, SophonRuntimeHandle runtime, string source, IReadOnlyList<SophonNetworkInfo> networks)
     {

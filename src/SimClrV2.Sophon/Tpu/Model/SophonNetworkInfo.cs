@@ -4,7 +4,7 @@ using SimClrV2.Sophon.Tpu.Interop;
 namespace SimClrV2.Sophon.Tpu;
 
 /// <summary><c>bm_data_type_t</c>.</summary>
-public enum SophonDataType
+internal enum SophonDataType
 {
     /// <summary>32-bit float.</summary>
     Float32 = 0,
@@ -45,10 +45,10 @@ public enum SophonDataType
 /// <param name="DataType">Element type.</param>
 /// <param name="Scale">Quantisation scale (1 for float tensors): inputs <c>q = round(x * scale) + zero point</c>, outputs <c>y = (q - zero point) * scale</c>.</param>
 /// <param name="ZeroPoint">Quantisation zero point (non-zero for TPU-MLIR's asymmetric INT8 models; 0 for float tensors).</param>
-public sealed record SophonTensorInfo(string Name, SophonDataType DataType, float Scale, int ZeroPoint);
+internal sealed record SophonTensorInfo(string Name, SophonDataType DataType, float Scale, int ZeroPoint);
 
 /// <summary>One stage of a network: a compiled set of shapes (one batch size).</summary>
-public sealed class SophonStage
+internal sealed class SophonStage
 {
     /// <summary>Creates a stage.</summary>
     /// <param name="inputShapes">Per input, its dims.</param>
@@ -79,7 +79,7 @@ public sealed class SophonStage
 /// What <c>bmrt_get_network_info</c> says of a network, read and validated field by field. A
 /// snapshot with reference equality (its lists are compared by nobody).
 /// </summary>
-public sealed class SophonNetworkInfo
+internal sealed class SophonNetworkInfo
 {
     /// <summary>Creates the info.</summary>
     /// <param name="name">Network name.</param>

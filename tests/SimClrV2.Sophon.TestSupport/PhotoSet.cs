@@ -4,7 +4,7 @@ using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
-namespace SimClrV2.Cli;
+namespace SimClrV2.Sophon.TestSupport;
 
 /// <summary>
 /// Camera-like photos for the photo benchmarks, made at run time from the shipped sample photos:

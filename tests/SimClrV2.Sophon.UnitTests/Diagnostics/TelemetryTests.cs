@@ -30,7 +30,7 @@ public class TelemetryTests
         listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => doubles.Add((instrument.Name, value, Tag(tags, "stage"))));
         listener.Start();
         var engine = new FakeEngine(batchSize: 2) { NanForClass = 5 };
-        using var classifier = new ImageClassifier(engine, new ClassifierOptions { Preprocessing = FakeEngine.Raw });
+        using var classifier = new ImageClassifier(engine, new ClassifierOptions { Preprocessing = FakeEngine.RawOverride });
 
         List<ImageInput> inputs = FakeEngine.Images(1, 5, 2);
         inputs.Add(ImageInput.FromError("gone", new FileNotFoundException("gone")));
@@ -53,7 +53,7 @@ public class TelemetryTests
             ActivityStopped = stopped.Add,
         };
         ActivitySource.AddActivityListener(listener);
-        using var classifier = new ImageClassifier(new FakeEngine(batchSize: 4) { NanForClass = 3 }, new ClassifierOptions { Preprocessing = FakeEngine.Raw });
+        using var classifier = new ImageClassifier(new FakeEngine(batchSize: 4) { NanForClass = 3 }, new ClassifierOptions { Preprocessing = FakeEngine.RawOverride });
 
         classifier.Classify(FakeEngine.Images(1, 3, 4));
 

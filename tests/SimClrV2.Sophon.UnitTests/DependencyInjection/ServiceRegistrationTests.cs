@@ -73,6 +73,27 @@ public class ServiceRegistrationTests
     }
 
     [Test]
+    public void EveryWrongKeyAndValueInEverySectionIsNamedInOneMessage()
+    {
+        using IHost host = Build(
+            new()
+            {
+                ["Classifier:TopKK"] = "3", ["Classifier:Preprocessing:Widht"] = "64", ["Classifier:Decode:MaxPixel"] = "9",
+                ["Classifier:Preprocessing:Resize"] = "squash", ["Classifier:BatchSize"] = "four", ["Classifier:Model"] = "m.onnx", ["Classifier:LoggerFactory"] = "x",
+            },
+            (services, section) => services.AddOnnxImageClassifier(section));
+
+        InvalidOperationException? error = Assert.Throws<InvalidOperationException>(() => _ = host.Services.GetRequiredService<IOptions<OnnxClassifierOptions>>().Value);
+
+        Assert.That(error!.Message, Does.Contain("Classifier:Preprocessing:Widht is not an option here; the options are: Width, Height"));
+        Assert.That(error.Message, Does.Contain("Classifier:Decode:MaxPixel is not an option here; the options are: MaxPixels"));
+        Assert.That(error.Message, Does.Contain("Classifier:Preprocessing:Resize is 'squash'; use one of: Stretch, CenterCrop, Letterbox"));
+        Assert.That(error.Message, Does.Contain("Classifier:BatchSize is 'four', which is not a valid Int32"));
+        Assert.That(error.Message, Does.Contain("Classifier:TopKK").And.Contain("Classifier:Model").And.Contain("Classifier:LoggerFactory"), "code-only options are not configuration keys");
+        Assert.That(error.Message, Does.Contain("IntraOpNumThreads").And.Not.Contain("ConfigureSession,"), "the known keys come from the options type itself");
+    }
+
+    [Test]
     public void AMisspeltKeyOrAnUnparsableValueIsNamed()
     {
         using IHost misspelt = Build(new() { ["Classifier:TopKK"] = "3" }, (services, section) => services.AddOnnxImageClassifier(section));

@@ -1,17 +1,9 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
 using SimClrV2.Sophon.Decode;
 using SimClrV2.Sophon.Tests.TestSupport;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
-using SixLabors.ImageSharp.Formats.Bmp;
-using SixLabors.ImageSharp.Formats.Gif;
-using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Pbm;
 using SixLabors.ImageSharp.Formats.Png;
-using SixLabors.ImageSharp.Formats.Tga;
-using SixLabors.ImageSharp.Formats.Tiff;
-using SixLabors.ImageSharp.Formats.Webp;
 using SixLabors.ImageSharp.PixelFormats;
 
 namespace SimClrV2.Sophon.Tests.Decode;
@@ -19,20 +11,6 @@ namespace SimClrV2.Sophon.Tests.Decode;
 /// <summary>Decode limits: claimed sizes checked before allocation, first frame only, truncation refused, every format whole.</summary>
 public class ImageDecodingTests
 {
-    public static IEnumerable<TestCaseData> Formats()
-    {
-        yield return new TestCaseData("png", new PngEncoder());
-        yield return new TestCaseData("jpg", new JpegEncoder { Quality = 90 });
-        yield return new TestCaseData("bmp", new BmpEncoder());
-        yield return new TestCaseData("gif", new GifEncoder());
-        yield return new TestCaseData("tga", new TgaEncoder());
-        yield return new TestCaseData("tga-rle", new TgaEncoder { Compression = TgaCompression.RunLength });
-        yield return new TestCaseData("tif", new TiffEncoder());
-        yield return new TestCaseData("webp", new WebpEncoder());
-        yield return new TestCaseData("webp-lossless", new WebpEncoder { FileFormat = WebpFileFormatType.Lossless });
-        yield return new TestCaseData("ppm", new PbmEncoder { Encoding = PbmEncoding.Binary, ColorType = PbmColorType.Rgb });
-    }
-
     private static byte[] Encode(IImageEncoder encoder, int width, int height, int seed)
     {
         var random = new Random(seed);
@@ -53,7 +31,7 @@ public class ImageDecodingTests
     private static DecodedImage Decode(byte[] bytes, DecodeOptions? options = null) =>
         ImageInput.FromStream(new MemoryStream(bytes), "x").Decode(options ?? DecodeOptions.Default);
 
-    [TestCaseSource(nameof(Formats))]
+    [TestCaseSource(typeof(EncodedImages), nameof(EncodedImages.Formats))]
     public void WholeImagesDecodeInEveryFormat(string name, IImageEncoder encoder)
     {
         foreach ((int w, int h) in new[] { (1, 1), (37, 23), (640, 427) })
@@ -63,7 +41,7 @@ public class ImageDecodingTests
         }
     }
 
-    [TestCaseSource(nameof(Formats))]
+    [TestCaseSource(typeof(EncodedImages), nameof(EncodedImages.Formats))]
     public void TruncatedImagesAreErrorsNotPredictions(string name, IImageEncoder encoder)
     {
         foreach ((int w, int h) in new[] { (37, 23), (640, 427) })
@@ -98,7 +76,7 @@ public class ImageDecodingTests
     [Test]
     public void AHugeClaimedSizeIsRefusedFromTheHeaderWithoutAllocatingIt()
     {
-        byte[] png = PngClaiming(20000, 20000);
+        byte[] png = EncodedImages.PngClaiming(20000, 20000);
         long before = GC.GetAllocatedBytesForCurrentThread();
 
         Assert.That(() => Decode(png), Throws.TypeOf<InvalidDataException>().With.Message.Contains("claims 20000x20000 = 400,000,000 pixels").And.Message.Contains("MaxPixels"));
@@ -147,55 +125,6 @@ public class ImageDecodingTests
 
         Assert.That(() => ImageInput.FromStream(endless, "endless").Decode(new DecodeOptions { MaxEncodedBytes = 1 << 20 }), Throws.TypeOf<InvalidDataException>().With.Message.Contains("MaxEncodedBytes"));
         Assert.That(endless.Consumed, Is.LessThan(8L << 20));
-    }
-
-    /// <summary>A valid PNG signature and IHDR claiming the size, one tiny IDAT and IEND (69 bytes or so).</summary>
-    internal static byte[] PngClaiming(int width, int height)
-    {
-        using var stream = new MemoryStream();
-        stream.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        ihdr[8] = 8;
-        ihdr[9] = 2;
-        Chunk(stream, "IHDR", ihdr);
-        using var compressed = new MemoryStream();
-        using (var z = new ZLibStream(compressed, CompressionLevel.Optimal, leaveOpen: true))
-        {
-            z.Write(new byte[16]);
-        }
-
-        Chunk(stream, "IDAT", compressed.ToArray());
-        Chunk(stream, "IEND", []);
-        return stream.ToArray();
-    }
-
-    private static void Chunk(Stream stream, string type, byte[] data)
-    {
-        var header = new byte[8];
-        BinaryPrimitives.WriteInt32BigEndian(header, data.Length);
-        System.Text.Encoding.ASCII.GetBytes(type, header.AsSpan(4));
-        stream.Write(header);
-        stream.Write(data);
-        var crc = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32(header.AsSpan(4), data));
-        stream.Write(crc);
-    }
-
-    private static uint Crc32(ReadOnlySpan<byte> type, ReadOnlySpan<byte> data)
-    {
-        uint c = 0xFFFFFFFF;
-        foreach (byte b in (byte[])[.. type, .. data])
-        {
-            c ^= b;
-            for (int k = 0; k < 8; k++)
-            {
-                c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-            }
-        }
-
-        return ~c;
     }
 
     private sealed class EndlessStream : Stream

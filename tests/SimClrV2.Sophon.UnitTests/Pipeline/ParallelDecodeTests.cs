@@ -51,7 +51,7 @@ public class ParallelDecodeTests
     }
 
     private static ImageClassifier Classifier(int decodeThreads, int batch = 4) =>
-        new(new FakeEngine(batch), new ClassifierOptions { Preprocessing = FakeEngine.Raw, DecodeThreads = decodeThreads });
+        new(new FakeEngine(batch), new ClassifierOptions { Preprocessing = FakeEngine.RawOverride, DecodeThreads = decodeThreads });
 
     [Test]
     public void ResultsErrorsAndOrderAreTheSameWithOneOrManyDecodeThreads()

@@ -11,7 +11,7 @@ namespace SimClrV2.Sophon.Tests.Pipeline;
 public class EncodedInputTests
 {
     private static ImageClassifier Create() =>
-        new(new FakeEngine(batchSize: 4), new ClassifierOptions { Preprocessing = FakeEngine.Raw, Labels = TestData.Cifar10Labels });
+        new(new FakeEngine(batchSize: 4), new ClassifierOptions { Preprocessing = FakeEngine.RawOverride, Labels = TestData.Cifar10Labels });
 
     private static byte[] SolidPng(int classIndex)
     {

@@ -55,10 +55,10 @@ public class OutputKindTests
     public void AModelEndingInSoftmaxScoresLikeTheLogitsModelWhenTheManifestSaysSo()
     {
         List<SimClrV2.Sophon.Decode.ImageInput> images = FakeEngine.Images(3, 7, 1);
-        using var logits = new ImageClassifier(new FakeEngine(4), new ClassifierOptions { Preprocessing = FakeEngine.Raw });
+        using var logits = new ImageClassifier(new FakeEngine(4), new ClassifierOptions { Preprocessing = FakeEngine.RawOverride });
         using ImageClassifier probabilities = ImageClassifier.Create(
             new FakeEngine(4) { Probabilities = true },
-            new ClassifierOptions { Preprocessing = FakeEngine.Raw },
+            new ClassifierOptions { Preprocessing = FakeEngine.RawOverride },
             new ModelManifest { OutputKind = OutputKind.Probabilities });
 
         IReadOnlyList<Prediction> expected = logits.Classify(images);
@@ -84,7 +84,7 @@ public class OutputKindTests
     public void ALogitsModelWhoseOutputsSumToOneGetsOneWarning()
     {
         var log = new Recorder();
-        using var classifier = new ImageClassifier(new FakeEngine(2) { Probabilities = true }, new ClassifierOptions { Preprocessing = FakeEngine.Raw, LoggerFactory = log });
+        using var classifier = new ImageClassifier(new FakeEngine(2) { Probabilities = true }, new ClassifierOptions { Preprocessing = FakeEngine.RawOverride, LoggerFactory = log });
 
         IReadOnlyList<Prediction> twiceSoftmaxed = classifier.Classify(FakeEngine.Images(3, 7, 1, 5, 2));
         classifier.Classify(FakeEngine.Images(4));
@@ -93,7 +93,7 @@ public class OutputKindTests
         Assert.That(twiceSoftmaxed.Select(p => p.Score), Is.All.LessThan(0.3f), "what softmaxing probabilities again does to the scores");
 
         var quiet = new Recorder();
-        using var logitsModel = new ImageClassifier(new FakeEngine(2), new ClassifierOptions { Preprocessing = FakeEngine.Raw, LoggerFactory = quiet });
+        using var logitsModel = new ImageClassifier(new FakeEngine(2), new ClassifierOptions { Preprocessing = FakeEngine.RawOverride, LoggerFactory = quiet });
         logitsModel.Classify(FakeEngine.Images(3, 7));
         Assert.That(quiet.Entries.Where(e => e.Level == LogLevel.Warning), Is.Empty);
     }

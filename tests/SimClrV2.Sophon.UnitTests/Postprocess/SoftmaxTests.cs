@@ -102,6 +102,6 @@ public class SoftmaxTests
     [Test]
     public void LabelCountMustMatchClassCount()
     {
-        Assert.That(() => new Postprocessor(10, ["a", "b"], 1), Throws.ArgumentException.With.Message.Contains("10 outputs but 2 labels"));
+        Assert.That(() => new Postprocessor(10, ["a", "b"], 1), Throws.ArgumentException.With.Message.Contains("2 labels but the model has 10 outputs"));
     }
 }

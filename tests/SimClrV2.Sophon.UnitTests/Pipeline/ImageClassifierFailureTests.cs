@@ -12,7 +12,7 @@ public class ImageClassifierFailureTests
     private static readonly PreprocessingOptions Raw = FakeEngine.Raw;
 
     private static ImageClassifier Create(FakeEngine engine) =>
-        new(engine, new ClassifierOptions { Preprocessing = Raw, Labels = TestData.Cifar10Labels });
+        new(engine, new ClassifierOptions { Preprocessing = FakeEngine.RawOverride, Labels = TestData.Cifar10Labels });
 
     private static List<ImageInput> Images(params int[] classes) => FakeEngine.Images(classes);
 
@@ -75,7 +75,7 @@ public class ImageClassifierFailureTests
     public void DecodeLimitsFromTheOptionsReachEveryInput()
     {
         var engine = new FakeEngine(batchSize: 2);
-        using var classifier = new ImageClassifier(engine, new ClassifierOptions { Preprocessing = Raw, Decode = new DecodeOptions { MaxPixels = 100 } });
+        using var classifier = new ImageClassifier(engine, new ClassifierOptions { Preprocessing = FakeEngine.RawOverride, Decode = new DecodeOptions { MaxPixels = 100 } });
         using var png = new MemoryStream();
         using (var image = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(20, 20))
         {
@@ -93,7 +93,7 @@ public class ImageClassifierFailureTests
     public void InvalidDecodeLimitsAreRefusedAtCreation()
     {
         Assert.That(
-            () => new ImageClassifier(new FakeEngine(batchSize: 2), new ClassifierOptions { Preprocessing = Raw, Decode = new DecodeOptions { MaxPixels = 0 } }),
+            () => new ImageClassifier(new FakeEngine(batchSize: 2), new ClassifierOptions { Preprocessing = FakeEngine.RawOverride, Decode = new DecodeOptions { MaxPixels = 0 } }),
             Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("MaxPixels"));
     }
 }

@@ -11,7 +11,7 @@ public class ImageClassifierTests
     private static readonly PreprocessingOptions Raw = FakeEngine.Raw;
 
     private static ImageClassifier Create(FakeEngine engine, int topK = 3) =>
-        new(engine, new ClassifierOptions { Preprocessing = Raw, Labels = TestData.Cifar10Labels, TopK = topK });
+        new(engine, new ClassifierOptions { Preprocessing = FakeEngine.RawOverride, Labels = TestData.Cifar10Labels, TopK = topK });
 
     private static List<ImageInput> Images(params int[] classes) => FakeEngine.Images(classes);
 

@@ -8,7 +8,7 @@ using SimClrV2.Sophon.Models;
 using SimClrV2.Sophon.OnnxRuntime;
 using SimClrV2.Sophon.Preprocess;
 
-namespace SimClrV2.Cli;
+namespace SimClrV2.Sophon.TestSupport;
 
 /// <summary>
 /// Makes the reference's six bmodel variants (fp32/fp16/int8 x 1b/4b) for the project's libsophon
@@ -48,7 +48,7 @@ public static class EmulatedModels
         ModelManifest manifest = ModelManifest.TryLoadFor(onnxPath) ?? new ModelManifest();
         (float inputScale, float outputScale, EngineInput input, string outputName, int classes) = Calibrate(onnxPath, manifest, calibration);
         PreprocessingOptions defaults = PreprocessingOptions.Cifar10 with { Width = input.Width, Height = input.Height };
-        PreprocessingOptions preprocessing = manifest.Preprocessing?.ToOptions(defaults) ?? defaults;
+        PreprocessingOptions preprocessing = manifest.Preprocessing?.Over(defaults) ?? defaults;
         Directory.CreateDirectory(outputFolder);
         string onnxName = Path.GetFileName(onnxPath);
         string onnxCopy = Path.Combine(outputFolder, onnxName);
@@ -230,7 +230,7 @@ public static class EmulatedModels
             BatchSize = 1,
         });
         PreprocessingOptions defaults = PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height };
-        PreprocessingOptions options = manifest.Preprocessing?.ToOptions(defaults) ?? defaults;
+        PreprocessingOptions options = manifest.Preprocessing?.Over(defaults) ?? defaults;
         var preprocessor = new CpuPreprocessor(options, engine.Input);
         InferenceBatch batch = engine.RentBatch();
         float maxInput = 0, maxOutput = 0;

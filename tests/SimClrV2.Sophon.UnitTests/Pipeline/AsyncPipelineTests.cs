@@ -10,7 +10,7 @@ namespace SimClrV2.Sophon.Tests.Pipeline;
 public class AsyncPipelineTests
 {
     private static ImageClassifier Create(FakeEngine engine) =>
-        new(engine, new ClassifierOptions { Preprocessing = FakeEngine.Raw, Labels = TestData.Cifar10Labels, DecodeThreads = 2 });
+        new(engine, new ClassifierOptions { Preprocessing = FakeEngine.RawOverride, Labels = TestData.Cifar10Labels, DecodeThreads = 2 });
 
     [Test]
     public void RunsOverlapUpToOnePerDeviceAndTheSynchronousRunIsNeverCalled()
