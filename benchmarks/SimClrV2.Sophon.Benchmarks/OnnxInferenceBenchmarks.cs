@@ -57,7 +57,7 @@ public class OnnxInferenceBenchmarks
         int classes = _session.OutputMetadata.Values.First().Dimensions[1];
         _bareInput = [OrtValue.CreateTensorValueFromMemory(input, [Batch, 3, 32, 32])];
         _bareOutput = [OrtValue.CreateTensorValueFromMemory(new float[Batch * classes], [Batch, classes])];
-        _onnx = new OnnxRuntimeEngine(new OnnxEngineOptions { ModelPath = path, BatchSize = Batch });
+        _onnx = new OnnxRuntimeEngine(new OnnxClassifierOptions { ModelPath = path, BatchSize = Batch });
         _onnxBatch = _onnx.RentBatch();
     }
 

@@ -31,7 +31,7 @@ public abstract class SophonBenchmarkBase
     protected void CreateEngine(string precision, int batch, bool deviceInput = false)
     {
         string folder = BenchmarkData.BModelFolder(out _temporary);
-        Engine = new SophonEngine(new SophonEngineOptions { ModelPath = Path.Combine(folder, EmulatedModels.FileName(precision, batch)), DeviceInput = deviceInput });
+        Engine = new SophonEngine(new SophonClassifierOptions { ModelPath = Path.Combine(folder, EmulatedModels.FileName(precision, batch)), Preprocess = deviceInput ? PreprocessBackend.Bmcv : PreprocessBackend.Cpu });
         RentedBatch = Engine.RentBatch();
     }
 }

@@ -37,7 +37,7 @@ public class SophonLaunchBenchmarks
         _folder = Directory.CreateTempSubdirectory("simclrv2-bench-").FullName;
         string bmodel = Path.Combine(_folder, "trivial_fp32_4b.bmodel");
         SimClrV2.Sophon.TestSupport.EmulatedModels.WriteBModel(bmodel, $"# sophon-emulator bmodel 1\nnet=trivial\nonnx={Path.Combine(root, "benchmarks", "SimClrV2.Sophon.Benchmarks", "Models", "trivial-classifier.onnx")}\ninput=input FLOAT32 1\noutput=logits FLOAT32 1\nstage=4x3x32x32 4x10\n");
-        _engine = new SophonEngine(new SophonEngineOptions { ModelPath = bmodel });
+        _engine = new SophonEngine(new SophonClassifierOptions { ModelPath = bmodel });
         _batch = _engine.RentBatch();
         _model = SophonModel.Load(bmodel);
         _input = DeviceMemoryHandle.Allocate(_model.Runtime, 4 * 3 * 32 * 32 * 4);

@@ -19,10 +19,10 @@ public sealed class OnnxClassifierOptions : ModelFileClassifierOptions
     /// <summary>ONNX Runtime intra-op threads (0: one per core).</summary>
     public int IntraOpNumThreads { get; set; }
 
-    /// <summary>Whether ONNX Runtime's threads spin between runs (default false: they would take the decode threads' cores); see <see cref="OnnxEngineOptions.AllowSpinning"/>.</summary>
+    /// <summary>Whether ONNX Runtime's threads spin between runs (default false: they would take the decode threads' cores); default false.</summary>
     public bool AllowSpinning { get; set; }
 
-    /// <summary>Changes ONNX Runtime's session options before the session is created (execution providers, graph optimisation, threads); see <see cref="OnnxEngineOptions.ConfigureSession"/>.</summary>
+    /// <summary>Changes ONNX Runtime's session options before the session is created (execution providers, graph optimisation, threads); called after this library has set its own and before the session is created.</summary>
     public Action<SessionOptions>? ConfigureSession { get; set; }
 
     /// <summary>The model to load (the default model when none is given) and its manifest.</summary>
@@ -72,12 +72,12 @@ public sealed class OnnxImageClassifier : ImageClassifier
     /// <exception cref="InvalidDataException">The model or manifest cannot be read.</exception>
     /// <exception cref="InvalidOperationException">No model is given and the default model package is not referenced.</exception>
     public OnnxImageClassifier(OnnxClassifierOptions options)
-        : this(Load(options), options)
+        : this(new OnnxRuntimeEngine(options), options)
     {
     }
 
-    private OnnxImageClassifier((OnnxRuntimeEngine Engine, ModelManifest? Manifest) loaded, OnnxClassifierOptions options)
-        : base(loaded.Engine, options, loaded.Manifest)
+    private OnnxImageClassifier(OnnxRuntimeEngine engine, OnnxClassifierOptions options)
+        : base(engine, options, engine.Manifest)
     {
     }
 
@@ -88,23 +88,4 @@ public sealed class OnnxImageClassifier : ImageClassifier
     /// <exception cref="InvalidDataException">The model or manifest cannot be read.</exception>
     /// <exception cref="InvalidOperationException">No model is given and the default model package is not referenced.</exception>
     public static OnnxImageClassifier Create(OnnxClassifierOptions options) => new(options);
-
-    private static (OnnxRuntimeEngine, ModelManifest?) Load(OnnxClassifierOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        (string name, ReadOnlyMemory<byte> data, ModelManifest? manifest) = options.Resolve();
-        var engine = new OnnxRuntimeEngine(new OnnxEngineOptions
-        {
-            ModelPath = name,
-            ModelData = data,
-            InputName = options.InputName ?? manifest?.InputName,
-            OutputName = options.OutputName ?? manifest?.OutputName,
-            Layout = options.Layout ?? manifest?.Layout,
-            BatchSize = options.BatchSize,
-            IntraOpNumThreads = options.IntraOpNumThreads,
-            AllowSpinning = options.AllowSpinning,
-            ConfigureSession = options.ConfigureSession,
-        });
-        return (engine, manifest);
-    }
 }

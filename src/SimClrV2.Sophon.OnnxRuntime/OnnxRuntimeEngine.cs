@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using SimClrV2.Sophon.Infer;
+using SimClrV2.Sophon.Models;
 using OrtElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 using TensorElementType = SimClrV2.Sophon.Infer.TensorElementType;
 
@@ -22,36 +23,33 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
     private readonly InferenceBatchPool<OnnxBatch> _pool;
     private readonly RunGate _gate;
 
-    /// <summary>Loads a model.</summary>
-    /// <param name="options">The model path, names and batch size.</param>
+    /// <summary>Loads the options' model (the default model when none is given) and reads its manifest for names and layout.</summary>
+    /// <param name="options">The classifier's options: the model, names, layout, batch size, threads, session.</param>
     /// <exception cref="FileNotFoundException">The model file does not exist.</exception>
     /// <exception cref="InvalidDataException">The model cannot be loaded, or its input/output is not an image classifier's.</exception>
-    public OnnxRuntimeEngine(OnnxEngineOptions options)
+    public OnnxRuntimeEngine(OnnxClassifierOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        bool inMemory = !options.ModelData.IsEmpty;
-        if (!inMemory)
-        {
-            ArgumentException.ThrowIfNullOrEmpty(options.ModelPath, nameof(options.ModelPath));
-        }
-
+        (string path, ReadOnlyMemory<byte> data, ModelManifest? manifest) = options.Resolve();
+        Manifest = manifest;
+        bool inMemory = !data.IsEmpty;
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1, nameof(options.BatchSize));
         ArgumentOutOfRangeException.ThrowIfNegative(options.IntraOpNumThreads, nameof(options.IntraOpNumThreads));
         if (options.IntraOpNumThreads > Environment.ProcessorCount)
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.IntraOpNumThreads, $"IntraOpNumThreads is {options.IntraOpNumThreads} but this machine has {Environment.ProcessorCount} processors; more threads than processors only slow inference down. Use 0 (one per processor) or 1..{Environment.ProcessorCount}.");
         }
-        if (!inMemory && Directory.Exists(options.ModelPath))
+        if (!inMemory && Directory.Exists(path))
         {
-            throw new FileNotFoundException($"Model '{options.ModelPath}' is a folder; pass the path of the .onnx file inside it.", options.ModelPath);
+            throw new FileNotFoundException($"Model '{path}' is a folder; pass the path of the .onnx file inside it.", path);
         }
 
-        if (!inMemory && !File.Exists(options.ModelPath))
+        if (!inMemory && !File.Exists(path))
         {
-            throw new FileNotFoundException($"Model '{options.ModelPath}' does not exist; pass the path of an .onnx file.", options.ModelPath);
+            throw new FileNotFoundException($"Model '{path}' does not exist; pass the path of an .onnx file.", path);
         }
 
-        ModelPath = inMemory && string.IsNullOrEmpty(options.ModelPath) ? "memory" : options.ModelPath;
+        ModelPath = path;
         _pool = new InferenceBatchPool<OnnxBatch>(() => new OnnxBatch(this), this);
         _gate = new RunGate(this);
         using var sessionOptions = new SessionOptions { IntraOpNumThreads = options.IntraOpNumThreads };
@@ -62,7 +60,7 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
         options.ConfigureSession?.Invoke(sessionOptions);
         try
         {
-            _session = inMemory ? new InferenceSession(AsArray(options.ModelData), sessionOptions) : new InferenceSession(options.ModelPath, sessionOptions);
+            _session = inMemory ? new InferenceSession(AsArray(data), sessionOptions) : new InferenceSession(path, sessionOptions);
         }
         catch (OnnxRuntimeException ex)
         {
@@ -71,8 +69,8 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
 
         try
         {
-            (string inputName, NodeMetadata input) = Select(_session.InputMetadata, options.InputName, "input");
-            (string outputName, NodeMetadata output) = Select(_session.OutputMetadata, options.OutputName, "output");
+            (string inputName, NodeMetadata input) = Select(_session.InputMetadata, options.InputName ?? manifest?.InputName, "input");
+            (string outputName, NodeMetadata output) = Select(_session.OutputMetadata, options.OutputName ?? manifest?.OutputName, "output");
             int[] inDims = input.Dimensions;
             if (!input.IsTensor)
             {
@@ -82,7 +80,7 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
             try
             {
                 // Checks the rank and the image dimensions before any of them is read.
-                Input = EngineInput.FromShape(inputName, ToElementType(input.ElementDataType, inputName), inDims, options.Layout);
+                Input = EngineInput.FromShape(inputName, ToElementType(input.ElementDataType, inputName), inDims, options.Layout ?? manifest?.Layout);
             }
             catch (ArgumentException ex)
             {
@@ -121,8 +119,11 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
     private static byte[] AsArray(ReadOnlyMemory<byte> data) =>
         MemoryMarshal.TryGetArray(data, out ArraySegment<byte> segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : data.ToArray();
 
-    /// <summary>The model file (its name when loaded from <see cref="OnnxEngineOptions.ModelData"/>, <c>memory</c> without one).</summary>
+    /// <summary>The model file, or the in-memory model's name.</summary>
     public string ModelPath { get; }
+
+    /// <summary>The model's manifest (the options' <c>ManifestPath</c>, the in-memory model's, or the one beside the file), or null.</summary>
+    public ModelManifest? Manifest { get; }
 
     /// <inheritdoc />
     public string Name => "onnxruntime";

@@ -221,7 +221,7 @@ public static class EmulatedModels
     private static (float InputScale, float OutputScale, EngineInput Input, string OutputName, int Classes) Calibrate(
         string onnxPath, ModelManifest manifest, IReadOnlyList<ImageInput> calibration)
     {
-        using var engine = new OnnxRuntimeEngine(new OnnxEngineOptions
+        using var engine = new OnnxRuntimeEngine(new OnnxClassifierOptions
         {
             ModelPath = onnxPath,
             InputName = manifest.InputName,

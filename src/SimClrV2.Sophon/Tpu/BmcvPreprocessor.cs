@@ -34,7 +34,7 @@ internal sealed partial class BmcvPreprocessor : IImagePreprocessor, IEncodedJpe
     private readonly BmcvLimits _limits;
     private readonly ILogger _logger;
 
-    /// <summary>Creates the preprocessor for an engine made with <see cref="SophonEngineOptions.DeviceInput"/>.</summary>
+    /// <summary>Creates the preprocessor for an engine made with preprocessing on the device (<see cref="SophonClassifierOptions.Preprocess"/> not <see cref="PreprocessBackend.Cpu"/>).</summary>
     /// <param name="options">How pixels become values.</param>
     /// <param name="engine">The SOPHON engine (device-input mode).</param>
     /// <param name="fallbackToCpu">Preprocess images outside BMCV's limits on the CPU (with a warning) instead of failing them.</param>

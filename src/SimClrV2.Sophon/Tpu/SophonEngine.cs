@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using System.Threading.Tasks.Sources;
 using SimClrV2.Sophon.Infer;
+using SimClrV2.Sophon.Models;
+using SimClrV2.Sophon.Pipeline;
 using SimClrV2.Sophon.Tpu.Interop;
 
 namespace SimClrV2.Sophon.Tpu;
@@ -24,34 +26,34 @@ internal sealed class SophonEngine : IInferenceEngine
     private readonly NetworkPlan _plan;
     private int _next;
 
-    /// <summary>Loads the bmodel on each device, each on its own worker thread.</summary>
-    /// <param name="options">Model, devices, network.</param>
+    /// <summary>Loads the options' bmodel on each device, each on its own worker thread, and reads its manifest for the layout.</summary>
+    /// <param name="options">The classifier's options: the model, devices, network, layout, libsophon, and whether preprocessing runs on the device.</param>
     /// <exception cref="FileNotFoundException">The bmodel does not exist.</exception>
     /// <exception cref="SophonLibraryNotFoundException">libsophon is not installed.</exception>
     /// <exception cref="SophonException">A device, the runtime or the model failed.</exception>
     /// <exception cref="SophonModelException">The bmodel is damaged, or its network is not an image classifier this engine runs.</exception>
-    public SophonEngine(SophonEngineOptions options)
+    public SophonEngine(SophonClassifierOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        bool inMemory = !options.ModelData.IsEmpty;
-        if (!inMemory)
-        {
-            ArgumentException.ThrowIfNullOrEmpty(options.ModelPath, nameof(options.ModelPath));
-        }
-
-        if (DeviceIdRule.Problem(options.DeviceIds) is { } ids)
+        ResolvedModel model = options.Resolve(defaultModel: false);
+        Manifest = model.Manifest;
+        string path = model.Name;
+        ReadOnlyMemory<byte> data = model.InMemory?.Data ?? default;
+        IReadOnlyList<int> deviceIds = options.DeviceIds ?? [options.DeviceId];
+        bool inMemory = !data.IsEmpty;
+        if (DeviceIdRule.Problem(deviceIds) is { } ids)
         {
             throw new ArgumentException($"DeviceIds {ids}.", nameof(options));
         }
 
-        if (!inMemory && Directory.Exists(options.ModelPath))
+        if (!inMemory && Directory.Exists(path))
         {
-            throw new FileNotFoundException($"bmodel '{options.ModelPath}' is a folder; pass the path of the .bmodel file inside it.", options.ModelPath);
+            throw new FileNotFoundException($"bmodel '{path}' is a folder; pass the path of the .bmodel file inside it.", path);
         }
 
-        if (!inMemory && !File.Exists(options.ModelPath))
+        if (!inMemory && !File.Exists(path))
         {
-            throw new FileNotFoundException($"bmodel '{options.ModelPath}' does not exist.", options.ModelPath);
+            throw new FileNotFoundException($"bmodel '{path}' does not exist.", path);
         }
 
         if (options.Library is not null)
@@ -59,13 +61,13 @@ internal sealed class SophonEngine : IInferenceEngine
             SophonLibrary.Configure(options.Library);
         }
 
-        ModelPath = inMemory && string.IsNullOrEmpty(options.ModelPath) ? "memory" : options.ModelPath;
+        ModelPath = path;
         var devices = new List<SophonDevice>();
         try
         {
-            foreach (int id in options.DeviceIds)
+            foreach (int id in deviceIds)
             {
-                devices.Add(new SophonDevice(ModelPath, options.ModelData, id, options.NetworkName, options.Layout));
+                devices.Add(new SophonDevice(ModelPath, data, id, options.NetworkName, options.Layout ?? Manifest?.Layout));
             }
         }
         catch
@@ -80,15 +82,18 @@ internal sealed class SophonEngine : IInferenceEngine
 
         _devices = [.. devices];
         _plan = _devices[0].Plan;
-        bool deviceInput = options.DeviceInput;
+        bool deviceInput = options.Preprocess != PreprocessBackend.Cpu;
         _pool = new InferenceBatchPool<SophonBatch>(
             () => new SophonBatch(this, _plan, deviceInput ? _devices[(int)((uint)Interlocked.Increment(ref _next) % (uint)_devices.Length)] : null),
             this);
         _gate = new RunGate(this);
     }
 
-    /// <summary>The bmodel file (its name when loaded from <see cref="SophonEngineOptions.ModelData"/>, <c>memory</c> without one).</summary>
+    /// <summary>The bmodel file, or the in-memory model's name.</summary>
     public string ModelPath { get; }
+
+    /// <summary>The model's manifest, or null.</summary>
+    public ModelManifest? Manifest { get; }
 
     /// <summary>The network that runs.</summary>
     public SophonNetworkInfo Network => _plan.Network;
@@ -203,11 +208,11 @@ internal sealed class SophonEngine : IInferenceEngine
         }
     }
 
-    /// <summary>The device input memory of a batch rented in <see cref="SophonEngineOptions.DeviceInput"/> mode (its device: <see cref="DeviceMemoryHandle.Device"/>).</summary>
+    /// <summary>The device input memory of a batch rented in <see cref="SophonClassifierOptions.Preprocess"/> on the device mode (its device: <see cref="DeviceMemoryHandle.Device"/>).</summary>
     internal DeviceMemoryHandle DeviceSlotTarget(InferenceBatch batch)
     {
         SophonBatch own = Own(batch);
-        return own.DeviceInput ?? throw new InvalidOperationException("The engine was not created with DeviceInput = true; device preprocessing needs batches with device input memory.");
+        return own.DeviceInput ?? throw new InvalidOperationException("The engine was created with Preprocess = Cpu; device preprocessing (Bmcv, DeviceJpeg) needs batches with device input memory.");
     }
 
     /// <summary>Copies a device-input batch's input tensor back to the host (tests compare it with CPU preprocessing).</summary>

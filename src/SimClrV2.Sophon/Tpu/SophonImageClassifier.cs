@@ -86,10 +86,10 @@ public sealed partial class SophonImageClassifier : ImageClassifier
     {
     }
 
-    private SophonImageClassifier((SophonEngine Engine, ModelManifest? Manifest) loaded, SophonClassifierOptions options)
-        : base(loaded.Engine, options, loaded.Manifest, p => options.Preprocess == PreprocessBackend.Cpu
+    private SophonImageClassifier(SophonEngine engine, SophonClassifierOptions options)
+        : base(engine, options, engine.Manifest, p => options.Preprocess == PreprocessBackend.Cpu
             ? null
-            : new BmcvPreprocessor(p, loaded.Engine, options.BmcvFallbackToCpu, options.LoggerFactory, hardwareJpeg: options.Preprocess == PreprocessBackend.DeviceJpeg))
+            : new BmcvPreprocessor(p, engine, options.BmcvFallbackToCpu, options.LoggerFactory, hardwareJpeg: options.Preprocess == PreprocessBackend.DeviceJpeg))
     {
     }
 
@@ -101,21 +101,10 @@ public sealed partial class SophonImageClassifier : ImageClassifier
     /// <exception cref="SophonException">A device, the runtime or the model failed.</exception>
     public static SophonImageClassifier Create(SophonClassifierOptions options) => new(options);
 
-    private static (SophonEngine, ModelManifest?) Load(SophonClassifierOptions options)
+    private static SophonEngine Load(SophonClassifierOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ResolvedModel model = options.Resolve(defaultModel: false);
-        ModelManifest? manifest = model.Manifest;
-        var engine = new SophonEngine(new SophonEngineOptions
-        {
-            ModelPath = model.Name,
-            ModelData = model.InMemory?.Data ?? default,
-            DeviceIds = options.DeviceIds ?? [options.DeviceId],
-            NetworkName = options.NetworkName,
-            Layout = options.Layout ?? manifest?.Layout,
-            Library = options.Library,
-            DeviceInput = options.Preprocess != PreprocessBackend.Cpu,
-        });
+        var engine = new SophonEngine(options);
         ILogger? logger = options.LoggerFactory?.CreateLogger(typeof(SophonImageClassifier).FullName!);
         if (logger?.IsEnabled(LogLevel.Information) == true)
         {
@@ -123,7 +112,7 @@ public sealed partial class SophonImageClassifier : ImageClassifier
             LogLibraryLoaded(logger, libraries);
         }
 
-        return (engine, manifest);
+        return engine;
     }
 
     [LoggerMessage(EventId = SimClrV2EventIds.SophonLibraryLoaded, Level = LogLevel.Information, Message = "libsophon loaded: {Libraries}")]

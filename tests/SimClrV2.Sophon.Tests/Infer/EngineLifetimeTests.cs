@@ -94,7 +94,7 @@ public class EngineLifetimeTests
     [Test]
     public void RunningADisposedEngineThrowsObjectDisposed()
     {
-        var engine = new OnnxRuntimeEngine(new OnnxEngineOptions { ModelPath = TestData.DefaultModel, BatchSize = 2 });
+        var engine = new OnnxRuntimeEngine(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel, BatchSize = 2 });
         InferenceBatch batch = engine.RentBatch();
         engine.Dispose();
 

@@ -43,7 +43,7 @@ public class ExportedModelTests
             float[] input = check.RootElement.GetProperty("input").EnumerateArray().Select(e => e.GetSingle()).ToArray();
             float[] expected = check.RootElement.GetProperty("output").EnumerateArray().Select(e => e.GetSingle()).ToArray();
             ModelManifest manifest = ModelManifest.TryLoadFor(model) ?? throw new AssertionException($"{model} has no manifest");
-            using var engine = new OnnxRuntimeEngine(new OnnxEngineOptions { ModelPath = model, InputName = manifest.InputName, OutputName = manifest.OutputName, BatchSize = inShape[0] });
+            using var engine = new OnnxRuntimeEngine(new OnnxClassifierOptions { ModelPath = model, InputName = manifest.InputName, OutputName = manifest.OutputName, BatchSize = inShape[0] });
 
             InferenceBatch batch = engine.RentBatch();
             System.Runtime.InteropServices.MemoryMarshal.AsBytes(input.AsSpan()).CopyTo(batch.InputBytes);

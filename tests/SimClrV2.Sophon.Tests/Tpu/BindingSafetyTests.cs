@@ -126,7 +126,7 @@ public class BindingSafetyTests : EmulatorTestBase
     [Test]
     public void DisposingWhileALaunchIsStillQueuedDrainsTheDeviceBeforeFreeingItsMemory()
     {
-        using var engine = new SophonEngine(new SophonEngineOptions { ModelPath = Emulator.Model("fp32", 4), DeviceInput = true });
+        using var engine = new SophonEngine(new SophonClassifierOptions { ModelPath = Emulator.Model("fp32", 4), Preprocess = PreprocessBackend.Bmcv });
         var bmcv = new BmcvPreprocessor(PreprocessingOptions.Cifar10, engine, fallbackToCpu: false);
         InferenceBatch batch = engine.RentBatch();
         using (DecodedImage image = ImageInput.FromPixels(TestData.RandomBytes(32 * 32 * 3, 3), 32, 32, "x").Decode())

@@ -30,7 +30,7 @@ public class BmcvPreprocessorTests : EmulatorTestBase
 
     private static (byte[] Bmcv, byte[] Cpu) TensorsOf(string model, ImageInput input, PreprocessingOptions options)
     {
-        using var engine = new SophonEngine(new SophonEngineOptions { ModelPath = model, DeviceInput = true });
+        using var engine = new SophonEngine(new SophonClassifierOptions { ModelPath = model, Preprocess = PreprocessBackend.Bmcv });
         var bmcv = new BmcvPreprocessor(options, engine, fallbackToCpu: false);
         var cpu = new CpuPreprocessor(options, engine.Input);
         InferenceBatch batch = engine.RentBatch();
@@ -90,7 +90,7 @@ public class BmcvPreprocessorTests : EmulatorTestBase
     [Test]
     public void BicubicIsRefusedOnBmcvNamingTheCpuPath()
     {
-        using var engine = new SophonEngine(new SophonEngineOptions { ModelPath = Emulator.Model("fp32", 4), DeviceInput = true });
+        using var engine = new SophonEngine(new SophonClassifierOptions { ModelPath = Emulator.Model("fp32", 4), Preprocess = PreprocessBackend.Bmcv });
 
         Assert.That(
             () => new BmcvPreprocessor(PreprocessingOptions.Cifar10 with { Interpolation = ResizeInterpolation.Bicubic }, engine),

@@ -29,7 +29,7 @@ public class ZeroPointTests : EmulatorTestBase
 
     private static float[][] Logits(string model, PreprocessBackend backend, IReadOnlyList<ImageInput> images)
     {
-        using var engine = new SophonEngine(new SophonEngineOptions { ModelPath = model, DeviceInput = backend == PreprocessBackend.Bmcv });
+        using var engine = new SophonEngine(new SophonClassifierOptions { ModelPath = model, Preprocess = backend });
         IImagePreprocessor preprocessor = backend == PreprocessBackend.Bmcv
             ? new BmcvPreprocessor(PreprocessingOptions.Cifar10, engine, fallbackToCpu: false)
             : new CpuPreprocessor(PreprocessingOptions.Cifar10, engine.Input);

@@ -13,7 +13,7 @@ public class OnnxRuntimeEngineTests
     [Test]
     public void ReadsNamesShapesAndTypeFromTheModel()
     {
-        using var engine = new OnnxRuntimeEngine(new OnnxEngineOptions { ModelPath = TestData.DefaultModel, BatchSize = 3 });
+        using var engine = new OnnxRuntimeEngine(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel, BatchSize = 3 });
 
         Assert.That(engine.Input, Is.EqualTo(new EngineInput("input", TensorElementType.Float32, 3, 32, 32)));
         Assert.That(engine.OutputName, Is.EqualTo("logits"));
@@ -24,7 +24,7 @@ public class OnnxRuntimeEngineTests
     [Test]
     public void BatchBuffersAreReusedAndPartialBatchesMatchFullOnes()
     {
-        using var engine = new OnnxRuntimeEngine(new OnnxEngineOptions { ModelPath = TestData.DefaultModel, BatchSize = 4 });
+        using var engine = new OnnxRuntimeEngine(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel, BatchSize = 4 });
         var pre = new CpuPreprocessor(PreprocessingOptions.Cifar10, engine.Input);
         byte[][] images = Enumerable.Range(0, 4).Select(i => TestData.RandomBytes(3072, 100 + i)).ToArray();
 
@@ -53,7 +53,7 @@ public class OnnxRuntimeEngineTests
     public void WrongInputNameListsTheModelsInputs()
     {
         Assert.That(
-            () => new OnnxRuntimeEngine(new OnnxEngineOptions { ModelPath = TestData.DefaultModel, InputName = "input.1" }),
+            () => new OnnxRuntimeEngine(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel, InputName = "input.1" }),
             Throws.TypeOf<InvalidDataException>().With.Message.Contains("no input named 'input.1'").And.Message.Contains("'input'"));
     }
 
@@ -64,8 +64,8 @@ public class OnnxRuntimeEngineTests
         string notOnnx = dir.File("model.onnx");
         File.WriteAllText(notOnnx, "this is not a model");
 
-        Assert.That(() => new OnnxRuntimeEngine(new OnnxEngineOptions { ModelPath = dir.File("none.onnx") }), Throws.TypeOf<FileNotFoundException>().With.Message.Contains("none.onnx"));
-        Assert.That(() => new OnnxRuntimeEngine(new OnnxEngineOptions { ModelPath = notOnnx }), Throws.TypeOf<InvalidDataException>().With.Message.Contains("not an ONNX model"));
+        Assert.That(() => new OnnxRuntimeEngine(new OnnxClassifierOptions { ModelPath = dir.File("none.onnx") }), Throws.TypeOf<FileNotFoundException>().With.Message.Contains("none.onnx"));
+        Assert.That(() => new OnnxRuntimeEngine(new OnnxClassifierOptions { ModelPath = notOnnx }), Throws.TypeOf<InvalidDataException>().With.Message.Contains("not an ONNX model"));
     }
 
     [Test]
