@@ -10,7 +10,7 @@ namespace SimClrV2.Sophon.Decode.Cifar;
 /// (another global, an unknown opcode, a truncated stream, a malformed array) is refused with an
 /// <see cref="InvalidDataException"/> that names the opcode and the offset.
 /// </summary>
-internal sealed class RestrictedUnpickler
+internal sealed partial class RestrictedUnpickler
 {
     private const int MaxMemo = 1 << 20;
 
@@ -284,94 +284,6 @@ internal sealed class RestrictedUnpickler
 
     private object? Recall(int index) => _memo.TryGetValue(index, out object? value) ? value : throw Error($"memo index {index} was never stored");
 
-    private int ReadByte()
-    {
-        int b = _stream.ReadByte();
-        _position += b >= 0 ? 1 : 0;
-        return b >= 0 ? b : throw Error("the stream ends inside an opcode argument (truncated file?)");
-    }
-
-    private int ReadMemoIndex() => BinaryPrimitives.ReadInt32LittleEndian(ReadBytes(4));
-
-    private int ReadLength()
-    {
-        int length = BinaryPrimitives.ReadInt32LittleEndian(ReadBytes(4));
-        if (length < 0 || (_stream.CanSeek && length > _stream.Length - _stream.Position) || length > Array.MaxLength)
-        {
-            throw Error($"length {length} runs past the end of the stream (truncated file?)");
-        }
-
-        return length;
-    }
-
-    /// <summary>
-    /// Reads a value of a declared length. Where the stream's length is unknown, the buffer grows
-    /// with the bytes that actually arrive, so a declared length the stream does not hold costs at
-    /// most twice what was read before the stream ends, never the declared size.
-    /// </summary>
-    private byte[] ReadBytes(int count)
-    {
-        if (count == 0)
-        {
-            return [];
-        }
-
-        var buffer = new byte[_stream.CanSeek ? count : Math.Min(count, ReadChunk)];
-        int filled = 0;
-        while (true)
-        {
-            int read = _stream.Read(buffer, filled, buffer.Length - filled);
-            if (read == 0)
-            {
-                throw Error("the stream ends inside a value (truncated file?)");
-            }
-
-            filled += read;
-            _position += read;
-            if (filled == count)
-            {
-                return buffer;
-            }
-
-            if (filled == buffer.Length)
-            {
-                Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, count));
-            }
-        }
-    }
-
-    private string ReadLine()
-    {
-        var sb = new StringBuilder();
-        while (true)
-        {
-            int b = ReadByte();
-            if (b == '\n')
-            {
-                return sb.ToString();
-            }
-
-            if (sb.Length > 256 || b < 32 || b > 126)
-            {
-                throw Error("malformed GLOBAL name");
-            }
-
-            sb.Append((char)b);
-        }
-    }
-
-    private string DecodeUtf8(byte[] bytes)
-    {
-        try
-        {
-            return new UTF8Encoding(false, true).GetString(bytes);
-        }
-        catch (DecoderFallbackException)
-        {
-            throw Error("invalid UTF-8 in a unicode string");
-        }
-    }
-
     internal InvalidDataException Error(string message) =>
         new($"Cannot read the pickle '{_source}' at byte {_opcodeOffset}: {message}.");
 
@@ -397,38 +309,4 @@ internal sealed class RestrictedUnpickler
 
         public int? ItemSize => Descr is "u1" or "|u1" ? 1 : null;
     }
-}
-
-/// <summary>A pickled dictionary; Python 2 byte-string keys are read as Latin-1 strings.</summary>
-internal sealed class PickleDict
-{
-    private readonly Dictionary<string, object?> _items = new(StringComparer.Ordinal);
-
-    public IReadOnlyDictionary<string, object?> Items => _items;
-
-    public object? this[string key] => _items.TryGetValue(key, out object? v) ? v : null;
-
-    public bool ContainsKey(string key) => _items.ContainsKey(key);
-
-    internal void Set(object? key, object? value, RestrictedUnpickler reader)
-    {
-        string k = key switch
-        {
-            byte[] b => Encoding.Latin1.GetString(b),
-            string s => s,
-            long l => l.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            _ => throw reader.Error("dictionary key is not a string or an integer"),
-        };
-        _items[k] = value;
-    }
-}
-
-/// <summary>A numpy array read from a pickle (C order).</summary>
-internal sealed class NumpyArray
-{
-    public int[] Shape { get; set; } = [];
-
-    public string DType { get; set; } = string.Empty;
-
-    public byte[] Data { get; set; } = [];
 }
