@@ -36,8 +36,7 @@ public static class Enqueue
 
     private static byte[] Png(ImageInput input)
     {
-        using DecodedImage decoded = input.Decode();
-        using Image<Rgb24> image = decoded.ToImage();
+        using Image<Rgb24> image = input.DecodeToImage();
         using var png = new MemoryStream();
         image.SaveAsPng(png);
         return png.ToArray();

@@ -1,5 +1,4 @@
 using SimClrV2.Sophon.Decode;
-using SimClrV2.Sophon.Decode.Cifar;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
@@ -18,9 +17,8 @@ internal static class Thumbnails
         InputKind kind = ImageInputs.Detect(path);
         if (kind is InputKind.CifarPickle or InputKind.CifarBinary)
         {
-            CifarDataset data = kind == InputKind.CifarPickle ? CifarDataset.ReadPickle(path) : CifarDataset.ReadBinary(path);
-            Dictionary<string, int> index = data.Names.Select((n, i) => (n, i)).GroupBy(x => x.n, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().i, StringComparer.Ordinal);
-            return name => index.TryGetValue(name, out int i) ? Encode(data.ToInputs()[i]) : null;
+            Dictionary<string, ImageInput> images = ImageInputs.FromPath(path).GroupBy(i => i.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            return name => images.TryGetValue(name, out ImageInput? input) ? Encode(input) : null;
         }
 
         Dictionary<string, ImageInput> files = kind == InputKind.Folder
@@ -37,8 +35,7 @@ internal static class Thumbnails
     {
         try
         {
-            using DecodedImage decoded = input.Decode();
-            using Image<Rgb24> image = decoded.ToImage();
+            using Image<Rgb24> image = input.DecodeToImage();
             if (image.Width > Side || image.Height > Side)
             {
                 image.Mutate(x => x.Resize(new ResizeOptions { Size = new Size(Side, Side), Mode = SixLabors.ImageSharp.Processing.ResizeMode.Max }));

@@ -17,7 +17,7 @@ public enum PixelLayout
 /// A decoded image: either an ImageSharp <see cref="Image{Rgb24}"/> or 8-bit RGB bytes in a known
 /// layout. Disposing releases the ImageSharp image when the decoder owned it.
 /// </summary>
-public sealed class DecodedImage : IDisposable
+internal sealed class DecodedImage : IDisposable
 {
     private readonly bool _ownsImage;
 

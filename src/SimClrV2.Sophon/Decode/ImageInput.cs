@@ -10,9 +10,9 @@ namespace SimClrV2.Sophon.Decode;
 /// </summary>
 public abstract class ImageInput
 {
-    /// <summary>Creates an input.</summary>
+    /// <summary>Creates an input (the factories below make every kind).</summary>
     /// <param name="name">The name reported in predictions and result files.</param>
-    protected ImageInput(string name)
+    private protected ImageInput(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
         Name = name;
@@ -35,7 +35,20 @@ public abstract class ImageInput
 
     /// <summary>Decodes the image under <see cref="DecodeOptions.Default"/>.</summary>
     /// <returns>The decoded image; the caller disposes it.</returns>
-    public DecodedImage Decode() => Decode(DecodeOptions.Default);
+    internal DecodedImage Decode() => Decode(DecodeOptions.Default);
+
+    /// <summary>
+    /// Decodes the image as the classifier would (EXIF orientation applied, the limits of
+    /// <paramref name="options"/> checked) into an ImageSharp image, e.g. for a thumbnail.
+    /// </summary>
+    /// <param name="options">The decode limits (default: <see cref="DecodeOptions.Default"/>).</param>
+    /// <returns>The image; the caller disposes it.</returns>
+    /// <exception cref="InvalidDataException">The image is corrupt, truncated, too large or unreadable.</exception>
+    public Image<Rgb24> DecodeToImage(DecodeOptions? options = null)
+    {
+        using DecodedImage decoded = Decode(options ?? DecodeOptions.Default);
+        return decoded.ToImage();
+    }
 
     /// <summary>
     /// Decodes the image under the given limits. Throws on a corrupt, truncated, oversized or
@@ -43,7 +56,7 @@ public abstract class ImageInput
     /// </summary>
     /// <param name="options">The decode limits.</param>
     /// <returns>The decoded image; the caller disposes it.</returns>
-    public abstract DecodedImage Decode(DecodeOptions options);
+    internal abstract DecodedImage Decode(DecodeOptions options);
 
     /// <summary>An image file (PNG, JPEG, BMP, GIF, TGA, TIFF, WebP, PBM/PGM/PPM), decoded when classified; only regular files are read.</summary>
     /// <param name="path">The file path.</param>
@@ -151,12 +164,12 @@ public abstract class ImageInput
 
     private sealed class FailedImageInput(string name, InvalidDataException error) : ImageInput(name)
     {
-        public override DecodedImage Decode(DecodeOptions options) => throw error;
+        internal override DecodedImage Decode(DecodeOptions options) => throw error;
     }
 
     private sealed class DelegateImageInput(string name, Func<DecodeOptions, DecodedImage> decode) : ImageInput(name)
     {
-        public override DecodedImage Decode(DecodeOptions options)
+        internal override DecodedImage Decode(DecodeOptions options)
         {
             ArgumentNullException.ThrowIfNull(options);
             return decode(options);
@@ -171,7 +184,7 @@ internal sealed class FileImageInput(string path, string name) : ImageInput(name
 
     public override string? SourceFile => Path;
 
-    public override DecodedImage Decode(DecodeOptions options)
+    internal override DecodedImage Decode(DecodeOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         return ImageDecoding.DecodeFile(Path, options);

@@ -55,6 +55,17 @@ public class EncodedInputTests
     }
 
     [Test]
+    public void DecodeToImageGivesTheImageTheClassifierSeesAndRefusesWhatItRefuses()
+    {
+        using Image<Rgb24> image = ImageInput.FromBytes(SolidPng(4), "four.png").DecodeToImage();
+
+        Assert.That((image.Width, image.Height), Is.EqualTo((8, 8)));
+        Assert.That(image[3, 5], Is.EqualTo(new Rgb24(80, 0, 0)));
+        Assert.That(() => ImageInput.FromBytes(new byte[] { 1, 2, 3 }, "broken").DecodeToImage(), Throws.TypeOf<InvalidDataException>());
+        Assert.That(() => ImageInput.FromBytes(SolidPng(4), "big").DecodeToImage(new DecodeOptions { MaxPixels = 10 }), Throws.TypeOf<InvalidDataException>().With.Message.Contains("MaxPixels"));
+    }
+
+    [Test]
     public async Task ClassifyAsyncOverOnePathWalksTheFolderInOrder()
     {
         using var dir = new TempDir();

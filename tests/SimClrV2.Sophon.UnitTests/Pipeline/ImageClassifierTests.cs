@@ -227,7 +227,7 @@ public class ImageClassifierTests
 
     private sealed class SlowInput(ImageInput inner, TimeSpan delay) : ImageInput(inner.Name)
     {
-        public override DecodedImage Decode(DecodeOptions options)
+        internal override DecodedImage Decode(DecodeOptions options)
         {
             Thread.Sleep(delay);
             return inner.Decode(options);

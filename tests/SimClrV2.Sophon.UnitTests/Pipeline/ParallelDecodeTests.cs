@@ -11,7 +11,7 @@ public class ParallelDecodeTests
     /// <summary>A solid 4x4 image of class k whose decode takes <paramref name="delay"/> and is counted.</summary>
     private sealed class SlowInput(string name, int k, TimeSpan delay, Gauge gauge) : ImageInput(name)
     {
-        public override DecodedImage Decode(DecodeOptions options)
+        internal override DecodedImage Decode(DecodeOptions options)
         {
             gauge.Enter();
             try

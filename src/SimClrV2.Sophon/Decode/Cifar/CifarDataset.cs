@@ -10,7 +10,7 @@ namespace SimClrV2.Sophon.Decode.Cifar;
 /// bytes each), their labels and names. Reads the "python version" pickle (<c>test_batch</c>, the
 /// file the reference program takes) and the "binary version" (<c>test_batch.bin</c>).
 /// </summary>
-public sealed class CifarDataset
+internal sealed class CifarDataset
 {
     /// <summary>Image side in pixels.</summary>
     public const int ImageSize = 32;
@@ -229,7 +229,7 @@ public sealed class CifarDataset
 
         public override string? SourceFile => dataset.Source;
 
-        public override DecodedImage Decode(DecodeOptions options) =>
+        internal override DecodedImage Decode(DecodeOptions options) =>
             DecodedImage.FromPixels(dataset.GetPixels(index), ImageSize, ImageSize, PixelLayout.Planar);
     }
 }
