@@ -22,7 +22,7 @@ public class ClassifierOptions
     /// Preprocessing fields to change, layered field by field (see <see cref="PreprocessingOverride"/>):
     /// the fields given here over the model's manifest over <see cref="PreprocessingOptions.Cifar10"/>
     /// at the model's input size. Null: the manifest's, else the CIFAR-10 convention. A preset gives
-    /// every field when converted: <c>Preprocessing = (PreprocessingOverride)PreprocessingOptions.UnitRange</c>.
+    /// every field: <c>Preprocessing = PreprocessingOverride.UnitRange</c>.
     /// </summary>
     public PreprocessingOverride? Preprocessing { get; set; }
 

@@ -16,7 +16,7 @@ public interface IImageClassifier : IDisposable, IAsyncDisposable
     IReadOnlyList<string> Labels { get; }
 
     /// <summary>The preprocessing in use.</summary>
-    PreprocessingOptions Preprocessing { get; }
+    PreprocessingOverride Preprocessing { get; }
 
     /// <summary>The engine's short name (<c>onnxruntime</c>, <c>sophon</c>).</summary>
     string EngineName { get; }

@@ -113,7 +113,7 @@ public class ImageClassifier : IImageClassifier
     public IReadOnlyList<string> Labels => _settings.Postprocessor.Labels;
 
     /// <inheritdoc />
-    public PreprocessingOptions Preprocessing => _preprocessor.Options;
+    public PreprocessingOverride Preprocessing => PreprocessingOverride.FromPreprocessingOptions(_preprocessor.Options);
 
     /// <inheritdoc />
     public string EngineName => _engine.Name;

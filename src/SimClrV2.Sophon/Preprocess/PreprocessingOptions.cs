@@ -52,7 +52,7 @@ public enum ResizeInterpolation
 /// INTER_LINEAR convention, no antialiasing).
 /// <see cref="Mean"/> and <see cref="Std"/> are given in the network's channel order.
 /// </remarks>
-public sealed record PreprocessingOptions
+internal sealed record PreprocessingOptions
 {
     /// <summary>The reference deployment's convention: 32x32 RGB, <c>(p/255 - mean)/std</c> with the CIFAR-10 statistics.</summary>
     public static PreprocessingOptions Cifar10 { get; } = new()

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace SimClrV2.Sophon.Preprocess;
 
 /// <summary>
@@ -7,13 +9,18 @@ namespace SimClrV2.Sophon.Preprocess;
 /// manifest's over the CIFAR-10 convention at the model's input size (<see cref="PreprocessingOptions"/>,
 /// what <see cref="Pipeline.IImageClassifier.Preprocessing"/> reports), so
 /// <c>new PreprocessingOverride { Width = 64, Height = 64 }</c> changes the size and keeps the
-/// manifest's mean and std. A complete <see cref="PreprocessingOptions"/> (a preset) gives every
-/// field when converted on purpose: <c>Preprocessing = (PreprocessingOverride)PreprocessingOptions.UnitRange</c>
-/// (no implicit conversion: a <c>new PreprocessingOptions { Width = 64 }</c> would silently reset
-/// every other field to its default).
+/// manifest's mean and std. The presets give every field: <c>Preprocessing = PreprocessingOverride.UnitRange</c>.
+/// How pixels become network input: <c>value[c] = (pixel[c] * Scale - Mean[c]) / Std[c]</c> for every
+/// plane c of the network's channel order, after a resize to Width x Height when the image size differs.
 /// </summary>
 public sealed class PreprocessingOverride
 {
+    /// <summary>The reference deployment's convention, every field given: 32x32 RGB, <c>(p/255 - mean)/std</c> with the CIFAR-10 statistics, stretch, bilinear.</summary>
+    public static PreprocessingOverride Cifar10 => FromPreprocessingOptions(PreprocessingOptions.Cifar10);
+
+    /// <summary>Google SimCLRv2's convention, every field given: 32x32 RGB scaled to [0, 1], no mean/std, stretch, bilinear.</summary>
+    public static PreprocessingOverride UnitRange => FromPreprocessingOptions(PreprocessingOptions.UnitRange);
+
     /// <summary>Input width in pixels (default: the model's).</summary>
     public int? Width { get; set; }
 
@@ -45,13 +52,9 @@ public sealed class PreprocessingOverride
     public ResizeInterpolation? Interpolation { get; set; }
 
     /// <summary>An override that gives every field of <paramref name="options"/> (a preset, or a resolved preprocessing).</summary>
-    /// <param name="options">The options; null gives null.</param>
-    public static explicit operator PreprocessingOverride?(PreprocessingOptions? options) => options is null ? null : FromPreprocessingOptions(options);
-
-    /// <summary>An override that gives every field of <paramref name="options"/>.</summary>
     /// <param name="options">The options.</param>
     /// <returns>The override.</returns>
-    public static PreprocessingOverride FromPreprocessingOptions(PreprocessingOptions options)
+    internal static PreprocessingOverride FromPreprocessingOptions(PreprocessingOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         return new()
@@ -67,6 +70,26 @@ public sealed class PreprocessingOverride
             PadValue = [.. options.PadValue.Select(v => (int)v)],
             Interpolation = options.Interpolation,
         };
+    }
+
+    /// <summary>The fields given, e.g. <c>Width 64, Height 64</c>; <c>(nothing given)</c> when none is.</summary>
+    /// <returns>The text.</returns>
+    public override string ToString()
+    {
+        string[] given =
+        [
+            .. Width is { } w ? [$"Width {w}"] : Array.Empty<string>(),
+            .. Height is { } h ? [$"Height {h}"] : Array.Empty<string>(),
+            .. ChannelOrder is { } c ? [$"ChannelOrder {c}"] : Array.Empty<string>(),
+            .. Scale is { } s ? [string.Create(CultureInfo.InvariantCulture, $"Scale {s:G6}")] : Array.Empty<string>(),
+            .. Mean is { } m ? [$"Mean ({string.Join(", ", m.Select(v => v.ToString(CultureInfo.InvariantCulture)))})"] : Array.Empty<string>(),
+            .. Std is { } d ? [$"Std ({string.Join(", ", d.Select(v => v.ToString(CultureInfo.InvariantCulture)))})"] : Array.Empty<string>(),
+            .. Resize is { } r ? [$"Resize {r}"] : Array.Empty<string>(),
+            .. CropFraction is { } f ? [string.Create(CultureInfo.InvariantCulture, $"CropFraction {f:G4}")] : Array.Empty<string>(),
+            .. PadValue is { } p ? [$"PadValue ({string.Join(", ", p)})"] : Array.Empty<string>(),
+            .. Interpolation is { } i ? [$"Interpolation {i}"] : Array.Empty<string>(),
+        ];
+        return given.Length == 0 ? "(nothing given)" : string.Join(", ", given);
     }
 
     /// <summary>Checks the fields that are given, naming the one that is wrong.</summary>

@@ -85,7 +85,7 @@ public class ModelManifestTests
         {
             Write(dir, json);
             using ImageClassifier classifier = OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = model });
-            return classifier.Preprocessing;
+            return classifier.Preprocessing.Over(PreprocessingOptions.UnitRange);
         }
 
         PreprocessingOptions noSection = Resolve("{}");

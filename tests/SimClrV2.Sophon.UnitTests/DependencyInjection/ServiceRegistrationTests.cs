@@ -117,7 +117,7 @@ public class ServiceRegistrationTests
         await host.StartAsync();
         IImageClassifier classifier = host.Services.GetRequiredService<IImageClassifier>();
 
-        Assert.That(classifier.Preprocessing.Mean[0], Is.EqualTo(0.4914f).Within(1e-4f), "the default model's manifest mean");
+        Assert.That(classifier.Preprocessing.Mean![0], Is.EqualTo(0.4914f).Within(1e-4f), "the default model's manifest mean");
         Assert.That(classifier.Preprocessing.Resize, Is.EqualTo(SimClrV2.Sophon.Preprocess.ResizeMode.CenterCrop));
         Assert.That(classifier.Classify(Path.Combine(TestData.SampleImages, "horse.png"))[0].Label, Is.EqualTo("horse"));
         await host.StopAsync();

@@ -74,7 +74,7 @@ public class OnnxRuntimeEngineTests
         using ImageClassifier classifier = OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel });
 
         Assert.That(classifier.Labels, Is.EqualTo(TestData.Cifar10Labels));
-        Assert.That(classifier.Preprocessing, Is.EqualTo(PreprocessingOptions.Cifar10));
+        Assert.That(classifier.Preprocessing.Over(PreprocessingOptions.UnitRange), Is.EqualTo(PreprocessingOptions.Cifar10), "every field is given: nothing comes from the base");
         Assert.That((classifier.EngineName, classifier.BatchSize), Is.EqualTo(("onnxruntime", 4)));
     }
 

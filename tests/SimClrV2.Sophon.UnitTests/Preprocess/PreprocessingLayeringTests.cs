@@ -35,10 +35,10 @@ public class PreprocessingLayeringTests
     [Test]
     public void APresetGivesEveryField()
     {
-        PreprocessingOverride? fromPreset = (PreprocessingOverride?)PreprocessingOptions.Cifar10;
-
-        Assert.That(fromPreset!.Over(Manifest), Is.EqualTo(PreprocessingOptions.Cifar10));
-        Assert.That((PreprocessingOverride?)(PreprocessingOptions?)null, Is.Null);
+        Assert.That(PreprocessingOverride.Cifar10.Over(Manifest), Is.EqualTo(PreprocessingOptions.Cifar10));
+        Assert.That(PreprocessingOverride.UnitRange.Over(Manifest), Is.EqualTo(PreprocessingOptions.UnitRange));
+        Assert.That(new PreprocessingOverride { Width = 64, Mean = [1f, 2f, 3f] }.ToString(), Is.EqualTo("Width 64, Mean (1, 2, 3)"));
+        Assert.That(new PreprocessingOverride().ToString(), Is.EqualTo("(nothing given)"));
     }
 
     [Test]
