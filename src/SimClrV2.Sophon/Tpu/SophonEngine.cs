@@ -129,7 +129,8 @@ internal sealed class SophonEngine : IInferenceEngine
     public void ReturnBatch(InferenceBatch batch) => _pool.Return(Own(batch));
 
     /// <inheritdoc />
-    public void Run(InferenceBatch batch, int count) => RunAsync(batch, count).AsTask().GetAwaiter().GetResult();
+    /// <remarks>Waits on the caller's thread for the device's worker (no allocation: the hand-off item is pooled).</remarks>
+    public void Run(InferenceBatch batch, int count) => Queue(batch, count, synchronous: true, CancellationToken.None).Wait();
 
     /// <summary>
     /// Queues the batch on a device's worker thread (its own device for device-input batches, else
@@ -144,6 +145,13 @@ internal sealed class SophonEngine : IInferenceEngine
     /// <returns>Completes when the device has run the batch and its outputs are filled.</returns>
     public ValueTask RunAsync(InferenceBatch batch, int count, CancellationToken cancellationToken = default)
     {
+        BatchRun item = Queue(batch, count, synchronous: false, cancellationToken);
+        return new ValueTask(item, item.Version);
+    }
+
+    /// <summary>Validates, takes a pooled hand-off item and posts it to a device's worker.</summary>
+    private BatchRun Queue(InferenceBatch batch, int count, bool synchronous, CancellationToken cancellationToken)
+    {
         SophonBatch own = Own(batch);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, batch.Capacity);
@@ -153,9 +161,9 @@ internal sealed class SophonEngine : IInferenceEngine
         try
         {
             SophonDevice device = own.Device ?? Pick();
-            ValueTask done = item.Start(device, own, count);
+            item.Start(device, own, count, synchronous);
             device.Worker.Post(item);
-            return done;
+            return item;
         }
         catch
         {
@@ -187,6 +195,11 @@ internal sealed class SophonEngine : IInferenceEngine
         foreach (SophonDevice device in _devices)
         {
             device.Dispose();
+        }
+
+        while (_runs.TryDequeue(out BatchRun? run))
+        {
+            run.Dispose();
         }
     }
 
@@ -241,34 +254,50 @@ internal sealed class SophonEngine : IInferenceEngine
     /// the worker completes it when the device is done; it goes back to the pool once awaited (no
     /// allocation per run).
     /// </summary>
-    private sealed class BatchRun(SophonEngine engine) : SophonWorker.WorkItem, IValueTaskSource
+    private sealed class BatchRun(SophonEngine engine) : SophonWorker.WorkItem, IValueTaskSource, IDisposable
     {
+        private readonly ManualResetEventSlim _completed = new();
         private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
         private SophonDevice? _device;
         private SophonBatch? _batch;
         private int _count;
+        private bool _synchronous;
 
-        public ValueTask Start(SophonDevice device, SophonBatch batch, int count)
+        public short Version => _core.Version;
+
+        public void Start(SophonDevice device, SophonBatch batch, int count, bool synchronous)
         {
             _device = device;
             _batch = batch;
             _count = count;
-            return new ValueTask(this, _core.Version);
+            _synchronous = synchronous;
         }
 
-        /// <summary>The item was never queued: back to the pool at once.</summary>
+        /// <summary>For <see cref="Run"/>: blocks until the worker completed the item, then ends it (its failure rethrown).</summary>
+        public void Wait()
+        {
+            _completed.Wait();
+            GetResult(_core.Version);
+        }
+
+        /// <summary>Back to the pool (after its result was taken, or when it was never queued).</summary>
         public void Abandon()
         {
             _device = null;
             _batch = null;
+            _completed.Reset();
             _core.Reset();
             engine._runs.Enqueue(this);
         }
+
+        public void Dispose() => _completed.Dispose();
 
         public override void Execute() => _device!.Run(_batch!, _count);
 
         public override void Complete(ExceptionDispatchInfo? error)
         {
+            // Read before the result is set: an awaited item may be taken from the pool again right after.
+            bool synchronous = _synchronous;
             engine._gate.Exit();
             if (error is null)
             {
@@ -277,6 +306,12 @@ internal sealed class SophonEngine : IInferenceEngine
             else
             {
                 _core.SetException(error.SourceException);
+            }
+
+            // Only a synchronous caller waits on the event (an awaited item may already be back in the pool).
+            if (synchronous)
+            {
+                _completed.Set();
             }
         }
 
