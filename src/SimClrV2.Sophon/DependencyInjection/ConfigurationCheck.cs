@@ -126,7 +126,6 @@ internal static class ConfigurationCheck
             return IsScalar(Nullable.GetUnderlyingType(element) ?? element);
         }
 
-        return target.IsClass && !typeof(Delegate).IsAssignableFrom(target) && target.Namespace?.StartsWith("SimClrV2.Sophon", StringComparison.Ordinal) == true
-            && target.GetConstructor(Type.EmptyTypes) is not null;
+        return target.IsClass && !typeof(Delegate).IsAssignableFrom(target) && target.GetConstructor(Type.EmptyTypes) is not null;
     }
 }

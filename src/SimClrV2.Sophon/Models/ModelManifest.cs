@@ -198,7 +198,14 @@ public sealed class ModelManifest
             throw new ArgumentException($"labels {labels}.", nameof(Labels));
         }
 
-        Preprocessing?.Validate();
+        try
+        {
+            Preprocessing?.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException("preprocessing: " + ex.Message, ex.ParamName, ex);
+        }
     }
 
     /// <summary>

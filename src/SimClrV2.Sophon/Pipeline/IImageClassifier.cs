@@ -15,7 +15,7 @@ public interface IImageClassifier : IDisposable, IAsyncDisposable
     /// <summary>The class names, in index order.</summary>
     IReadOnlyList<string> Labels { get; }
 
-    /// <summary>The preprocessing in use.</summary>
+    /// <summary>The preprocessing in use, resolved: every field given (a copy; changing it changes nothing).</summary>
     PreprocessingOverride Preprocessing { get; }
 
     /// <summary>The engine's short name (<c>onnxruntime</c>, <c>sophon</c>).</summary>

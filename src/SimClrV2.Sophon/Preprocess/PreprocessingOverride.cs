@@ -98,17 +98,10 @@ public sealed class PreprocessingOverride
     {
         if (PadValue is not null && (PadValue.Count != 3 || PadValue.Any(v => v is < 0 or > 255)))
         {
-            throw new ArgumentException("preprocessing padValue must hold 3 values (R, G, B) in 0..255.", nameof(PadValue));
+            throw new ArgumentException("Preprocessing PadValue (padValue) must hold 3 values (R, G, B) in 0..255.", nameof(PadValue));
         }
 
-        try
-        {
-            Over(PreprocessingOptions.Cifar10).Validate();
-        }
-        catch (ArgumentException ex)
-        {
-            throw new ArgumentException("preprocessing: " + ex.Message, ex.ParamName, ex);
-        }
+        Over(PreprocessingOptions.Cifar10).Validate();
     }
 
     /// <summary>The one layering rule: each field given here over the same field of <paramref name="lower"/>.</summary>

@@ -47,5 +47,9 @@ public class PreprocessingLayeringTests
         Assert.That(() => new PreprocessingOverride { PadValue = [1, 2, 300] }.Validate(), Throws.ArgumentException.With.Message.Contains("padValue"));
         Assert.That(() => new PreprocessingOverride { Std = [1f, 0f, 1f] }.Validate(), Throws.ArgumentException.With.Message.Contains("Std"));
         Assert.That(() => new PreprocessingOverride { Width = 64 }.Validate(), Throws.Nothing);
+        Assert.That(
+            new SimClrV2.Sophon.Pipeline.ClassifierOptions { Preprocessing = new PreprocessingOverride { Std = [1f, 0f, 1f] } }.GetValidationErrors(),
+            Has.One.StartsWith("Preprocessing: Preprocessing Std").And.One.Not.Contains("preprocessing:"),
+            "the option named once; the manifest's 'preprocessing:' prefix is the manifest's");
     }
 }

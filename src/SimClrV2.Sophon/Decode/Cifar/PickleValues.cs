@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Text;
 
 namespace SimClrV2.Sophon.Decode.Cifar;
