@@ -2,7 +2,9 @@
  * rules: formats and data types, stride rules (VPP strides 64-byte aligned, convert_to output stride
  * equal to the width), size limits, images destroyed exactly once, attached memory not owned.
  * VPP resizes bilinearly: src = (dst + 0.5) * in/out - 0.5, clamped to the image, weights in float,
- * rounded to nearest (the same arithmetic as the library's CPU resize, so both paths agree). */
+ * rounded to nearest (the same arithmetic as the library's CPU resize, so both paths agree).
+ * Every rule names the vendor source it follows: sophgo/libsophon, bmvid/bmcv/src/ (bmcv_vpp_internal.cpp,
+ * bm1684x/bmcv_1684x_vpp_internal.cpp, bmcv_api_jpeg_dec.cpp). */
 #define _GNU_SOURCE
 #include <math.h>
 #include <pthread.h>
@@ -305,8 +307,74 @@ static float source_coord(int d, float scale, int size, int *first, int *second)
 
 static unsigned char clamp_byte(float v) { return (unsigned char)(v < 0.f ? 0 : v > 255.f ? 255 : (int)(v + 0.5f)); }
 
-/* Packed RGB of a YUV420P/422P/444P or GRAY image (planes tightly packed). */
-static unsigned char *yuv_to_rgb(const unsigned char *yuv, const bm_image *img)
+/* csc_type_t (bmcv_api_ext.h). */
+enum { CSC_YCbCr2RGB_BT601 = 0, CSC_YPbPr2RGB_BT601 = 1, CSC_RGB2YCbCr_BT601 = 2, CSC_YCbCr2RGB_BT709 = 3, CSC_RGB2YCbCr_BT709 = 4,
+       CSC_RGB2YPbPr_BT601 = 5, CSC_YPbPr2RGB_BT709 = 6, CSC_RGB2YPbPr_BT709 = 7, CSC_USER_DEFINED_MATRIX = 1000, CSC_MAX_ENUM = 1001 };
+
+/* The YUV-to-RGB rows of bm1684x_csc_matrix (bm1684x/bmcv_1684x_vpp_internal.cpp), indexed by
+ * csc_type_1684x_t, which has csc_type_t's values: R,G,B = c0*Y + c1*U + c2*V + add. "YCbCr" is limited
+ * range (Y 16..235), "YPbPr" full range (JFIF). The RGB-to-YUV rows are not needed: the emulator's VPP
+ * writes RGB only. */
+static const float csc_yuv2rgb[8][12] = {
+    [CSC_YCbCr2RGB_BT601] = { 1.1643835616438400f, 0.0f, 1.5958974359999800f, -222.9050087942980000f,
+                              1.1643835616438400f, -0.3936638456015240f, -0.8138402992560010f, 135.9303935554620000f,
+                              1.1643835616438400f, 2.0160738896544600f, 0.0f, -276.6875948620730000f },
+    [CSC_YPbPr2RGB_BT601] = { 1.0f, 0.0f, 1.4018863751529200f, -179.4414560195740000f,
+                              1.0f, -0.3458066722146720f, -0.7149028511111540f, 135.7708189857060000f,
+                              1.0f, 1.7709825540494100f, 0.0f, -226.6857669183240000f },
+    [CSC_YCbCr2RGB_BT709] = { 1.1643835616438400f, 0.0f, 1.7926522634175300f, -248.0896267037460000f,
+                              1.1643835616438400f, -0.2132370215686210f, -0.5330040401422640f, 76.8887189126920000f,
+                              1.1643835616438400f, 2.1124192819911800f, 0.0f, -289.0198050811730000f },
+    [CSC_YPbPr2RGB_BT709] = { 1.0f, 0.0f, 1.5747219882569700f, -201.5644144968920000f,
+                              1.0f, -0.1873140895347890f, -0.4682074705563420f, 83.9067596916648000f,
+                              1.0f, 1.8556153692785300f, 0.0f, -237.5187672676520000f },
+};
+
+/* check_bm1684x_vpp_csctype (bm1684x/bmcv_1684x_vpp_internal.cpp): a YUV-to-RGB type needs YUV input
+ * and RGB output, an RGB-to-YUV type RGB input and YUV output, a user matrix a matrix; CSC_MAX_ENUM is
+ * "choose by format"; any other value is BM_ERR_PARAM. The coefficients to use go to *m (NULL: none,
+ * the colour spaces agree). */
+static bm_status_t csc_coefficients(const char *fn, int csc_type, const int *matrix, int yuv_in, float user[12], const float **m)
+{
+    *m = NULL;
+    switch (csc_type) {
+    case CSC_YCbCr2RGB_BT601:
+    case CSC_YPbPr2RGB_BT601:
+    case CSC_YCbCr2RGB_BT709:
+    case CSC_YPbPr2RGB_BT709:
+        if (!yuv_in) {
+            fprintf(stderr, "sophon-emulator: %s: csc_type %d converts YUV to RGB; the input is RGB\n", fn, csc_type);
+            return BM_ERR_PARAM;
+        }
+        *m = csc_yuv2rgb[csc_type];
+        return BM_SUCCESS;
+    case CSC_RGB2YCbCr_BT601:
+    case CSC_RGB2YCbCr_BT709:
+    case CSC_RGB2YPbPr_BT601:
+    case CSC_RGB2YPbPr_BT709:
+        fprintf(stderr, "sophon-emulator: %s: csc_type %d converts RGB to YUV; the output is RGB\n", fn, csc_type);
+        return BM_ERR_PARAM;
+    case CSC_USER_DEFINED_MATRIX:
+        if (matrix == NULL) {
+            fprintf(stderr, "sophon-emulator: %s: vpp csc_type param %d is CSC_USER_DEFINED_MATRIX, matrix can not be null\n", fn, csc_type);
+            return BM_ERR_PARAM;
+        }
+        /* bm1684x_vpp_param_config copies the int fields' bits into float coefficients. */
+        memcpy(user, matrix, 12 * sizeof(float));
+        *m = user;
+        return BM_SUCCESS;
+    case CSC_MAX_ENUM:
+        /* default_csc_type: YUV input to RGB output is YCbCr2RGB_BT601, limited range. */
+        *m = yuv_in ? csc_yuv2rgb[CSC_YCbCr2RGB_BT601] : NULL;
+        return BM_SUCCESS;
+    default:
+        fprintf(stderr, "sophon-emulator: %s: vpp csc_type param %d not support\n", fn, csc_type);
+        return BM_ERR_PARAM;
+    }
+}
+
+/* Packed RGB of a YUV420P/422P/444P or GRAY image (planes tightly packed), through the 3x4 matrix m. */
+static unsigned char *yuv_to_rgb(const unsigned char *yuv, const bm_image *img, const float *m)
 {
     int w = img->width, h = img->height, cw, ch;
     chroma_size(img->image_format, w, h, &cw, &ch);
@@ -324,9 +392,9 @@ static unsigned char *yuv_to_rgb(const unsigned char *yuv, const bm_image *img)
                 V = vp[(size_t)cy * cw + cx];
             }
             unsigned char *o = rgb + ((size_t)y * w + x) * 3;
-            o[0] = clamp_byte(Y + 1.402f * (V - 128.f));
-            o[1] = clamp_byte(Y - 0.344136f * (U - 128.f) - 0.714136f * (V - 128.f));
-            o[2] = clamp_byte(Y + 1.772f * (U - 128.f));
+            for (int c = 0; c < 3; c++) {
+                o[c] = clamp_byte(m[4 * c] * Y + m[4 * c + 1] * U + m[4 * c + 2] * V + m[4 * c + 3]);
+            }
         }
     }
     return rgb;
@@ -342,66 +410,132 @@ static void jpeg_error_exit(j_common_ptr cinfo)
     longjmp(((jpeg_error_t *)cinfo->err)->jump, 1);
 }
 
-static void jpeg_quiet(j_common_ptr cinfo, int level) { (void)cinfo; (void)level; }
+/* Silent, but counting warnings (corrupt data) as libjpeg's own emit_message does. */
+static void jpeg_quiet(j_common_ptr cinfo, int level)
+{
+    if (level < 0) {
+        cinfo->err->num_warnings++;
+    }
+}
 
-/* Decodes one JPEG into a new YUV bm_image in the stream's own format (as the JPU does); the caller
- * destroys it. BM_ERR_DATA for a stream libjpeg cannot decode. */
+/* determine_hw_decoding (bmcv_api_jpeg_dec.cpp): what the JPU decodes. Baseline (Huffman, not
+ * progressive, 8-bit samples, table numbers 0..1, quantisers up to 255), one or three interleaved
+ * components, luma sampled at most 2x2 and chroma 1x1, 4:2:0 / 4:2:2 (horizontal) / 4:4:4 / grey,
+ * YCbCr, grey or RGB, at least 16x16. Everything else libbmcv decodes in software. */
+static int jpu_takes(struct jpeg_decompress_struct *c)
+{
+    if (c->arith_code || c->progressive_mode || c->data_precision != 8) {
+        return 0;
+    }
+    for (int ci = 0; ci < c->num_components; ci++) {
+        jpeg_component_info *p = &c->comp_info[ci];
+        JQUANT_TBL *q = p->quant_tbl_no < NUM_QUANT_TBLS ? c->quant_tbl_ptrs[p->quant_tbl_no] : NULL;
+        if (p->dc_tbl_no > 1 || p->ac_tbl_no > 1 || q == NULL) {
+            return 0;
+        }
+        for (int i = 0; i < DCTSIZE2; i++) {
+            if (q->quantval[i] > 255) {
+                return 0;
+            }
+        }
+    }
+    if (c->num_components != 1 && c->num_components != 3) {
+        return 0;
+    }
+    if (c->num_components == 3 && c->comps_in_scan != 3) {
+        return 0;
+    }
+    if (c->comp_info[0].h_samp_factor > 2 || c->comp_info[0].v_samp_factor > 2) {
+        return 0;
+    }
+    if (c->num_components == 3 && (c->comp_info[1].h_samp_factor != 1 || c->comp_info[2].h_samp_factor != 1 || c->comp_info[1].v_samp_factor != 1 || c->comp_info[2].v_samp_factor != 1)) {
+        return 0;
+    }
+    int factor = c->num_components == 1 ? 0x1 : ((c->comp_info[0].h_samp_factor & 3) << 2) | (c->comp_info[0].v_samp_factor & 3);
+    if (factor != 0xA && factor != 0x9 && factor != 0x5 && factor != 0x1) {
+        return 0;
+    }
+    if (c->jpeg_color_space != JCS_YCbCr && c->jpeg_color_space != JCS_GRAYSCALE && c->jpeg_color_space != JCS_RGB) {
+        return 0;
+    }
+    return c->image_width >= 16 && c->image_height >= 16;
+}
+
+/* Decodes one JPEG into *out, which this creates (the caller destroys it), the way
+ * bmcv_image_jpeg_dec does (bmcv_api_jpeg_dec.cpp):
+ * - a header libjpeg cannot read: BM_ERR_FAILURE, nothing created (try_soft_decoding's error exit);
+ * - a stream the JPU does not take (jpu_takes): decoded in software into a FORMAT_BGR_PACKED image,
+ *   stride aligned to 64 (try_soft_decoding); a decode error destroys it and is BM_ERR_FAILURE;
+ * - otherwise the JPU: planes in the stream's own format (YUV420P/422P/444P, GRAY; the components as
+ *   they are coded, no colour conversion). A stream it fails on is BM_ERR_FAILURE, and the image the
+ *   failed call created stays created (bmcv_jpeg_dec_one_image returns without destroying it): the
+ *   caller must destroy a non-NULL image_private whatever the status. */
 static bm_status_t jpeg_decode_one(bm_handle_t handle, const unsigned char *data, size_t size, bm_image *out)
 {
     struct jpeg_decompress_struct cinfo;
     jpeg_error_t err;
     unsigned char *volatile full = NULL; /* volatile: read after longjmp */
-    volatile int created = 0;
+    volatile int created = 0, hardware = 0;
     cinfo.err = jpeg_std_error(&err.mgr);
     err.mgr.error_exit = jpeg_error_exit;
     err.mgr.emit_message = jpeg_quiet;
     if (setjmp(err.jump)) {
         jpeg_destroy_decompress(&cinfo);
         free(full);
-        if (created) {
+        if (created && !hardware) {
             bm_image_destroy(*out);
             memset(out, 0, sizeof *out);
         }
-        fprintf(stderr, "sophon-emulator: bmcv_image_jpeg_dec: not a decodable JPEG\n");
-        return BM_ERR_DATA;
+        fprintf(stderr, "sophon-emulator: bmcv_image_jpeg_dec: %s\n", !created ? "jpeg-turbo read header failed" : hardware ? "jpeg decode failed (the JPU)" : "soft decode failed");
+        return BM_ERR_FAILURE;
     }
     jpeg_create_decompress(&cinfo);
     jpeg_mem_src(&cinfo, data, (unsigned long)size);
     jpeg_read_header(&cinfo, TRUE);
-    int format;
-    if (cinfo.num_components == 1) {
-        format = FMT_GRAY;
-    } else if (cinfo.num_components == 3 && cinfo.jpeg_color_space == JCS_YCbCr) {
-        int hs = cinfo.comp_info[0].h_samp_factor, vs = cinfo.comp_info[0].v_samp_factor;
-        format = hs == 2 && vs == 2 ? FMT_YUV420P : hs == 2 && vs == 1 ? FMT_YUV422P : hs == 1 && vs == 1 ? FMT_YUV444P : -1;
+    hardware = jpu_takes(&cinfo);
+    int format, stride;
+    if (!hardware) {
+        format = FMT_BGR_PACKED;
+        cinfo.out_color_space = JCS_EXT_BGR;
+        stride = ((int)cinfo.image_width * 3 + 63) & ~63;
     } else {
-        format = -1;
+        int hs = cinfo.comp_info[0].h_samp_factor, vs = cinfo.comp_info[0].v_samp_factor;
+        format = cinfo.num_components == 1 ? FMT_GRAY : hs == 2 && vs == 2 ? FMT_YUV420P : hs == 2 ? FMT_YUV422P : FMT_YUV444P;
+        cinfo.out_color_space = cinfo.jpeg_color_space; /* the coded components, unconverted */
+        stride = (int)cinfo.image_width;
     }
-    if (format < 0) {
-        jpeg_destroy_decompress(&cinfo);
-        fprintf(stderr, "sophon-emulator: bmcv_image_jpeg_dec: the emulator decodes YCbCr 4:2:0/4:2:2/4:4:4 and greyscale JPEGs only\n");
-        return BM_NOT_SUPPORTED;
-    }
-    cinfo.out_color_space = format == FMT_GRAY ? JCS_GRAYSCALE : JCS_YCbCr; /* no colour conversion: the planes */
     jpeg_start_decompress(&cinfo);
     int w = (int)cinfo.output_width, h = (int)cinfo.output_height, n = cinfo.output_components;
-    if (bm_image_create(handle, h, w, format, IMG_1N_BYTE, out, NULL) != BM_SUCCESS) {
+    bm_status_t made = hardware ? bm_image_create(handle, h, w, format, IMG_1N_BYTE, out, NULL) : bm_image_create(handle, h, w, format, IMG_1N_BYTE, out, &stride);
+    if (made != BM_SUCCESS) {
         jpeg_destroy_decompress(&cinfo);
-        return BM_ERR_PARAM;
+        return hardware ? made : BM_ERR_FAILURE; /* bmcv_jpeg_dec_one_image returns bm_image_create's status */
     }
     created = 1;
     if (bm_image_alloc_dev_mem(*out, 2) != BM_SUCCESS) {
         longjmp(err.jump, 1);
     }
-    full = malloc((size_t)w * h * n);
+    int row_bytes = hardware ? w * n : stride;
+    full = malloc((size_t)row_bytes * h);
+    if (full == NULL) {
+        bm_emu_fatal("out of memory decoding a JPEG");
+    }
     while (cinfo.output_scanline < cinfo.output_height) {
-        JSAMPROW row = full + (size_t)cinfo.output_scanline * w * n;
+        JSAMPROW row = full + (size_t)cinfo.output_scanline * row_bytes;
         jpeg_read_scanlines(&cinfo, &row, 1);
     }
     jpeg_finish_decompress(&cinfo);
+    if (hardware && err.mgr.num_warnings > 0) {
+        longjmp(err.jump, 1); /* corrupt entropy data, a truncated scan: the JPU fails where libjpeg warns */
+    }
     jpeg_destroy_decompress(&cinfo);
-    /* The planes: Y as decoded, chroma averaged back to the stream's sampling. */
     unsigned char *planes = image_data(out->image_private, "bmcv_image_jpeg_dec");
+    if (!hardware) {
+        memcpy(planes, full, (size_t)stride * h);
+        free(full);
+        return BM_SUCCESS;
+    }
+    /* The planes: Y as decoded, chroma averaged back to the stream's sampling. */
     int cw, ch;
     chroma_size(format, w, h, &cw, &ch);
     for (size_t i = 0; i < (size_t)w * h; i++) {
@@ -427,18 +561,37 @@ static bm_status_t jpeg_decode_one(bm_handle_t handle, const unsigned char *data
     return BM_SUCCESS;
 }
 
+/* bmcv_image_jpeg_dec (bmcv_api_jpeg_dec.cpp): a NULL handle is BM_ERR_DEVNOTREADY, NULL data or size
+ * arrays BM_ERR_PARAM, a NULL stream BM_ERR_DATA; more than 4 images overrun its 4-entry arrays. A
+ * failure returns at once: the images decoded before it stay created. */
 EMU_EXPORT bm_status_t bmcv_image_jpeg_dec(bm_handle_t handle, void *p_jpeg_data[], size_t *in_size, int image_num, bm_image *dst, int bs_in_device)
 {
     int status;
-    if (p_jpeg_data == NULL || in_size == NULL || dst == NULL) {
-        bm_emu_fatal("bmcv_image_jpeg_dec: NULL argument");
+    if (dst == NULL) {
+        bm_emu_fatal("bmcv_image_jpeg_dec: dst is NULL");
     }
     if (bm_emu_fault("bmcv_image_jpeg_dec", &status)) {
         return status;
     }
-    if (image_num < 1 || image_num > 4 || bs_in_device != 0) {
-        fprintf(stderr, "sophon-emulator: bmcv_image_jpeg_dec: 1..4 images from host memory, got %d (bs_in_device %d)\n", image_num, bs_in_device);
+    if (handle == NULL) {
+        return BM_ERR_DEVNOTREADY;
+    }
+    if (in_size == NULL || p_jpeg_data == NULL) {
+        fprintf(stderr, "sophon-emulator: bmcv_image_jpeg_dec: The pointer of data and size should not be NULL!\n");
         return BM_ERR_PARAM;
+    }
+    if (image_num > 4) {
+        bm_emu_fatal("bmcv_image_jpeg_dec: %d images overrun libbmcv's 4-entry decoder arrays", image_num);
+    }
+    for (int i = 0; i < image_num; i++) {
+        if (p_jpeg_data[i] == NULL) {
+            fprintf(stderr, "sophon-emulator: bmcv_image_jpeg_dec: The pointer of data should not be NULL!\n");
+            return BM_ERR_DATA;
+        }
+    }
+    if (bs_in_device != 0) {
+        fprintf(stderr, "sophon-emulator: bmcv_image_jpeg_dec: the emulator decodes streams in host memory (bs_in_device 0)\n");
+        return BM_NOT_SUPPORTED;
     }
     for (int i = 0; i < image_num; i++) {
         if (dst[i].image_private != NULL) {
@@ -447,12 +600,8 @@ EMU_EXPORT bm_status_t bmcv_image_jpeg_dec(bm_handle_t handle, void *p_jpeg_data
         }
     }
     for (int i = 0; i < image_num; i++) {
-        bm_status_t s = p_jpeg_data[i] == NULL || in_size[i] < 4 ? BM_ERR_DATA : jpeg_decode_one(handle, p_jpeg_data[i], in_size[i], &dst[i]);
+        bm_status_t s = jpeg_decode_one(handle, p_jpeg_data[i], in_size[i], &dst[i]);
         if (s != BM_SUCCESS) {
-            for (int k = 0; k < i; k++) { /* all or nothing */
-                bm_image_destroy(dst[k]);
-                memset(&dst[k], 0, sizeof dst[k]);
-            }
             return s;
         }
     }
@@ -461,10 +610,10 @@ EMU_EXPORT bm_status_t bmcv_image_jpeg_dec(bm_handle_t handle, void *p_jpeg_data
 
 /* One VPP pass: the crop rectangle of the input (the whole input when crop is NULL) resized into
  * the destination rectangle of the output (the whole output when padding is NULL; else the rest is
- * filled with the padding colour when if_memset is 1), converting the colour format. The BM1684X
- * VPP offers NEAREST (0) and LINEAR (1) only: BICUBIC (2) is refused with BM_ERR_PARAM, as
- * libbmcv's check_bm1684x_vpp_param does. */
-static bm_status_t vpp_pass(const char *fn, int output_num, bm_image input, bm_image *output, bmcv_rect_t *crop, bmcv_padding_atrr_t *padding, int algorithm)
+ * filled with the padding colour when if_memset is 1, left as it was when 0), converting the colour
+ * format with csc_type (CSC_MAX_ENUM: by format). The BM1684X VPP offers NEAREST (0) and LINEAR (1)
+ * only: BICUBIC (2) is refused with BM_ERR_PARAM, as libbmcv's check_bm1684x_vpp_param does. */
+static bm_status_t vpp_pass(const char *fn, int output_num, bm_image input, bm_image *output, bmcv_rect_t *crop, bmcv_padding_atrr_t *padding, int algorithm, int csc_type, const int *matrix)
 {
     int status;
     if (output == NULL) {
@@ -506,11 +655,30 @@ static bm_status_t vpp_pass(const char *fn, int output_num, bm_image input, bm_i
     }
     int dx = 0, dy = 0, dw = ow, dh = oh;
     if (padding != NULL) {
+        /* check_bm1684x_vpp_image_param: if_memset is 0 or 1; with 1 the four paddings (computed in
+         * unsigned arithmetic, so a rectangle past the edge is a huge padding) are each at most 255. */
+        if (padding->if_memset != 0 && padding->if_memset != 1) {
+            fprintf(stderr, "sophon-emulator: %s: padding_attr if_memset %d wrong (0 or 1)\n", fn, padding->if_memset);
+            return BM_ERR_PARAM;
+        }
+        if (padding->if_memset == 1
+            && (padding->dst_crop_stx > 255 || padding->dst_crop_sty > 255 || (unsigned int)ow - padding->dst_crop_w - padding->dst_crop_stx > 255
+                || (unsigned int)oh - padding->dst_crop_h - padding->dst_crop_sty > 255)) {
+            fprintf(stderr, "sophon-emulator: %s: padding_attr x,y,w,h may be > 255: (%u,%u %ux%u) in %dx%d pads a side by more than 255 pixels\n", fn,
+                padding->dst_crop_stx, padding->dst_crop_sty, padding->dst_crop_w, padding->dst_crop_h, ow, oh);
+            return BM_ERR_PARAM;
+        }
         dx = (int)padding->dst_crop_stx, dy = (int)padding->dst_crop_sty, dw = (int)padding->dst_crop_w, dh = (int)padding->dst_crop_h;
         if (dw < 1 || dh < 1 || dx + dw > ow || dy + dh > oh) {
             fprintf(stderr, "sophon-emulator: %s: destination (%d,%d %dx%d) is outside the %dx%d output\n", fn, dx, dy, dw, dh, ow, oh);
             return BM_ERR_PARAM;
         }
+    }
+    float user_matrix[12];
+    const float *csc = NULL;
+    status = csc_coefficients(fn, csc_type, matrix, is_yuv(input.image_format), user_matrix, &csc);
+    if (status != BM_SUCCESS) {
+        return status;
     }
     limits_t l = chip_limits();
     if (iw < l.min_side || ih < l.min_side || ow < l.min_side || oh < l.min_side || iw > l.max_side || ih > l.max_side || ow > l.max_side || oh > l.max_side
@@ -527,9 +695,8 @@ static bm_status_t vpp_pass(const char *fn, int output_num, bm_image input, bm_i
     bm_image view = input;
     int in_stride = in->stride;
     if (is_yuv(input.image_format)) {
-        /* Colour conversion first, as the VPP does it; where the vendor's documents are silent,
-         * JFIF full-range BT.601 (what libjpeg produces), then the same resize. */
-        rgb = yuv_to_rgb(src, &input);
+        /* Colour conversion first, with the pass's matrix, then the same resize. */
+        rgb = yuv_to_rgb(src, &input, csc);
         src = rgb;
         view.image_format = FMT_RGB_PACKED;
         in_stride = iw * 3;
@@ -569,19 +736,49 @@ static bm_status_t vpp_pass(const char *fn, int output_num, bm_image input, bm_i
     return BM_SUCCESS;
 }
 
+/* bmcv_image_vpp_convert -> bm1684x_vpp_convert_internal: CSC_MAX_ENUM, no matrix. */
 EMU_EXPORT bm_status_t bmcv_image_vpp_convert(bm_handle_t handle, int output_num, bm_image input, bm_image *output, bmcv_rect_t *crop, int algorithm)
 {
     (void)handle;
-    return vpp_pass("bmcv_image_vpp_convert", output_num, input, output, crop, NULL, algorithm);
+    return vpp_pass("bmcv_image_vpp_convert", output_num, input, output, crop, NULL, algorithm, CSC_MAX_ENUM, NULL);
 }
 
+/* bmcv_image_vpp_convert_padding -> bm1684x_vpp_cvt_padding: CSC_MAX_ENUM; a NULL padding_attr is BM_ERR_PARAM. */
 EMU_EXPORT bm_status_t bmcv_image_vpp_convert_padding(bm_handle_t handle, int output_num, bm_image input, bm_image *output, bmcv_padding_atrr_t *padding_attr, bmcv_rect_t *crop_rect, int algorithm)
 {
     (void)handle;
     if (padding_attr == NULL) {
-        bm_emu_fatal("bmcv_image_vpp_convert_padding: padding_attr is NULL");
+        fprintf(stderr, "sophon-emulator: bmcv_image_vpp_convert_padding: vpp padding info is nullptr\n");
+        return BM_ERR_PARAM;
     }
-    return vpp_pass("bmcv_image_vpp_convert_padding", output_num, input, output, crop_rect, padding_attr, algorithm);
+    return vpp_pass("bmcv_image_vpp_convert_padding", output_num, input, output, crop_rect, padding_attr, algorithm, CSC_MAX_ENUM, NULL);
+}
+
+/* bmcv_image_vpp_csc_matrix_convert -> bm1684x_vpp_csc_matrix_convert: the caller's csc type (and matrix). */
+EMU_EXPORT bm_status_t bmcv_image_vpp_csc_matrix_convert(bm_handle_t handle, int output_num, bm_image input, bm_image *output, int csc, const int *matrix, int algorithm, bmcv_rect_t *crop_rect)
+{
+    (void)handle;
+    return vpp_pass("bmcv_image_vpp_csc_matrix_convert", output_num, input, output, crop_rect, NULL, algorithm, csc, matrix);
+}
+
+/* bmcv_image_vpp_basic -> bm1684x_vpp_basic: crop_num_vec must be NULL without crop rectangles and given
+ * with them (BM_ERR_PARAM otherwise); padding, csc type and matrix as the caller gives them. The emulator
+ * takes one input with at most one crop. */
+EMU_EXPORT bm_status_t bmcv_image_vpp_basic(bm_handle_t handle, int in_img_num, bm_image *input, bm_image *output, int *crop_num_vec, bmcv_rect_t *crop_rect, bmcv_padding_atrr_t *padding_attr, int algorithm, int csc_type, const int *matrix)
+{
+    (void)handle;
+    if (input == NULL) {
+        bm_emu_fatal("bmcv_image_vpp_basic: input is NULL");
+    }
+    if ((crop_rect == NULL) != (crop_num_vec == NULL)) {
+        fprintf(stderr, "sophon-emulator: bmcv_image_vpp_basic: crop_num_vec should %sbe NULL\n", crop_rect == NULL ? "" : "not ");
+        return BM_ERR_PARAM;
+    }
+    if (in_img_num != 1 || (crop_num_vec != NULL && crop_num_vec[0] != 1)) {
+        fprintf(stderr, "sophon-emulator: bmcv_image_vpp_basic: the emulator takes one input and one crop per call\n");
+        return BM_NOT_SUPPORTED;
+    }
+    return vpp_pass("bmcv_image_vpp_basic", 1, input[0], output, crop_rect, padding_attr, algorithm, csc_type, matrix);
 }
 
 EMU_EXPORT bm_status_t bmcv_image_convert_to(bm_handle_t handle, int input_num, bmcv_convert_to_attr attr, bm_image *input, bm_image *output)

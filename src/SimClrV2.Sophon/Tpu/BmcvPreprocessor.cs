@@ -136,7 +136,7 @@ internal sealed partial class BmcvPreprocessor : IImagePreprocessor, IEncodedJpe
 
         if (image.IsEncodedJpeg)
         {
-            // The JPU decodes it on the device into the stream's YUV format; the VPP converts that.
+            // Decoded on the device (the JPU: the stream's YUV format; libbmcv in software: BGR); the VPP converts that.
             using BmImageHandle yuv = BmImageHandle.DecodeJpeg(device, image.EncodedJpeg.Span);
             ResizeAndConvert(device, yuv, ResizePlan.For(image.Width, image.Height, Options), memory, offset);
             return;
@@ -177,42 +177,39 @@ internal sealed partial class BmcvPreprocessor : IImagePreprocessor, IEncodedJpe
     }
 
     /// <summary>
-    /// VPP passes from a device image (RGB, or the JPU's YUV) to planar RGB/BGR at the network's
-    /// size, one per step of at most the chip's scale ratio: the first reads the plan's crop
-    /// rectangle (<c>bmcv_rect_t</c>), the last writes into its destination rectangle with the pad
-    /// colour around it (<c>bmcv_image_vpp_convert_padding</c>, letterbox); then <c>convert_to</c>
-    /// into the batch slot.
+    /// VPP passes (<c>bmcv_image_vpp_basic</c>) from a device image (RGB; the JPU's YUV; BGR from
+    /// libbmcv's software JPEG decode) to planar RGB/BGR at the network's size, as
+    /// <see cref="VppPasses"/> plans them: the first reads the plan's crop rectangle, the last writes
+    /// the letterbox's border; then <c>convert_to</c> into the batch slot. YUV input is converted as
+    /// full-range BT.601 (<c>CSC_YPbPr2RGB_BT601</c>, JPEG's colour space, what the CPU decoders do):
+    /// left to itself the VPP would take limited range (<c>default_csc_type</c> in libbmcv).
     /// </summary>
     private unsafe void ResizeAndConvert(SophonDeviceHandle device, BmImageHandle source, ResizePlan plan, DeviceMemoryHandle memory, long offset)
     {
         EngineInput input = _cpu.Input;
         BmImageHandle current = source;
         int algorithm = Options.Interpolation == ResizeInterpolation.Nearest ? Bmcv.ResizeNearest : Bmcv.ResizeLinear;
-        bool pads = plan.Pads(input.Width, input.Height);
         var crop = new BmcvRect { StartX = plan.CropX, StartY = plan.CropY, Width = plan.CropWidth, Height = plan.CropHeight };
-        var padding = new BmcvPaddingAttr
-        {
-            DstX = (uint)plan.DstX, DstY = (uint)plan.DstY, DstWidth = (uint)plan.DstWidth, DstHeight = (uint)plan.DstHeight,
-            PadR = Options.PadValue[0], PadG = Options.PadValue[1], PadB = Options.PadValue[2], IfMemset = 1,
-        };
+        int oneCrop = 1;
         try
         {
-            IReadOnlyList<(int Width, int Height)> passes = _limits.Passes(plan.CropWidth, plan.CropHeight, plan.DstWidth, plan.DstHeight);
+            IReadOnlyList<VppPass> passes = VppPasses.Plan(plan, input.Width, input.Height, _limits);
             for (int p = 0; p < passes.Count; p++)
             {
-                bool first = p == 0, last = p == passes.Count - 1;
-                (int w, int h) = last ? (input.Width, input.Height) : passes[p];
-                BmImageHandle next = BmImageHandle.Create(device, w, h, _planarFormat, BmImageDataType.Byte, Bmcv.Align64(w));
+                VppPass pass = passes[p];
+                var padding = new BmcvPaddingAttr
+                {
+                    DstX = (uint)pass.DstX, DstY = (uint)pass.DstY, DstWidth = (uint)pass.DstWidth, DstHeight = (uint)pass.DstHeight,
+                    PadR = Options.PadValue[0], PadG = Options.PadValue[1], PadB = Options.PadValue[2], IfMemset = 1,
+                };
+                BmImageHandle next = BmImageHandle.Create(device, pass.Width, pass.Height, _planarFormat, BmImageDataType.Byte, Bmcv.Align64(pass.Width));
                 try
                 {
                     next.AllocateDeviceMemory();
-                    BmImage nextImage = next.Image;
-                    BmcvRect* cropArg = first ? &crop : null;
-                    Check(
-                        last && pads ? "bmcv_image_vpp_convert_padding" : "bmcv_image_vpp_convert",
-                        last && pads
-                            ? SophonNative.bmcv_image_vpp_convert_padding(device, 1, current.Image, &nextImage, &padding, cropArg, algorithm)
-                            : SophonNative.bmcv_image_vpp_convert(device, 1, current.Image, &nextImage, cropArg, algorithm));
+                    BmImage currentImage = current.Image, nextImage = next.Image;
+                    int csc = current.IsYuv ? Bmcv.CscYPbPrToRgbBt601 : Bmcv.CscByFormat;
+                    Check("bmcv_image_vpp_basic", SophonNative.bmcv_image_vpp_basic(
+                        device, 1, &currentImage, &nextImage, p == 0 ? &oneCrop : null, p == 0 ? &crop : null, pass.Pads ? &padding : null, algorithm, csc, null));
                 }
                 catch
                 {

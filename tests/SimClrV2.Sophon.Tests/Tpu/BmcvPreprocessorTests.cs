@@ -6,6 +6,7 @@ using SimClrV2.Sophon.Preprocess;
 using SimClrV2.Sophon.Results;
 using SimClrV2.Sophon.Tests.TestSupport;
 using SimClrV2.Sophon.Tpu;
+using SimClrV2.Sophon.Tpu.Interop;
 
 namespace SimClrV2.Sophon.Tests.Tpu;
 
@@ -207,6 +208,40 @@ public class BmcvPreprocessorTests : EmulatorTestBase
         Assert.That(device.Zip(host, (d, h) => Math.Abs(d - h)).Average(), Is.LessThan(0.05), "two bilinear passes of a smooth image stay close to one");
     }
 
+    [TestCase(1920, 1080, 512, 512, TestName = "A full HD frame into a 512x512 input (112-pixel borders, one pass)")]
+    [TestCase(1920, 160, 640, 640, TestName = "A 12:1 strip into a 640x640 input (293-pixel borders, two passes)")]
+    [TestCase(160, 1920, 640, 640, TestName = "A 1:12 strip into a 640x640 input (side borders)")]
+    public void LetterboxesOfAnyBorderGiveTheCpuPathsTensor(int width, int height, int toWidth, int toHeight)
+    {
+        using var dir = new TempDir();
+        string model = Emulator.WriteModel(dir.File("large.bmodel"), "large", "input FLOAT32 1", "logits FLOAT32 1", $"4x3x{toHeight}x{toWidth} 4x10");
+        PreprocessingOptions letterbox = PreprocessingOptions.Cifar10 with { Resize = ResizeMode.Letterbox, Width = toWidth, Height = toHeight, PadValue = [114, 20, 230] };
+
+        (byte[] bmcv, byte[] cpu) = TensorsOf(model, Gradient(width, height), letterbox);
+
+        Assert.That(MemoryMarshal.Cast<byte, float>(bmcv).ToArray(), Is.EqualTo(MemoryMarshal.Cast<byte, float>(cpu).ToArray()).Within(1e-3));
+    }
+
+    [Test]
+    public unsafe void TheVppRefusesABorderOver255PixelsWithBmErrParam()
+    {
+        using SophonModel model = SophonModel.Load(Emulator.Model("fp32", 1));
+        using BmImageHandle source = BmImageHandle.Create(model.Device, 64, 64, BmImageFormat.RgbPacked, BmImageDataType.Byte, Bmcv.Align64(64 * 3));
+        source.AllocateDeviceMemory();
+        using BmImageHandle output = BmImageHandle.Create(model.Device, 640, 640, BmImageFormat.RgbPlanar, BmImageDataType.Byte, 640);
+        output.AllocateDeviceMemory();
+        BmImage input = source.Image, target = output.Image;
+        var wide = new BmcvPaddingAttr { DstX = 0, DstY = 256, DstWidth = 640, DstHeight = 128, IfMemset = 1 };
+        var narrow = wide with { DstY = 255, DstHeight = 130 };
+        var unfilled = wide with { IfMemset = 0 };
+
+        SophonStatus refused = SophonNative.bmcv_image_vpp_basic(model.Device, 1, &input, &target, null, null, &wide, Bmcv.ResizeLinear, Bmcv.CscByFormat, null);
+        SophonStatus accepted = SophonNative.bmcv_image_vpp_basic(model.Device, 1, &input, &target, null, null, &narrow, Bmcv.ResizeLinear, Bmcv.CscByFormat, null);
+        SophonStatus notFilled = SophonNative.bmcv_image_vpp_basic(model.Device, 1, &input, &target, null, null, &unfilled, Bmcv.ResizeLinear, Bmcv.CscByFormat, null);
+
+        Assert.That((refused, accepted, notFilled), Is.EqualTo((SophonStatus.Parameter, SophonStatus.Success, SophonStatus.Success)), "check_bm1684x_vpp_image_param: 256 and 256 is too much with if_memset = 1, 255 and 255 is not; if_memset = 0 fills nothing");
+    }
+
     [Test]
     public void TheChipDecidesTheLimits()
     {
@@ -236,7 +271,7 @@ public class BmcvPreprocessorTests : EmulatorTestBase
     [TestCase("bm_image_create:2")]
     [TestCase("bm_image_alloc_dev_mem:1")]
     [TestCase("bm_image_copy_host_to_device:1")]
-    [TestCase("bmcv_image_vpp_convert:1")]
+    [TestCase("bmcv_image_vpp_basic:1")]
     [TestCase("bm_image_attach:1")]
     [TestCase("bmcv_image_convert_to:1")]
     public void FailureOfEachBmcvCallIsAnErrorEntryAndLeaksNothing(string fault)

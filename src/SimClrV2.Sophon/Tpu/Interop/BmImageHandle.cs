@@ -23,6 +23,9 @@ internal sealed class BmImageHandle : SafeHandle
     /// <summary>The image struct to pass to bmcv.</summary>
     public BmImage Image => _image;
 
+    /// <summary>Whether the image holds YUV (or grey) data, which the VPP converts with a colour matrix.</summary>
+    public bool IsYuv => Bmcv.IsYuv(_image.ImageFormat);
+
     /// <inheritdoc />
     public override bool IsInvalid => handle == IntPtr.Zero;
 
@@ -45,11 +48,14 @@ internal sealed class BmImageHandle : SafeHandle
     }
 
     /// <summary>
-    /// Decodes a JPEG on the device's JPU (<c>bmcv_image_jpeg_dec</c>, one image per call): the
-    /// call creates the image in the stream's own YUV format with memory of its own; this handle
-    /// destroys it.
+    /// Decodes a JPEG on the device (<c>bmcv_image_jpeg_dec</c>, one image per call): the call
+    /// creates the image with memory of its own, in the stream's own YUV format when the JPU decodes
+    /// it, as <c>FORMAT_BGR_PACKED</c> when libbmcv decodes it in software (progressive, smaller than
+    /// 16x16, 4:1:1, ...: its <c>determine_hw_decoding</c>); this handle destroys it. A failed call
+    /// can leave the image it created behind (<c>bmcv_jpeg_dec_one_image</c> returns without
+    /// destroying it): that one is destroyed here before the exception.
     /// </summary>
-    /// <exception cref="SophonException">The JPU (or bmcv's software fallback) refused the stream.</exception>
+    /// <exception cref="SophonException">libbmcv refused the stream (usually <c>BM_ERR_FAILURE</c>: a header it cannot read, or a decode the JPU failed).</exception>
     public static unsafe BmImageHandle DecodeJpeg(SophonDeviceHandle device, ReadOnlySpan<byte> jpeg)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -63,8 +69,14 @@ internal sealed class BmImageHandle : SafeHandle
             status = SophonNative.bmcv_image_jpeg_dec(device, &data, &size, 1, &raw, 0);
         }
 
+        if (status != SophonStatus.Success && raw.ImagePrivate != IntPtr.Zero)
+        {
+            _ = SophonNative.bm_image_destroy(raw); // what the failed call created; the status reported is the decode's
+            raw = default;
+        }
+
         return image.Complete(
-            device, status, raw, "bmcv_image_jpeg_dec", $"a {jpeg.Length}-byte JPEG could not be decoded on device {device.DeviceId} (BM_ERR_DATA: not a decodable JPEG).");
+            device, status, raw, "bmcv_image_jpeg_dec", $"a {jpeg.Length}-byte JPEG could not be decoded on device {device.DeviceId}; a corrupt or truncated stream fails here, decode it on the CPU to see why.");
     }
 
     /// <summary>A handle for an image about to be created, holding a reference on its device.</summary>

@@ -177,6 +177,15 @@ internal static class Bmcv
     public const int ResizeNearest = 0;
     public const int ResizeLinear = 1;
 
+    /// <summary><c>CSC_YPbPr2RGB_BT601</c>: full-range BT.601, the JFIF colour space of JPEG data.</summary>
+    public const int CscYPbPrToRgbBt601 = 1;
+
+    /// <summary><c>CSC_MAX_ENUM</c>: the VPP chooses by format (YUV input: limited-range <c>YCbCr2RGB_BT601</c>; RGB input: none).</summary>
+    public const int CscByFormat = 1001;
+
+    /// <summary>Whether a <c>bm_image_format_ext</c> is a YUV (or grey) format (<c>is_csc_yuv_or_rgb</c> in libbmcv's bm1684x VPP source).</summary>
+    public static bool IsYuv(BmImageFormat format) => (int)format is (>= 0 and <= 7) or 14 or 15 or (>= 19 and <= 24);
+
     /// <summary>Row strides of VPP images are aligned to 64 bytes.</summary>
     public static int Align64(int bytes) => (bytes + 63) & ~63;
 }

@@ -96,14 +96,16 @@ internal static partial class SophonNative
     [LibraryImport(BmCv, EntryPoint = "bm_image_copy_host_to_device")]
     public static unsafe partial SophonStatus bm_image_copy_host_to_device(BmImage image, void** buffers);
 
-    [LibraryImport(BmCv, EntryPoint = "bmcv_image_vpp_convert")]
-    public static unsafe partial SophonStatus bmcv_image_vpp_convert(SophonDeviceHandle handle, int outputNum, BmImage input, BmImage* output, BmcvRect* crop, int algorithm);
+    /// <summary>
+    /// One VPP pass (<c>bmcv_image_vpp_basic</c>, on the BM1684 and the BM1684X): the crop rectangle
+    /// (with <paramref name="cropNumVec"/> = 1; both NULL for the whole input) into the padding's
+    /// destination rectangle (NULL: the whole output), converting colour with <paramref name="cscType"/>
+    /// (<see cref="Bmcv.CscByFormat"/>: YUV input becomes limited-range BT.601).
+    /// </summary>
+    [LibraryImport(BmCv, EntryPoint = "bmcv_image_vpp_basic")]
+    public static unsafe partial SophonStatus bmcv_image_vpp_basic(SophonDeviceHandle handle, int inImgNum, BmImage* input, BmImage* output, int* cropNumVec, BmcvRect* crop, BmcvPaddingAttr* padding, int algorithm, int cscType, void* matrix);
 
-    /// <summary>One VPP pass into a rectangle of the output, the rest filled (letterbox).</summary>
-    [LibraryImport(BmCv, EntryPoint = "bmcv_image_vpp_convert_padding")]
-    public static unsafe partial SophonStatus bmcv_image_vpp_convert_padding(SophonDeviceHandle handle, int outputNum, BmImage input, BmImage* output, BmcvPaddingAttr* padding, BmcvRect* crop, int algorithm);
-
-    /// <summary>The JPU: decodes up to 4 JPEGs into bm_images it creates (zero-filled dst) in the stream's own YUV format; the caller destroys them.</summary>
+    /// <summary>The JPU: decodes up to 4 JPEGs into bm_images it creates (zero-filled dst): the stream's own YUV format, or BGR_PACKED for streams decoded in software; the caller destroys them, also one a failed call left created.</summary>
     [LibraryImport(BmCv, EntryPoint = "bmcv_image_jpeg_dec")]
     public static unsafe partial SophonStatus bmcv_image_jpeg_dec(SophonDeviceHandle handle, void** jpegData, nuint* sizes, int imageNum, BmImage* dst, int bsInDevice);
 
