@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using SimClrV2.Sophon.Models;
+using SimClrV2.Sophon.Pipeline;
 using SimClrV2.Sophon.Tpu;
 using SimClrV2.Sophon.Tpu.Interop;
 
@@ -14,7 +16,7 @@ namespace SimClrV2.Sophon.Probe;
 internal static unsafe class SophonProbes
 {
     public const string Usage =
-        "raw-load-data FILE LIBDIR | load-data FILE LIBDIR | load-file FILE LIBDIR | device-count | dispose-during-sophon-classify BMODEL LIBDIR TRIALS DEVICES";
+        "raw-load-data FILE LIBDIR | load-data FILE LIBDIR | damage-sweep FILE LIBDIR COUNT | load-file FILE LIBDIR | device-count | dispose-during-sophon-classify BMODEL LIBDIR TRIALS DEVICES";
 
     public static bool TryRun(string[] args, out int code)
     {
@@ -23,6 +25,7 @@ internal static unsafe class SophonProbes
             ["raw-load-data", string file, string lib] => RawLoadData(file, lib),
             ["load-data", string file, string lib] => Report(lib, () => SophonModel.Load(File.ReadAllBytes(file))),
             ["load-file", string file, string lib] => LoadFile(file, lib),
+            ["damage-sweep", string file, string lib, string count] => DamageSweep(file, lib, int.Parse(count, CultureInfo.InvariantCulture)),
             ["device-count"] => Print($"devices {SophonRuntime.GetDeviceCount()}"),
             ["dispose-during-sophon-classify", string bmodel, string lib, string trials, string devices] =>
                 DisposeDuringClassify(bmodel, lib, int.Parse(trials, CultureInfo.InvariantCulture), int.Parse(devices, CultureInfo.InvariantCulture)),
@@ -71,6 +74,89 @@ internal static unsafe class SophonProbes
         {
             return Print($"refused {ex.GetType().Name}: {ex.Message}");
         }
+    }
+
+    /// <summary>
+    /// Damages a bmodel at <paramref name="count"/> places spread over every region (the header, the
+    /// flatbuffer's root offset, vtables, field offsets, strings and net vector, the binary region),
+    /// one at a time, and loads each through the public load-from-bytes API
+    /// (<see cref="ClassifierModel.FromBytes"/>). Prints "damage N at OFFSET (KIND): loaded|refused TYPE"
+    /// before and after each load, so a process ended inside the runtime names the damage that did it.
+    /// </summary>
+    private static int DamageSweep(string file, string lib, int count)
+    {
+        SophonLibrary.Configure(new SophonLibraryOptions { SearchDirectory = lib });
+        byte[] valid = File.ReadAllBytes(file);
+        int flatbuffer = 64 + BitConverter.ToInt32(valid, 8);
+        var random = new Random(24);
+        int loaded = 0, refused = 0;
+        for (int i = 0; i < count; i++)
+        {
+            byte[] damaged = (byte[])valid.Clone();
+            // A third in the header and the flatbuffer's first 64 bytes (root, vtables, offsets), a third in the rest of it, a third in the binary region.
+            int at = (i % 3) switch
+            {
+                0 => random.Next(Math.Min(128, flatbuffer)),
+                1 => random.Next(Math.Min(128, flatbuffer), flatbuffer),
+                _ => random.Next(flatbuffer, valid.Length),
+            };
+            string kind;
+            switch (i % 10 == 9 ? -1 : i % 4)
+            {
+                case -1:
+                    // A vtable that declares fields it does not have (model.fbs: Model's neuron_size,
+                    // kernel_module, ...; Net's parameter, cascade, ...): what only the FlatBuffers
+                    // verifier looks at, not the managed checks.
+                    at = (i / 10) % 2 == 0 ? VTable(valid, 64 + BitConverter.ToInt32(valid, 64)) : VTable(valid, FirstNet(valid));
+                    BitConverter.TryWriteBytes(damaged.AsSpan(at, 2), (ushort)(BitConverter.ToUInt16(valid, at) + (2 * (1 + ((i / 20) % 4)))));
+                    kind = "vtable grown";
+                    break;
+                case 0:
+                    damaged[at] ^= 0xFF;
+                    kind = "bits flipped";
+                    break;
+                case 1:
+                    BitConverter.TryWriteBytes(damaged.AsSpan(at & ~3, Math.Min(4, damaged.Length - (at & ~3))), random.Next());
+                    kind = "word replaced";
+                    break;
+                case 2:
+                    BitConverter.TryWriteBytes(damaged.AsSpan(at & ~3, Math.Min(4, damaged.Length - (at & ~3))), int.MaxValue - random.Next(64));
+                    kind = "offset past the end";
+                    break;
+                default:
+                    damaged = damaged[..Math.Max(1, at)];
+                    kind = "truncated";
+                    break;
+            }
+
+            Console.Write($"damage {i} at {at} ({kind}): ");
+            Console.Out.Flush();
+            try
+            {
+                using ImageClassifier classifier = SophonImageClassifier.Create(new SophonClassifierOptions { Model = ClassifierModel.FromBytes("damaged", damaged) });
+                loaded++;
+                Print("loaded");
+            }
+            catch (Exception ex) when (ex is SophonException or InvalidDataException or ArgumentException or InvalidOperationException)
+            {
+                refused++;
+                Print($"refused {ex.GetType().Name}");
+            }
+        }
+
+        return Print($"survived {count}: loaded {loaded}, refused {refused}");
+    }
+
+    /// <summary>The vtable of the table at <paramref name="table"/> (a flatbuffer's soffset).</summary>
+    private static int VTable(byte[] bytes, int table) => table - BitConverter.ToInt32(bytes, table);
+
+    /// <summary>The first Net table: the Model's field 4 (the net vector), its first element.</summary>
+    private static int FirstNet(byte[] bytes)
+    {
+        int model = 64 + BitConverter.ToInt32(bytes, 64);
+        int field = model + BitConverter.ToUInt16(bytes, VTable(bytes, model) + 4 + (2 * 4));
+        int vector = field + BitConverter.ToInt32(bytes, field);
+        return vector + 4 + BitConverter.ToInt32(bytes, vector + 4);
     }
 
     /// <summary>Disposes a SOPHON classifier while two threads classify with it; prints the outcome and the emulator's outstanding allocations.</summary>

@@ -1,4 +1,7 @@
-/* Verification of the bmodel container's header and the top of its flatbuffer (see emu_bmodel.h). */
+/* Verification of the bmodel container's header and its flatbuffer (see emu_bmodel.h), the rules of
+ * tpu-bmodel/src/bmodel.cpp's ModelCtx constructors and of the FlatBuffers verifier they run
+ * (bmodel::VerifyModelBuffer over model.fbs): every field of Model and Net the vtable has is checked
+ * for its type (scalars inside the table and aligned, tables, strings, vectors of tables). */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,6 +66,83 @@ static const char *string_field(const fb_t *fb, size_t t, int id, size_t *len)
     return (const char *)fb->b + s + 4;
 }
 
+/* Field id of table t: -1 when the vtable or the field's place is broken, 0 when absent, 1 when present (its offset in *fo). */
+static int field_slot(const fb_t *fb, size_t t, int id, size_t *fo)
+{
+    size_t vt, vt_size, tbl_size;
+    if (!table_ok(fb, t, &vt, &vt_size, &tbl_size)) {
+        return -1;
+    }
+    if (4u + 2u * (size_t)id + 2u > vt_size) {
+        return 0;
+    }
+    *fo = u16(fb->b + vt + 4 + 2 * id);
+    return *fo == 0 ? 0 : *fo + 1 > tbl_size ? -1 : 1;
+}
+
+/* A scalar field of `size` bytes: inside the table's inline size and aligned (Verifier::VerifyField). */
+static int scalar_ok(const fb_t *fb, size_t t, int id, size_t size)
+{
+    size_t fo = 0, vt, vt_size, tbl_size;
+    int present = field_slot(fb, t, id, &fo);
+    if (present <= 0) {
+        return present == 0;
+    }
+    table_ok(fb, t, &vt, &vt_size, &tbl_size);
+    return fo + size <= tbl_size && (t + fo) % size == 0;
+}
+
+/* An optional table field: a sound table when present. */
+static int table_field_ok(const fb_t *fb, size_t t, int id)
+{
+    size_t fo = 0, vt, vt_size, tbl_size;
+    int present = field_slot(fb, t, id, &fo);
+    if (present <= 0) {
+        return present == 0;
+    }
+    size_t target = field_target(fb, t, id);
+    return target != 0 && table_ok(fb, target, &vt, &vt_size, &tbl_size);
+}
+
+/* An optional vector of tables: the vector inside the buffer, each element a sound table. */
+static int table_vector_ok(const fb_t *fb, size_t t, int id)
+{
+    size_t fo = 0, vt, vt_size, tbl_size;
+    int present = field_slot(fb, t, id, &fo);
+    if (present <= 0) {
+        return present == 0;
+    }
+    size_t v = field_target(fb, t, id);
+    if (v == 0) {
+        return 0;
+    }
+    uint32_t count = u32(fb->b + v);
+    if (count > (fb->n - v - 4) / 4) {
+        return 0;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        size_t p = v + 4 + 4 * (size_t)i;
+        size_t e = p + u32(fb->b + p);
+        if (e <= p || e >= fb->n || !table_ok(fb, e, &vt, &vt_size, &tbl_size)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The fields of model.fbs's Model (5 neuron_size:uint64, 6 kernel_module, 7 device_num:uint32,
+ * 8 cpuop_module) and Net (1-3 vectors of tables, 4 cascade, 5 addr_mode:int32) besides the
+ * required ones checked below. */
+static int model_fields_ok(const fb_t *fb, size_t root)
+{
+    return scalar_ok(fb, root, 5, 8) && table_field_ok(fb, root, 6) && scalar_ok(fb, root, 7, 4) && table_field_ok(fb, root, 8);
+}
+
+static int net_fields_ok(const fb_t *fb, size_t net)
+{
+    return table_vector_ok(fb, net, 1) && table_vector_ok(fb, net, 2) && table_vector_ok(fb, net, 3) && table_field_ok(fb, net, 4) && scalar_ok(fb, net, 5, 4);
+}
+
 int emu_bmodel_check(const unsigned char *data, size_t size, emu_bmodel_t *out, char *why, size_t why_size)
 {
     memset(out, 0, sizeof *out);
@@ -92,6 +172,7 @@ int emu_bmodel_check(const unsigned char *data, size_t size, emu_bmodel_t *out, 
             out->chip_len = len;
         }
     }
+    ok = ok && model_fields_ok(&fb, root);
     size_t nets = ok ? field_target(&fb, root, 4) : 0;
     uint32_t count = nets != 0 ? u32(fb.b + nets) : 0;
     ok = ok && nets != 0 && count >= 1 && count <= (fb.n - nets - 4) / 4;
@@ -99,7 +180,7 @@ int emu_bmodel_check(const unsigned char *data, size_t size, emu_bmodel_t *out, 
         size_t p = nets + 4 + 4 * (size_t)i;
         size_t net = p + u32(fb.b + p);
         const char *name = net > p && net < fb.n ? string_field(&fb, net, 0, &len) : NULL;
-        ok = name != NULL;
+        ok = name != NULL && net_fields_ok(&fb, net);
         if (ok && i == 0) {
             out->net_name = name;
             out->net_name_len = len;

@@ -8,8 +8,9 @@ namespace SimClrV2.Sophon.Tests.Tpu;
 
 /// <summary>
 /// Loading bmodels the way libsophon v0.5.1 behaves: a damaged buffer ends the process inside the
-/// vendor runtime (exit -1), so the binding checks the container first; bmodel files are opened
-/// read-write, so a read-only file is loaded from memory.
+/// vendor runtime (exit -1), so the binding checks the container first and loads bytes through a
+/// private copy by path (where damage is the runtime's false); bmodel files are opened read-write,
+/// so a read-only file is loaded from a private copy.
 /// </summary>
 public class BModelLoadingTests : EmulatorTestBase
 {
@@ -36,6 +37,23 @@ public class BModelLoadingTests : EmulatorTestBase
         Assert.That(raw.Out, Does.Not.Contain("returned"), "bmrt_load_bmodel_data never returned");
         Assert.That(bound.ExitCode, Is.Zero, bound.Err);
         Assert.That(bound.Out, Does.Contain("refused SophonModelException").And.Contain("truncated or damaged"));
+    }
+
+    [Test]
+    public void TwoHundredDamagedBModelsLoadedFromBytesNeverEndTheProcess()
+    {
+        using var dir = new TempDir();
+        string valid = Emulator.WriteModel(dir.File("valid.bmodel"), "simclrv2", "input FLOAT32 1", "logits FLOAT32 1", "1x3x32x32 1x10", "4x3x32x32 4x10");
+
+        ChildProcess.Result sweep = ChildProcess.Run(Probe, TimeSpan.FromMinutes(4), "damage-sweep", valid, Emulator.Folder, "200");
+
+        string[] lines = sweep.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries); // the runtime's own stdout lines come between
+        string last = lines.LastOrDefault(l => l.StartsWith("damage ", StringComparison.Ordinal)) ?? "(no damage tried)";
+        Assert.That(sweep.ExitCode, Is.Zero, $"the process ended at: {last}\n{sweep.Err}");
+        Assert.That(lines, Has.One.StartsWith("survived 200"), last);
+        last = lines.Single(l => l.StartsWith("survived", StringComparison.Ordinal));
+        Assert.That(sweep.Out, Does.Contain("refused SophonModelException").And.Contain("refused SophonException"), "damage the managed checks catch, and damage only the runtime sees (its false)");
+        TestContext.Progress.WriteLine($"bmodel damage sweep through ClassifierModel.FromBytes: {last}");
     }
 
     private static IEnumerable<TestCaseData> Damaged()

@@ -82,8 +82,8 @@ public class SophonRuntimeTests : EmulatorTestBase
         using SophonModel model = SophonModel.Load(text);
 
         Assert.That(model.Source, Is.EqualTo("memory"));
-        Emulator.SetFaults("bmrt_load_bmodel_data:1");
-        Assert.That(() => SophonModel.Load(text), Throws.TypeOf<SophonException>().With.Property(nameof(SophonException.Function)).EqualTo("bmrt_load_bmodel_data"));
+        Emulator.SetFaults("bmrt_load_bmodel:1");
+        Assert.That(() => SophonModel.Load(text), Throws.TypeOf<SophonException>().With.Property(nameof(SophonException.Function)).EqualTo("bmrt_load_bmodel"), "bytes load through a private copy, never bmrt_load_bmodel_data");
         Assert.That((model.GetNetwork().Name, model.GetNetwork().Inputs[0].DataType, model.GetNetwork().Stages[0].BatchSize), Is.EqualTo(("mem", SophonDataType.Float16, 2)));
     }
 

@@ -62,9 +62,6 @@ internal static partial class SophonNative
     [LibraryImport(BmRt, EntryPoint = "bmrt_load_bmodel")]
     public static unsafe partial byte bmrt_load_bmodel(SophonRuntimeHandle runtime, byte* path);
 
-    /// <summary>libsophon v0.5.1 ends the process on a broken buffer: only call it with a buffer <see cref="BModelImage"/> accepted.</summary>
-    [LibraryImport(BmRt, EntryPoint = "bmrt_load_bmodel_data")]
-    public static unsafe partial byte bmrt_load_bmodel_data(SophonRuntimeHandle runtime, void* data, nuint size);
 
     [LibraryImport(BmRt, EntryPoint = "bmrt_get_network_number")]
     public static partial int bmrt_get_network_number(SophonRuntimeHandle runtime);

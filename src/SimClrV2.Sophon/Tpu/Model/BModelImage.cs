@@ -6,8 +6,10 @@ namespace SimClrV2.Sophon.Tpu;
 
 /// <summary>
 /// The checks libsophon's bmodel reader makes before it trusts a bmodel, made in managed code
-/// first: libsophon v0.5.1's <c>bmrt_load_bmodel_data</c> ends the process (<c>exit(-1)</c>) on a
-/// buffer that fails them, so nothing reaches it unchecked. The container is a 64-byte header
+/// first, so a damaged file is a clear exception naming what is wrong (the runtime, loading through
+/// a path, would only return false; bytes are loaded through a private copy, see
+/// <see cref="SophonModel"/>, because <c>bmrt_load_bmodel_data</c> ends the process on damage deeper
+/// than these checks reach). The container is a 64-byte header
 /// (magic <c>0xFF55AAEE</c>, header size, flatbuffer size, binary size), the model's flatbuffer,
 /// then the binary region; the flatbuffer's top level is verified the way flatbuffers' verifier
 /// does (root table, vtables and offsets in bounds and aligned, the required strings type,

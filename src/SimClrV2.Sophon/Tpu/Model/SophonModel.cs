@@ -36,8 +36,8 @@ internal sealed class SophonModel : IDisposable
     /// <summary>
     /// Loads a bmodel file on a device. The file is checked first (header, model description) so a
     /// damaged file is a clear exception. libsophon v0.5.1 opens bmodel files read-write, so a file
-    /// this process may not write (a root-owned install, a read-only mount) is read into memory and
-    /// loaded from there instead, which every libsophon accepts.
+    /// this process may not write (a root-owned install, a read-only mount) is loaded from a private
+    /// copy instead.
     /// </summary>
     /// <param name="path">The .bmodel file.</param>
     /// <param name="deviceId">The device (0 on a SoC board).</param>
@@ -66,7 +66,7 @@ internal sealed class SophonModel : IDisposable
         });
     }
 
-    /// <summary>Loads a bmodel from memory on a device, after checking it (libsophon v0.5.1 would end the process on a damaged buffer).</summary>
+    /// <summary>Loads a bmodel from memory on a device, after checking it, through a private copy on disk (libsophon's load from memory ends the process on a damaged buffer; see <see cref="LoadData"/>).</summary>
     /// <param name="data">The bmodel bytes (not kept after the call).</param>
     /// <param name="deviceId">The device.</param>
     /// <returns>The loaded model; dispose it.</returns>
@@ -107,17 +107,62 @@ internal sealed class SophonModel : IDisposable
 
         byte[] data = File.ReadAllBytes(path);
         BModelImage again = BModelImage.Check(data, $"'{path}'"); // the file may have changed since it was checked
-        return LoadData(data, again, path, $"'{path}'", deviceId, " It was loaded from memory because this process may not write the file (libsophon v0.5.1 opens bmodel files read-write).");
+        return LoadData(data, again, path, $"'{path}'", deviceId, " It was loaded from a private copy because this process may not write the file (libsophon v0.5.1 opens bmodel files read-write).");
     }
 
-    private static unsafe SophonModel LoadData(ReadOnlyMemory<byte> data, BModelImage image, string source, string what, int deviceId, string note) =>
-        Create(source, what, image, deviceId, "bmrt_load_bmodel_data", note, runtime =>
+    /// <summary>
+    /// Loads bytes through a private copy on disk, never with <c>bmrt_load_bmodel_data</c>: that
+    /// runs the FlatBuffers verifier over the whole model and calls <c>exit(-1)</c> when it fails
+    /// (tpu-bmodel/src/bmodel.cpp, the <c>ModelCtx(const void*, size_t)</c> constructor), so damage
+    /// deep in the model (stages, tensors, command groups) would end the process; the file loader
+    /// (<c>ModelCtx(const string&amp;)</c>) throws instead and the runtime returns false. The copy lives in
+    /// a folder only this user may read and is deleted once the runtime has loaded it.
+    /// </summary>
+    private static unsafe SophonModel LoadData(ReadOnlyMemory<byte> data, BModelImage image, string source, string what, int deviceId, string note)
+    {
+        DirectoryInfo folder;
+        string copy;
+        try
         {
-            fixed (byte* p = data.Span)
+            folder = Directory.CreateTempSubdirectory("simclrv2-bmodel-"); // 0700 on Unix
+            copy = Path.Combine(folder.FullName, "model.bmodel");
+            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows())
             {
-                return SophonNative.bmrt_load_bmodel_data(runtime, p, (nuint)data.Length);
+                create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             }
-        });
+
+            using var file = new FileStream(copy, create);
+            file.Write(data.Span);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new SophonException($"{what} is loaded through a private copy in the temporary folder ('{Path.GetTempPath()}'), because libsophon's load from memory ends the process on a damaged model; the copy could not be written ({ex.Message}). Set TMPDIR to a writable folder with room for {data.Length} bytes.", ex);
+        }
+
+        try
+        {
+            byte[] utf8 = Encoding.UTF8.GetBytes(copy + "\0");
+            return Create(source, what, image, deviceId, "bmrt_load_bmodel", note, runtime =>
+            {
+                fixed (byte* p = utf8)
+                {
+                    return SophonNative.bmrt_load_bmodel(runtime, p);
+                }
+            });
+        }
+        finally
+        {
+            try
+            {
+                folder.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // A copy left in the temporary folder is harmless; the load's outcome matters more.
+            }
+        }
+    }
 
     /// <summary>
     /// Opens the device, creates a runtime, loads with <paramref name="load"/> and reads the
