@@ -16,7 +16,7 @@ namespace SimClrV2.Sophon.Probe;
 internal static unsafe class SophonProbes
 {
     public const string Usage =
-        "raw-load-data FILE LIBDIR | load-data FILE LIBDIR | damage-sweep FILE LIBDIR COUNT | load-file FILE LIBDIR | device-count | dispose-during-sophon-classify BMODEL LIBDIR TRIALS DEVICES";
+        "raw-load-data FILE LIBDIR | load-data FILE LIBDIR | damage-sweep FILE LIBDIR COUNT | load-file FILE LIBDIR | device-count | dispose-during-sophon-classify BMODEL LIBDIR TRIALS DEVICES [cpu|bmcv]";
 
     public static bool TryRun(string[] args, out int code)
     {
@@ -28,7 +28,9 @@ internal static unsafe class SophonProbes
             ["damage-sweep", string file, string lib, string count] => DamageSweep(file, lib, int.Parse(count, CultureInfo.InvariantCulture)),
             ["device-count"] => Print($"devices {SophonRuntime.GetDeviceCount()}"),
             ["dispose-during-sophon-classify", string bmodel, string lib, string trials, string devices] =>
-                DisposeDuringClassify(bmodel, lib, int.Parse(trials, CultureInfo.InvariantCulture), int.Parse(devices, CultureInfo.InvariantCulture)),
+                DisposeDuringClassify(bmodel, lib, int.Parse(trials, CultureInfo.InvariantCulture), int.Parse(devices, CultureInfo.InvariantCulture), PreprocessBackend.Cpu),
+            ["dispose-during-sophon-classify", string bmodel, string lib, string trials, string devices, string preprocess] =>
+                DisposeDuringClassify(bmodel, lib, int.Parse(trials, CultureInfo.InvariantCulture), int.Parse(devices, CultureInfo.InvariantCulture), Enum.Parse<PreprocessBackend>(preprocess, ignoreCase: true)),
             _ => -1,
         };
         return code != -1;
@@ -160,11 +162,11 @@ internal static unsafe class SophonProbes
     }
 
     /// <summary>Disposes a SOPHON classifier while two threads classify with it; prints the outcome and the emulator's outstanding allocations.</summary>
-    private static int DisposeDuringClassify(string bmodel, string lib, int trials, int devices)
+    private static int DisposeDuringClassify(string bmodel, string lib, int trials, int devices, PreprocessBackend preprocess)
     {
         SophonLibrary.Configure(new SophonLibraryOptions { SearchDirectory = lib });
         DisposalTrials.Outcome outcome = DisposalTrials.Run(
-            () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = bmodel, DeviceIds = Enumerable.Range(0, devices).ToArray() }), trials, threadsPerTrial: 2, seed: 11);
+            () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = bmodel, DeviceIds = Enumerable.Range(0, devices).ToArray(), Preprocess = preprocess }), trials, threadsPerTrial: 2, seed: 11);
         if (outcome.Error is not null)
         {
             Console.WriteLine(outcome.Error);

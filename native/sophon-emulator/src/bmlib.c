@@ -30,6 +30,8 @@ typedef struct work {
     struct work *next;
 } work_t;
 
+#define FREED_RING 4096
+
 struct bm_context {
     uint32_t magic;
     int devid;
@@ -38,6 +40,12 @@ struct bm_context {
     int runtimes;
     work_t *work;
     uint64_t next_addr;
+    /* The last FREED_RING ranges bm_free_device returned (addresses are never reused here), so a
+     * use through a stale bm_device_mem_t is caught instead of reading what the next allocation put
+     * there, as it would on the board (bmlib_memory.cpp's bm_free_device gives the range back to the
+     * heap at once). */
+    struct { uint64_t addr; uint32_t size; } freed[FREED_RING];
+    unsigned freed_next;
 };
 
 static atomic_int g_count;
@@ -235,6 +243,9 @@ EMU_EXPORT void bm_free_device(bm_handle_t handle, bm_device_mem_t mem)
         }
     }
     *link = a->next;
+    handle->freed[handle->freed_next % FREED_RING].addr = a->addr;
+    handle->freed[handle->freed_next % FREED_RING].size = a->size;
+    handle->freed_next++;
     pthread_mutex_unlock(&handle->lock);
     atomic_fetch_sub(&g_count, 1);
     atomic_fetch_sub(&g_bytes, a->size);
@@ -254,7 +265,15 @@ unsigned char *bm_emu_lookup(bm_handle_t handle, uint64_t device_addr, uint32_t 
             *size = (uint32_t)(a->size - (device_addr - a->addr));
         }
     }
+    int stale = 0;
+    for (unsigned i = 0; data == NULL && i < FREED_RING && i < handle->freed_next; i++) {
+        stale |= device_addr >= handle->freed[i].addr && device_addr < handle->freed[i].addr + handle->freed[i].size;
+    }
     pthread_mutex_unlock(&handle->lock);
+    if (stale) {
+        bm_emu_fatal("device memory 0x%llx of dev%d was freed by bm_free_device and is used again (a handle disposed while a call used it?); on a board this reads or overwrites whatever was allocated there next",
+                     (unsigned long long)device_addr, handle->devid);
+    }
     return data;
 }
 

@@ -206,6 +206,7 @@ internal sealed partial class BmcvPreprocessor : IImagePreprocessor, IEncodedJpe
                 try
                 {
                     next.AllocateDeviceMemory();
+                    using HandleLease reading = current.Lease(), writing = next.Lease();
                     BmImage currentImage = current.Image, nextImage = next.Image;
                     int csc = current.IsYuv ? Bmcv.CscYPbPrToRgbBt601 : Bmcv.CscByFormat;
                     Check("bmcv_image_vpp_basic", SophonNative.bmcv_image_vpp_basic(
@@ -236,10 +237,10 @@ internal sealed partial class BmcvPreprocessor : IImagePreprocessor, IEncodedJpe
         }
 
         using BmImageHandle resized = current;
-        BmImage resizedImage = resized.Image;
         using BmImageHandle tensor = BmImageHandle.Create(device, input.Width, input.Height, _planarFormat, _outputType, input.Width * _elementSize);
-        tensor.Attach(memory, offset, (uint)input.BytesPerImage);
-        BmImage tensorImage = tensor.Image;
+        tensor.Attach(memory, offset, (uint)input.BytesPerImage); // holds a reference on the batch's memory until the tensor image is destroyed
+        using HandleLease from = resized.Lease(), to = tensor.Lease();
+        BmImage resizedImage = resized.Image, tensorImage = tensor.Image;
         Check("bmcv_image_convert_to", SophonNative.bmcv_image_convert_to(device, 1, _attr, &resizedImage, &tensorImage));
     }
 

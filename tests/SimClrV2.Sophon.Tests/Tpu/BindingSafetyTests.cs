@@ -166,6 +166,29 @@ public class BindingSafetyTests : EmulatorTestBase
         TestContext.Progress.WriteLine($"dispose during classify on {devices} device(s): {result.Out.Trim()}");
     }
 
+    [Test]
+    public void DisposingDuringBmcvPreprocessing200TimesUsesNoFreedMemory()
+    {
+        ChildProcess.Result result = ChildProcess.Run(Probe, TimeSpan.FromMinutes(4), "dispose-during-sophon-classify", Emulator.Model("int8", 4), Emulator.Folder, "100", "1", "bmcv");
+
+        Assert.That(result.TimedOut, Is.False);
+        Assert.That(result.ExitCode, Is.Zero, result.Out + result.Err);
+        Assert.That(result.Out, Does.Contain("runs 200").And.Contain("outstanding 0, unsynced 0"), "the emulator aborts on a use of freed device memory; every BMCV image and buffer was freed");
+        TestContext.Progress.WriteLine($"dispose during BMCV preprocessing: {result.Out.Trim()}");
+    }
+
+    [Test]
+    public void DeviceMemoryDisposedIsRefusedNotUsed()
+    {
+        using SophonModel model = SophonModel.Load(Emulator.Model("fp32", 1));
+        DeviceMemoryHandle memory = DeviceMemoryHandle.Allocate(model.Runtime, 4096);
+        memory.Dispose();
+
+        Assert.That(() => memory.CopyFromHost(new byte[16]), Throws.TypeOf<ObjectDisposedException>(), "the lease is refused: bm_memcpy_s2d_partial never sees the freed range");
+        Assert.That(() => memory.CopyToHost(new byte[16]), Throws.TypeOf<ObjectDisposedException>());
+        Assert.That(() => memory.Slice(0, 16), Throws.TypeOf<ObjectDisposedException>());
+    }
+
     /// <summary>
     /// A bm_net_info_t in unmanaged memory with the 32-byte stage layout: one FLOAT32 input and
     /// output, stages of batch 1 and 4, and input_mems pointers that are misaligned garbage.

@@ -72,6 +72,7 @@ internal sealed class SophonDevice : IDisposable
             stage.Input.CopyFromHost(batch.InputArray.AsSpan(0, (int)stage.Plan.InputBytes));
         }
 
+        using HandleLease reading = input.Lease(), writing = stage.Output.Lease(); // the launch and its sync use both by value
         BmTensor inputTensor = new() { DType = (int)plan.InputTensor.DataType, Shape = BmShape.From(stage.Plan.InputDims), DeviceMem = input.Memory };
         BmTensor outputTensor = new() { DType = (int)plan.OutputTensor.DataType, DeviceMem = stage.Output.Memory };
         long launched = Stopwatch.GetTimestamp();

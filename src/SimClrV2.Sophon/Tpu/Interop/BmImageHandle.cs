@@ -109,9 +109,15 @@ internal sealed class BmImageHandle : SafeHandle
         return this;
     }
 
+    /// <summary>A reference on this image for the duration of a native call that takes <see cref="Image"/> (see <see cref="HandleLease"/>).</summary>
+    public HandleLease Lease() => new(this);
+
     /// <summary>Gives the image device memory of its own (freed with the image).</summary>
-    public void AllocateDeviceMemory() =>
+    public void AllocateDeviceMemory()
+    {
+        using HandleLease lease = Lease();
         Check("bm_image_alloc_dev_mem", SophonNative.bm_image_alloc_dev_mem(_image, Bmcv.HeapAny));
+    }
 
     /// <summary>Makes a range of existing device memory the image's memory (not owned: it stays alive while the image is).</summary>
     /// <param name="memory">The owner of the memory.</param>
@@ -120,6 +126,7 @@ internal sealed class BmImageHandle : SafeHandle
     public unsafe void Attach(DeviceMemoryHandle memory, long offset, uint size)
     {
         ArgumentNullException.ThrowIfNull(memory);
+        using HandleLease lease = Lease();
         BmDeviceMem slice = memory.Slice(offset, size);
         bool added = false;
         memory.DangerousAddRef(ref added);
@@ -137,6 +144,7 @@ internal sealed class BmImageHandle : SafeHandle
     /// <summary>Copies host bytes (one plane, laid out with the image's stride) to the image's device memory.</summary>
     public unsafe void CopyFromHost(ReadOnlySpan<byte> plane)
     {
+        using HandleLease lease = Lease();
         fixed (byte* p = plane)
         {
             void* buffer = p;

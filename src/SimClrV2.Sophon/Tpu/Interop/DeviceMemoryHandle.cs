@@ -57,9 +57,13 @@ internal sealed class DeviceMemoryHandle : SafeHandle
     /// <summary>The device the memory is on.</summary>
     public SophonDeviceHandle Device => _runtime?.Device ?? throw new ObjectDisposedException(nameof(DeviceMemoryHandle));
 
+    /// <summary>A reference on this memory for the duration of a native call that uses <see cref="Memory"/> (see <see cref="HandleLease"/>).</summary>
+    public HandleLease Lease() => new(this);
+
     /// <summary>The memory of bytes <paramref name="offset"/>.. <paramref name="offset"/> + <paramref name="size"/>, bounds-checked.</summary>
     public BmDeviceMem Slice(long offset, uint size)
     {
+        ObjectDisposedException.ThrowIf(IsClosed, this);
         if (offset < 0 || offset + size > Size)
         {
             throw new ArgumentOutOfRangeException(nameof(offset), $"Bytes {offset}..{offset + size} do not fit a {Size}-byte device buffer.");
@@ -74,6 +78,7 @@ internal sealed class DeviceMemoryHandle : SafeHandle
     /// <summary>Copies host bytes to the memory at an offset (<c>bm_memcpy_s2d_partial</c>).</summary>
     public unsafe void CopyFromHost(ReadOnlySpan<byte> source, long offset = 0)
     {
+        using HandleLease lease = Lease();
         BmDeviceMem target = Slice(offset, (uint)source.Length);
         fixed (byte* p = source)
         {
@@ -84,6 +89,7 @@ internal sealed class DeviceMemoryHandle : SafeHandle
     /// <summary>Copies the first bytes of the memory to the host (<c>bm_memcpy_d2s_partial</c>).</summary>
     public unsafe void CopyToHost(Span<byte> destination)
     {
+        using HandleLease lease = Lease();
         BmDeviceMem source = Slice(0, (uint)destination.Length);
         fixed (byte* p = destination)
         {
