@@ -33,6 +33,7 @@ public static class CliApp
             EvalCommand.Create(output, error),
             EvalCommand.CreateReport(output, error),
             InspectCommand.Create(output, error),
+            DoctorCommand.Create(output, error),
             EmulateCommand.Create(output, error),
             BenchCommand.Create(output, error),
         };

@@ -184,6 +184,52 @@ EMU_EXPORT bm_status_t bm_get_chipid(bm_handle_t handle, unsigned int *chipid)
     return BM_SUCCESS;
 }
 
+/* bm_dev_stat_t (bmlib_runtime.h); sizes in MiB, as the driver reports them (driver/bm_fops.c). */
+typedef struct {
+    int mem_total;
+    int mem_used;
+    int tpu_util;
+    int heap_num;
+    struct { unsigned int mem_total, mem_avail, mem_used; } heap_stat[4];
+} emu_dev_stat_t;
+
+/* bm_get_stat (bmlib/src/bmlib_runtime.cpp): a NULL handle is BM_ERR_DEVNOTREADY, a NULL stat
+ * BM_ERR_PARAM. The emulated device has the BM1684X's 12 GiB in three heaps; used is what this
+ * handle has allocated. */
+EMU_EXPORT bm_status_t bm_get_stat(bm_handle_t handle, emu_dev_stat_t *stat)
+{
+    int status;
+    if (handle == NULL) {
+        return BM_ERR_DEVNOTREADY;
+    }
+    check_handle(handle, "bm_get_stat");
+    if (bm_emu_fault("bm_get_stat", &status)) {
+        return status;
+    }
+    if (stat == NULL) {
+        return BM_ERR_PARAM;
+    }
+    uint64_t used = 0;
+    pthread_mutex_lock(&handle->lock);
+    for (alloc_t *a = handle->allocs; a != NULL; a = a->next) {
+        used += a->size;
+    }
+    pthread_mutex_unlock(&handle->lock);
+    memset(stat, 0, sizeof *stat);
+    stat->heap_num = 3;
+    const unsigned int heaps[3] = { 4096, 4096, 4096 };
+    for (int i = 0; i < 3; i++) {
+        stat->heap_stat[i].mem_total = heaps[i];
+        stat->mem_total += (int)heaps[i];
+    }
+    stat->mem_used = (int)(used >> 20);
+    stat->heap_stat[2].mem_used = (unsigned int)(used >> 20);
+    for (int i = 0; i < 3; i++) {
+        stat->heap_stat[i].mem_avail = stat->heap_stat[i].mem_total - stat->heap_stat[i].mem_used;
+    }
+    return BM_SUCCESS;
+}
+
 EMU_EXPORT bm_status_t bm_malloc_device_byte(bm_handle_t handle, bm_device_mem_t *mem, unsigned int size)
 {
     int status;

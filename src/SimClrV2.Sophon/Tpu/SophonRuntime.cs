@@ -4,7 +4,7 @@ using SimClrV2.Sophon.Tpu.Interop;
 
 namespace SimClrV2.Sophon.Tpu;
 
-/// <summary>Entry points of the SOPHON binding outside a classifier: the device count and a bmodel's description.</summary>
+/// <summary>Entry points of the SOPHON binding outside a classifier: the device count, a bmodel's description and a diagnosis of the installation.</summary>
 public static class SophonRuntime
 {
     /// <summary>
@@ -68,6 +68,27 @@ public static class SophonRuntime
         }
 
         return text.ToString();
+    }
+
+    /// <summary>
+    /// Checks a SOPHON installation the way <c>simclrv2 doctor</c> does: where libsophon was found and
+    /// its versions, the devices (count, chip, memory) and, given a bmodel, a timed launch of it,
+    /// BMCV against CPU tensors on synthetic images, JPU against CPU decode on a colour test card,
+    /// the VPP's passes for a full HD frame, and its manifest against the network. Never throws for
+    /// what it checks: each failure is a <see cref="SophonCheckStatus.Fail"/> with what to do.
+    /// </summary>
+    /// <param name="bmodelPath">A bmodel to launch and check preprocessing with; null to check the installation only.</param>
+    /// <param name="deviceId">The device to check.</param>
+    /// <returns>The facts and the checks.</returns>
+    public static SophonDiagnosis Diagnose(string? bmodelPath = null, int deviceId = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(deviceId);
+        if (bmodelPath is not null && !File.Exists(bmodelPath))
+        {
+            throw new FileNotFoundException($"No bmodel at '{bmodelPath}'.", bmodelPath);
+        }
+
+        return SophonDoctor.Run(bmodelPath, deviceId);
     }
 
     private static string Tensor(string kind, SophonTensorInfo t, long maxBytes) =>

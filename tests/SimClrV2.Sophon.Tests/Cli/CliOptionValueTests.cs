@@ -54,13 +54,14 @@ public class CliOptionValueTests
     public void TheOptionsAreWalkedForEveryCommand()
     {
         string[] commands = [.. CliWalk.Options().Select(o => o.Command).Distinct()];
-        Assert.That(commands, Is.EquivalentTo(new[] { "classify", "eval", "report", "inspect", "emulate", "bench" }));
+        Assert.That(commands, Is.EquivalentTo(new[] { "classify", "eval", "report", "inspect", "doctor", "emulate", "bench" }));
         Assert.That(CliWalk.Options().Count(o => o.Option.ValueType == typeof(int)), Is.GreaterThanOrEqualTo(9));
     }
 
     [TestCase("classify")]
     [TestCase("bench")]
     [TestCase("inspect")]
+    [TestCase("doctor")]
     public void DeviceListsAreOneSyntaxEverywhere(string command)
     {
         Option option = CliWalk.Options().Single(o => o.Command == command && o.Option.Name == "--dev-id").Option;

@@ -46,6 +46,7 @@ internal static class CliWalk
             "eval" => [("--results", dir.File("r.json")), ("--labels", dir.File("in"))],
             "report" => [("--labels", dir.File("in")), ("--output", dir.File("report.html"))],
             "inspect" => [],
+            "doctor" => [("--sophon-lib", dir.File("no-libsophon")), ("--output", dir.File("doctor"))],
             "emulate" => [("--output", dir.File("bmodels")), ("--calibration", dir.File("in")), ("--count", "1")],
             "bench" => [("--input", dir.File("in")), ("--output-dir", dir.File("bench")), ("--count", "1")],
             _ => throw new ArgumentException($"no base command line for '{command}'", nameof(command)),

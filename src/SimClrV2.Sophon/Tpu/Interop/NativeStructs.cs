@@ -13,6 +13,17 @@ internal struct BmDeviceMem
     public uint Size;           // 20
 }
 
+/// <summary><c>bm_dev_stat_t</c> (64 bytes): device memory in MiB, TPU utilisation, up to 4 heaps of 3 uints each.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct BmDevStat
+{
+    public int MemTotal;
+    public int MemUsed;
+    public int TpuUtil;
+    public int HeapNum;
+    public fixed uint HeapStat[12];
+}
+
 /// <summary><c>bm_shape_t</c>: 36 bytes, at most 8 dims.</summary>
 [StructLayout(LayoutKind.Sequential, Size = 36)]
 internal unsafe struct BmShape

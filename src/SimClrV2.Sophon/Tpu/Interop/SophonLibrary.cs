@@ -165,6 +165,25 @@ public static class SophonLibrary
         return version == "none" || (end > 0 && int.TryParse(major[..end], NumberStyles.None, CultureInfo.InvariantCulture, out int m) && m < 2);
     }
 
+    /// <summary>What the loaded libbmcv's <c>bm_get_bmcv_version()</c> reports ("none" without the export); call after <see cref="EnsureBmcvLoaded"/>.</summary>
+    internal static string LoadedBmcvVersion()
+    {
+        lock (Gate)
+        {
+            IntPtr bmcv = LoadedOrSystem(SophonNative.BmCv, ["libbmcv.so.0", "libbmcv.so"]);
+            return bmcv == IntPtr.Zero ? "unknown" : BmcvVersion(bmcv);
+        }
+    }
+
+    /// <summary>The paths the binding loaded each library from (library name to path).</summary>
+    internal static IReadOnlyDictionary<string, string> LoadedLibraryPaths()
+    {
+        lock (Gate)
+        {
+            return new Dictionary<string, string>(LoadedPaths);
+        }
+    }
+
     private static unsafe string BmcvVersion(IntPtr bmcv)
     {
         if (!NativeLibrary.TryGetExport(bmcv, "bm_get_bmcv_version", out IntPtr export))

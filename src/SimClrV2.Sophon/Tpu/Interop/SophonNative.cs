@@ -28,6 +28,9 @@ internal static partial class SophonNative
     [LibraryImport(BmLib, EntryPoint = "bm_dev_free")]
     public static partial void bm_dev_free(IntPtr handle);
 
+    [LibraryImport(BmLib, EntryPoint = "bm_get_stat")]
+    public static unsafe partial SophonStatus bm_get_stat(SophonDeviceHandle handle, BmDevStat* stat);
+
     [LibraryImport(BmLib, EntryPoint = "bm_get_chipid")]
     public static unsafe partial SophonStatus bm_get_chipid(SophonDeviceHandle handle, uint* chipid);
 
