@@ -1,6 +1,7 @@
 /* Emulated libbmcv: the image subset SimClrV2.Sophon's BMCV preprocessing uses, with the vendor's
- * rules: formats and data types, stride rules (VPP strides 64-byte aligned, convert_to output stride
- * equal to the width), size limits, images destroyed exactly once, attached memory not owned.
+ * rules: formats and data types, the convert_to output stride equal to the width, size limits,
+ * colour conversion, padding limits, JPEG decode paths, images destroyed exactly once, attached
+ * memory not owned.
  * VPP resizes bilinearly: src = (dst + 0.5) * in/out - 0.5, clamped to the image, weights in float,
  * rounded to nearest (the same arithmetic as the library's CPU resize, so both paths agree).
  * Every rule names the vendor source it follows: sophgo/libsophon, bmvid/bmcv/src/ (bmcv_vpp_internal.cpp,
@@ -39,6 +40,15 @@ typedef struct {
     int data_type;
     image_private_t *image_private;
 } bm_image;
+
+/* The vendor's enums (bmcv_api_ext.h) are int-sized; their names keep the prototypes below the
+ * vendor's, which a test checks by compiling them against bmcv_api_ext.h. */
+typedef int bm_image_format_ext;
+typedef int bm_image_data_format_ext;
+typedef int bmcv_resize_algorithm;
+typedef int csc_type_t;
+/* csc_matrix_t: 12 ints that bm1684x_vpp_param_config copies bit for bit into float coefficients. */
+typedef struct { int coe[12]; } csc_matrix_t;
 
 typedef struct { float alpha_0, beta_0, alpha_1, beta_1, alpha_2, beta_2; } bmcv_convert_to_attr;
 typedef struct { int start_x, start_y, crop_w, crop_h; } bmcv_rect_t;
@@ -137,7 +147,7 @@ static bm_status_t register_image(bm_handle_t handle, int width, int height, int
     return BM_SUCCESS;
 }
 
-EMU_EXPORT bm_status_t bm_image_create(bm_handle_t handle, int height, int width, int format, int data_type, bm_image *image, int *stride)
+EMU_EXPORT bm_status_t bm_image_create(bm_handle_t handle, int height, int width, bm_image_format_ext format, bm_image_data_format_ext data_type, bm_image *image, int *stride)
 {
     int status;
     if (image == NULL) {
@@ -636,14 +646,11 @@ static bm_status_t vpp_pass(const char *fn, int output_num, bm_image input, bm_i
         fprintf(stderr, "sophon-emulator: %s: 1N_BYTE input, 1N_BYTE planar output expected\n", fn);
         return BM_NOT_SUPPORTED;
     }
-    if (!is_yuv(input.image_format) && in->stride % 64 != 0) {
-        fprintf(stderr, "sophon-emulator: %s: input stride %d must be 64-byte aligned\n", fn, in->stride);
-        return BM_ERR_PARAM;
-    }
-    if (out->stride % 64 != 0) {
-        fprintf(stderr, "sophon-emulator: %s: strides %d and %d must be 64-byte aligned\n", fn, in->stride, out->stride);
-        return BM_ERR_PARAM;
-    }
+    /* No stride alignment rule: the BM1684X VPP source checks none (64-byte strides are what the
+     * vendor's samples allocate, and what the binding uses; the BM1684's VPP re-aligns a misaligned
+     * input itself, bm1684/bmcv_1684_vpp_internal.cpp check_stride). */
+    (void)in;
+    (void)out;
     int iw = input.width, ih = input.height, ow = output[0].width, oh = output[0].height;
     int cx = 0, cy = 0, cw = iw, ch = ih;
     if (crop != NULL) {
@@ -737,14 +744,14 @@ static bm_status_t vpp_pass(const char *fn, int output_num, bm_image input, bm_i
 }
 
 /* bmcv_image_vpp_convert -> bm1684x_vpp_convert_internal: CSC_MAX_ENUM, no matrix. */
-EMU_EXPORT bm_status_t bmcv_image_vpp_convert(bm_handle_t handle, int output_num, bm_image input, bm_image *output, bmcv_rect_t *crop, int algorithm)
+EMU_EXPORT bm_status_t bmcv_image_vpp_convert(bm_handle_t handle, int output_num, bm_image input, bm_image *output, bmcv_rect_t *crop, bmcv_resize_algorithm algorithm)
 {
     (void)handle;
     return vpp_pass("bmcv_image_vpp_convert", output_num, input, output, crop, NULL, algorithm, CSC_MAX_ENUM, NULL);
 }
 
 /* bmcv_image_vpp_convert_padding -> bm1684x_vpp_cvt_padding: CSC_MAX_ENUM; a NULL padding_attr is BM_ERR_PARAM. */
-EMU_EXPORT bm_status_t bmcv_image_vpp_convert_padding(bm_handle_t handle, int output_num, bm_image input, bm_image *output, bmcv_padding_atrr_t *padding_attr, bmcv_rect_t *crop_rect, int algorithm)
+EMU_EXPORT bm_status_t bmcv_image_vpp_convert_padding(bm_handle_t handle, int output_num, bm_image input, bm_image *output, bmcv_padding_atrr_t *padding_attr, bmcv_rect_t *crop_rect, bmcv_resize_algorithm algorithm)
 {
     (void)handle;
     if (padding_attr == NULL) {
@@ -755,16 +762,16 @@ EMU_EXPORT bm_status_t bmcv_image_vpp_convert_padding(bm_handle_t handle, int ou
 }
 
 /* bmcv_image_vpp_csc_matrix_convert -> bm1684x_vpp_csc_matrix_convert: the caller's csc type (and matrix). */
-EMU_EXPORT bm_status_t bmcv_image_vpp_csc_matrix_convert(bm_handle_t handle, int output_num, bm_image input, bm_image *output, int csc, const int *matrix, int algorithm, bmcv_rect_t *crop_rect)
+EMU_EXPORT bm_status_t bmcv_image_vpp_csc_matrix_convert(bm_handle_t handle, int output_num, bm_image input, bm_image *output, csc_type_t csc, csc_matrix_t *matrix, bmcv_resize_algorithm algorithm, bmcv_rect_t *crop_rect)
 {
     (void)handle;
-    return vpp_pass("bmcv_image_vpp_csc_matrix_convert", output_num, input, output, crop_rect, NULL, algorithm, csc, matrix);
+    return vpp_pass("bmcv_image_vpp_csc_matrix_convert", output_num, input, output, crop_rect, NULL, algorithm, csc, matrix != NULL ? matrix->coe : NULL);
 }
 
 /* bmcv_image_vpp_basic -> bm1684x_vpp_basic: crop_num_vec must be NULL without crop rectangles and given
  * with them (BM_ERR_PARAM otherwise); padding, csc type and matrix as the caller gives them. The emulator
  * takes one input with at most one crop. */
-EMU_EXPORT bm_status_t bmcv_image_vpp_basic(bm_handle_t handle, int in_img_num, bm_image *input, bm_image *output, int *crop_num_vec, bmcv_rect_t *crop_rect, bmcv_padding_atrr_t *padding_attr, int algorithm, int csc_type, const int *matrix)
+EMU_EXPORT bm_status_t bmcv_image_vpp_basic(bm_handle_t handle, int in_img_num, bm_image *input, bm_image *output, int *crop_num_vec, bmcv_rect_t *crop_rect, bmcv_padding_atrr_t *padding_attr, bmcv_resize_algorithm algorithm, csc_type_t csc_type, csc_matrix_t *matrix)
 {
     (void)handle;
     if (input == NULL) {
@@ -778,7 +785,7 @@ EMU_EXPORT bm_status_t bmcv_image_vpp_basic(bm_handle_t handle, int in_img_num, 
         fprintf(stderr, "sophon-emulator: bmcv_image_vpp_basic: the emulator takes one input and one crop per call\n");
         return BM_NOT_SUPPORTED;
     }
-    return vpp_pass("bmcv_image_vpp_basic", 1, input[0], output, crop_rect, padding_attr, algorithm, csc_type, matrix);
+    return vpp_pass("bmcv_image_vpp_basic", 1, input[0], output, crop_rect, padding_attr, algorithm, csc_type, matrix != NULL ? matrix->coe : NULL);
 }
 
 EMU_EXPORT bm_status_t bmcv_image_convert_to(bm_handle_t handle, int input_num, bmcv_convert_to_attr attr, bm_image *input, bm_image *output)
@@ -796,9 +803,15 @@ EMU_EXPORT bm_status_t bmcv_image_convert_to(bm_handle_t handle, int input_num, 
         image_private_t *in = live(input[n], "bmcv_image_convert_to");
         image_private_t *out = live(output[n], "bmcv_image_convert_to");
         int w = input[n].width, h = input[n].height;
+        /* bmcv_convert_to_check (bmcv_api_convert_to.cpp): sizes equal, output stride equal to the
+         * width, else BM_ERR_DATA; then the VPP's side limits (check_bm1684x_vpp_image_param). */
+        if (output[n].width != w || output[n].height != h) {
+            fprintf(stderr, "sophon-emulator: bmcv_image_convert_to: input size must be same to output (%dx%d -> %dx%d)\n", w, h, output[n].width, output[n].height);
+            return BM_ERR_DATA;
+        }
         limits_t l = chip_limits();
-        if (w < l.convert_min || h < l.convert_min || w > l.convert_max || h > l.convert_max || output[n].width != w || output[n].height != h) {
-            fprintf(stderr, "sophon-emulator: bmcv_image_convert_to: sizes %dx%d -> %dx%d (%d..%d, equal) not supported\n", w, h, output[n].width, output[n].height, l.convert_min, l.convert_max);
+        if (w < l.convert_min || h < l.convert_min || w > l.convert_max || h > l.convert_max) {
+            fprintf(stderr, "sophon-emulator: bmcv_image_convert_to: %dx%d is outside %d..%d\n", w, h, l.convert_min, l.convert_max);
             return BM_ERR_PARAM;
         }
         if (!is_planar(input[n].image_format) || input[n].image_format != output[n].image_format || input[n].data_type != IMG_1N_BYTE
@@ -807,8 +820,8 @@ EMU_EXPORT bm_status_t bmcv_image_convert_to(bm_handle_t handle, int input_num, 
             return BM_NOT_SUPPORTED;
         }
         if (out->stride != w * pixel_bytes(output[n].data_type)) {
-            fprintf(stderr, "sophon-emulator: bmcv_image_convert_to: output stride %d must equal the width\n", out->stride);
-            return BM_ERR_PARAM;
+            fprintf(stderr, "sophon-emulator: bmcv_image_convert_to: output width must be equal to stride (%d bytes for %d pixels)\n", out->stride, w);
+            return BM_ERR_DATA;
         }
         unsigned char *src = image_data(in, "bmcv_image_convert_to");
         unsigned char *dst = image_data(out, "bmcv_image_convert_to");

@@ -191,12 +191,12 @@ typedef struct {
     int tpu_util;
     int heap_num;
     struct { unsigned int mem_total, mem_avail, mem_used; } heap_stat[4];
-} emu_dev_stat_t;
+} bm_dev_stat_t;
 
 /* bm_get_stat (bmlib/src/bmlib_runtime.cpp): a NULL handle is BM_ERR_DEVNOTREADY, a NULL stat
  * BM_ERR_PARAM. The emulated device has the BM1684X's 12 GiB in three heaps; used is what this
  * handle has allocated. */
-EMU_EXPORT bm_status_t bm_get_stat(bm_handle_t handle, emu_dev_stat_t *stat)
+EMU_EXPORT bm_status_t bm_get_stat(bm_handle_t handle, bm_dev_stat_t *stat)
 {
     int status;
     if (handle == NULL) {
