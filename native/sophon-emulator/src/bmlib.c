@@ -89,6 +89,8 @@ unsigned int bm_emu_chip(void)
     return env != NULL && strtoul(env, NULL, 16) != 0 ? (unsigned int)strtoul(env, NULL, 16) : 0x1686u;
 }
 
+/* bm_dev_getcount (bmlib/src/bmlib_runtime.cpp): the driver's count; with no device it fails and
+ * leaves *count as it was. A NULL count is written through by the vendor: here an abort. */
 EMU_EXPORT bm_status_t bm_dev_getcount(int *count)
 {
     int status;
@@ -106,6 +108,8 @@ EMU_EXPORT bm_status_t bm_dev_getcount(int *count)
     return BM_SUCCESS;
 }
 
+/* bm_dev_request (bmlib_runtime.cpp): "Create BM Handle Failed" and a failure for a device that does
+ * not exist; each call is a new handle (its own memory and work queue here). */
 EMU_EXPORT bm_status_t bm_dev_request(bm_handle_t *handle, int devid)
 {
     int status;
@@ -133,6 +137,9 @@ EMU_EXPORT bm_status_t bm_dev_request(bm_handle_t *handle, int devid)
     return BM_SUCCESS;
 }
 
+/* bm_dev_free (bmlib_runtime.cpp) closes the device under whatever still uses it: a runtime alive on
+ * it is a use after free in libbmrt (here an abort naming the vendor's teardown order); memory and
+ * unsynced launches left behind are reported, as the driver's handle cleanup would drop them. */
 EMU_EXPORT void bm_dev_free(bm_handle_t handle)
 {
     check_handle(handle, "bm_dev_free");
@@ -170,6 +177,7 @@ EMU_EXPORT void bm_dev_free(bm_handle_t handle)
     free(handle);
 }
 
+/* bm_get_chipid (bmlib_runtime.cpp): 0x1686 for the BM1684X, 0x1684 for the BM1684. */
 EMU_EXPORT bm_status_t bm_get_chipid(bm_handle_t handle, unsigned int *chipid)
 {
     int status;
@@ -230,13 +238,15 @@ EMU_EXPORT bm_status_t bm_get_stat(bm_handle_t handle, bm_dev_stat_t *stat)
     return BM_SUCCESS;
 }
 
+/* bm_malloc_device_byte (bmlib/src/bmlib_memory.cpp): a NULL handle or mem is BM_ERR_DEVNOTREADY;
+ * the memory is typed BM_MEM_TYPE_DEVICE with the size asked. A zero size is refused here. */
 EMU_EXPORT bm_status_t bm_malloc_device_byte(bm_handle_t handle, bm_device_mem_t *mem, unsigned int size)
 {
     int status;
-    check_handle(handle, "bm_malloc_device_byte");
-    if (mem == NULL) {
-        bm_emu_fatal("bm_malloc_device_byte: mem is NULL");
+    if (handle == NULL || mem == NULL) {
+        return BM_ERR_DEVNOTREADY;
     }
+    check_handle(handle, "bm_malloc_device_byte");
     if (bm_emu_fault("bm_malloc_device_byte", &status)) {
         return status;
     }
@@ -267,6 +277,9 @@ EMU_EXPORT bm_status_t bm_malloc_device_byte(bm_handle_t handle, bm_device_mem_t
     return BM_SUCCESS;
 }
 
+/* bm_free_device (bmlib_memory.cpp) gives the range back to the heap at once (bm_free_gmem): a second
+ * free, or freeing what a queued launch still uses, corrupts the heap or the launch on a board;
+ * here both abort. */
 EMU_EXPORT void bm_free_device(bm_handle_t handle, bm_device_mem_t mem)
 {
     check_handle(handle, "bm_free_device");
@@ -323,6 +336,8 @@ unsigned char *bm_emu_lookup(bm_handle_t handle, uint64_t device_addr, uint32_t 
     return data;
 }
 
+/* bm_memcpy_s2d_partial / bm_memcpy_d2s_partial (bmlib_memory.cpp, the _offset forms): more bytes
+ * than the bm_device_mem_t's size is BM_ERR_PARAM ("new device addr exceeds old device addr"). */
 static bm_status_t copy(bm_handle_t handle, const char *fn, bm_device_mem_t mem, void *host, unsigned int size, int to_device)
 {
     int status;
@@ -420,6 +435,8 @@ static void run_work(bm_handle_t handle, pid_t tid)
     }
 }
 
+/* bm_thread_sync (bmlib_runtime.cpp): the BMDEV_THREAD_SYNC_API ioctl waits for the API calls the
+ * calling thread sent; bm_handle_sync (BMDEV_HANDLE_SYNC_API) for all sent through the handle. */
 EMU_EXPORT bm_status_t bm_thread_sync(bm_handle_t handle)
 {
     int status;

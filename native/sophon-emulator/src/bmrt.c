@@ -130,6 +130,8 @@ static int same_shape(const bm_shape_t *a, const bm_shape_t *b)
     return 1;
 }
 
+/* bmrt_create (tpu-runtime/src/bmruntime_interface.cpp): NULL when the chip id cannot be read or is
+ * unknown, or the runtime cannot be made. */
 EMU_EXPORT void *bmrt_create(bm_handle_t handle)
 {
     int status;
@@ -160,8 +162,13 @@ EMU_EXPORT void *bmrt_create_ex(bm_handle_t *handles, int num_handles)
 }
 #endif
 
+/* bmrt_destroy (bmruntime_interface.cpp): NULL is a no-op; anything else is deleted (a second
+ * destroy is a double delete: here an abort). */
 EMU_EXPORT void bmrt_destroy(void *p)
 {
+    if (p == NULL) {
+        return;
+    }
     runtime_t *rt = check_runtime(p, "bmrt_destroy");
     for (net_t *n = rt->nets; n != NULL;) {
         net_t *next = n->next;
@@ -260,15 +267,17 @@ static int load_text(runtime_t *rt, const emu_bmodel_t *bmodel, const char *base
     return 1;
 }
 
-/* libsophon v0.5.1 opens a bmodel file READ-WRITE (no read-only fallback): a read-only file does not
- * load. The container is checked like tpu-bmodel checks it; here a broken one returns false (the
- * runtime catches the exception its file reader throws). */
+/* bmrt_load_bmodel (bmruntime_interface.cpp): a NULL runtime or an empty path is false; the file is
+ * opened READ-WRITE (tpu-bmodel/src/bmodel.cpp, ModelCtx(const string&): ios::in | ios::out, no
+ * read-only fallback), so a read-only file does not load; a container the verifier refuses throws,
+ * which the interface turns into false. */
 EMU_EXPORT bool bmrt_load_bmodel(void *p, const char *path)
 {
-    runtime_t *rt = check_runtime(p, "bmrt_load_bmodel");
-    if (path == NULL) {
-        bm_emu_fatal("bmrt_load_bmodel: path is NULL");
+    if (p == NULL || path == NULL || path[0] == '\0') {
+        printf("[BMRT][bmrt_load_bmodel] bmrt handle is NULL or bmodel path is wrong.\n");
+        return false;
     }
+    runtime_t *rt = check_runtime(p, "bmrt_load_bmodel");
     FILE *f = fopen(path, "r+b");
     if (f == NULL) {
         printf("[BMODEL][ModelCtx:174] FATAL: File[%s] open failed.\n", path);
@@ -299,16 +308,16 @@ EMU_EXPORT bool bmrt_load_bmodel(void *p, const char *path)
     return ok;
 }
 
-/* libsophon v0.5.1: a buffer whose header or flatbuffer is broken ends the PROCESS with exit(-1)
- * (newer runtimes return false). Callers must validate the buffer before this call. */
+/* bmrt_load_bmodel_data (bmruntime_interface.cpp): a NULL runtime or data, or size 0, is false; a
+ * buffer whose header or flatbuffer fails verification ends the PROCESS with exit(-1)
+ * (tpu-bmodel/src/bmodel.cpp, ModelCtx(const void*, size_t)). */
 EMU_EXPORT bool bmrt_load_bmodel_data(void *p, const void *data, size_t size)
 {
-    runtime_t *rt = check_runtime(p, "bmrt_load_bmodel_data");
-    if (data == NULL) {
-        printf("[BMODEL][ModelCtx] FATAL: bmodel_data != NULL\n");
-        fflush(stdout);
-        exit(-1);
+    if (p == NULL || data == NULL || size == 0) {
+        printf("[BMRT][bmrt_load_bmodel_data] bmrt handle is NULL or bmodel data is NULL.\n");
+        return false;
     }
+    runtime_t *rt = check_runtime(p, "bmrt_load_bmodel_data");
     emu_bmodel_t bmodel;
     char why[128];
     if (emu_bmodel_check(data, size, &bmodel, why, sizeof why) != 0) {
@@ -556,13 +565,22 @@ static void run_launch(void *arg)
     pthread_mutex_unlock(&l->rt->lock);
 }
 
+/* bmrt_launch_tensor_ex (tpu-runtime/src/bmruntime_interface.cpp): a NULL runtime or net name, or an
+ * unknown net, is false; then Bmruntime::launch (tpu-runtime/src/bmruntime.cpp) checks the input
+ * count ("input num should be"), each tensor's dtype against the net's, and the shapes against a
+ * stage, each a false; a dtype it has no size for is a C++ exception (here an abort); the work is
+ * queued on the device and finished by bm_thread_sync on the launching thread. */
 EMU_EXPORT bool bmrt_launch_tensor_ex(void *p, const char *net_name, const bm_tensor_t *inputs, int input_num,
                                       bm_tensor_t *outputs, int output_num, bool user_mem, bool user_stmode)
 {
     (void)user_stmode;
+    if (p == NULL || net_name == NULL) {
+        printf("[BMRT][bmrt_launch_tensor_ex] parameter invalid p_bmrt is NULL or net_name is NULL\n");
+        return false;
+    }
     runtime_t *rt = check_runtime(p, "bmrt_launch_tensor_ex");
-    if (net_name == NULL || (input_num > 0 && inputs == NULL) || (output_num > 0 && outputs == NULL)) {
-        bm_emu_fatal("bmrt_launch_tensor_ex: NULL net name or tensor array");
+    if ((input_num > 0 && inputs == NULL) || (output_num > 0 && outputs == NULL)) {
+        bm_emu_fatal("bmrt_launch_tensor_ex: NULL tensor array (the vendor runtime reads through it)");
     }
     int status;
     if (bm_emu_fault("bmrt_launch_tensor_ex", &status)) {
