@@ -22,6 +22,9 @@ fi
 if [ "$ASYMMETRIC" -eq 1 ]; then
   extra+=(--asymmetric)
 fi
+if [ "$QUANT_INPUT" -eq 1 ]; then
+  extra+=(--quant_input)
+fi
 for batch in 1 4; do
   if [ "$batch" -ne 1 ]; then
     transform "$batch"

@@ -7,7 +7,7 @@ usage() {
   cat <<USAGE
 usage: $(basename "$0") <target> [--onnx PATH] [--manifest PATH] [--out DIR] [--work DIR]
                                  [--calibration DIR] [--test-input FILE] [--tolerance C,E]
-                                 [--qtable FILE] [--asymmetric] [--fuse-preprocess]
+                                 [--qtable FILE] [--asymmetric] [--quant-input] [--fuse-preprocess]
                                  [--chip-flag --chip|--processor] [--dry-run]
   target            the TPU: bm1684x (or bm1684, bm1688, cv186x; bm1684 has no FP16)
   --onnx PATH       the exported model (default: ../models/onnx/simclrv2_bm1684x.onnx, the reference's)
@@ -22,9 +22,13 @@ usage: $(basename "$0") <target> [--onnx PATH] [--manifest PATH] [--out DIR] [--
                     F32 0.99,0.99  F16 0.99,0.90  INT8 0.90,0.80)
   --qtable FILE     INT8: a quantize table (layers kept in float)
   --asymmetric      INT8 with zero points (the library honours them)
+  --quant-input     INT8: the bmodel takes its input as INT8 (model_deploy.py --quant_input), which
+                    BMCV's convert_to writes directly; without it the input is FLOAT32
   --fuse-preprocess the bmodel takes UINT8 RGB_PLANAR pixels and does mean/scale itself
   --chip-flag F     the target option: --chip (default, every TPU-MLIR) or --processor (>= 1.6)
   --dry-run         print every command instead of running it
+The manifest's "layout" ("nhwc" for a model whose image input is NHWC) becomes TPU-MLIR's
+--channel_format and the input shape's order.
 Writes simclrv2_<precision>_1b.bmodel and simclrv2_<precision>_4b.bmodel, each with its
 .manifest.json (the bmodel's tensor names, the model's preprocessing and labels).
 USAGE
@@ -40,12 +44,14 @@ TEST_INPUT=""
 TOLERANCE=""
 QTABLE=""
 ASYMMETRIC=0
+QUANT_INPUT=0
 FUSE=0
 CHIP_FLAG="--chip"
 DRY_RUN=0
 PRE_FLAGS=()
 INPUT_H=""
 INPUT_W=""
+LAYOUT=nchw
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 fail() {
@@ -53,7 +59,7 @@ fail() {
   exit 2
 }
 
-# CALIBRATION, QTABLE and ASYMMETRIC are read by gen_int8bmodel_mlir.sh.
+# CALIBRATION, QTABLE, ASYMMETRIC and QUANT_INPUT are read by gen_int8bmodel_mlir.sh.
 # shellcheck disable=SC2034
 parse_args() {
   if [ $# -eq 0 ] || [ "$1" = "-h" ] || [ "$1" = "--help" ]; then
@@ -83,6 +89,7 @@ parse_args() {
       --tolerance) TOLERANCE=$2; shift 2 ;;
       --qtable) QTABLE=$2; shift 2 ;;
       --asymmetric) ASYMMETRIC=1; shift ;;
+      --quant-input) QUANT_INPUT=1; shift ;;
       --fuse-preprocess) FUSE=1; shift ;;
       --chip-flag)
         case "$2" in --chip | --processor) CHIP_FLAG=$2 ;; *) fail "--chip-flag takes --chip or --processor, got '$2'" ;; esac
@@ -94,6 +101,12 @@ parse_args() {
   if [ "$ASYMMETRIC" -eq 1 ] && [ "$PRECISION" != "int8" ]; then
     fail "--asymmetric is for INT8 (gen_int8bmodel_mlir.sh)"
   fi
+  if [ "$QUANT_INPUT" -eq 1 ] && [ "$PRECISION" != "int8" ]; then
+    fail "--quant-input is for INT8 (gen_int8bmodel_mlir.sh); FP32/FP16 bmodels take FLOAT32 input"
+  fi
+  if [ "$QUANT_INPUT" -eq 1 ] && [ "$FUSE" -eq 1 ]; then
+    fail "--quant-input and --fuse-preprocess exclude each other: a fused bmodel takes UINT8 pixels"
+  fi
   ONNX=$(realpath -m "$ONNX")
   MANIFEST=$(realpath -m "${MANIFEST:-${ONNX%.onnx}.manifest.json}")
   OUT=$(realpath -m "$OUT")
@@ -104,6 +117,7 @@ parse_args() {
   mapfile -t PRE_FLAGS <<<"$flags"
   size=$(python3 "$HERE/mlir_manifest.py" input-size "$MANIFEST") || exit 2
   read -r INPUT_H INPUT_W <<<"$size"
+  LAYOUT=$(python3 "$HERE/mlir_manifest.py" layout "$MANIFEST") || exit 2
   if [ -z "$TEST_INPUT" ]; then
     if [ "$DRY_RUN" -eq 1 ] && [ ! -d "$CALIBRATION" ]; then
       TEST_INPUT="$CALIBRATION/<first image>"
@@ -144,8 +158,12 @@ name_of() {
 transform() {
   local batch=$1 name
   name=$(name_of "$batch")
+  local shape="[[${batch},3,${INPUT_H},${INPUT_W}]]"
+  if [ "$LAYOUT" = "nhwc" ]; then
+    shape="[[${batch},${INPUT_H},${INPUT_W},3]]"
+  fi
   run model_transform.py --model_name "$name" --model_def "$ONNX" \
-    --input_shapes "[[${batch},3,${INPUT_H},${INPUT_W}]]" "${PRE_FLAGS[@]}" \
+    --input_shapes "$shape" "${PRE_FLAGS[@]}" \
     --test_input "$TEST_INPUT" --test_result "$WORK/${name}_top_outputs.npz" --mlir "$WORK/$name.mlir"
 }
 
@@ -158,7 +176,11 @@ deploy() {
   case "$quantize" in F32) tolerance=0.99,0.99 ;; F16) tolerance=0.99,0.90 ;; *) tolerance=0.90,0.80 ;; esac
   test_input="$WORK/${name}_in_f32.npz"
   if [ "$FUSE" -eq 1 ]; then
-    fuse=(--fuse_preprocess --customization_format "$(echo "${PRE_FLAGS[5]}" | tr '[:lower:]' '[:upper:]')_PLANAR")
+    local arrangement=PLANAR
+    if [ "$LAYOUT" = "nhwc" ]; then
+      arrangement=PACKED
+    fi
+    fuse=(--fuse_preprocess --customization_format "$(echo "${PRE_FLAGS[5]}" | tr '[:lower:]' '[:upper:]')_$arrangement")
     test_input="$TEST_INPUT"
   fi
   run model_deploy.py --mlir "$WORK/$name.mlir" --quantize "$quantize" "$CHIP_FLAG" "$TARGET" "${fuse[@]}" "$@" \

@@ -5,6 +5,7 @@
       prints, one per line, the preprocessing flags for model_transform.py:
       --mean m0,m1,m2 --scale s0,s1,s2 --pixel_format rgb|bgr
   mlir_manifest.py input-size MANIFEST
+  mlir_manifest.py layout MANIFEST
       prints the network input's height and width (the manifest's preprocessing)
   mlir_manifest.py test-image DIR
       prints the first image of a calibration folder (sorted), for --test_input
@@ -67,7 +68,17 @@ def transform_flags(manifest):
     mean = [float(m) / scale for m in pre["mean"]]
     factor = [scale / float(s) for s in pre["std"]]
     fmt = lambda values: ",".join(f"{v:.9g}" for v in values)  # noqa: E731
-    return ["--mean", fmt(mean), "--scale", fmt(factor), "--pixel_format", pre["channelOrder"].lower()]
+    flags = ["--mean", fmt(mean), "--scale", fmt(factor), "--pixel_format", pre["channelOrder"].lower()]
+    # TPU-MLIR's --channel_format (model_transform.py, default nchw): the layout of the model's image input.
+    return flags + ["--channel_format", layout(manifest)]
+
+
+def layout(manifest):
+    """The image input's layout from the manifest's "layout" (nchw when absent, as TPU-MLIR assumes)."""
+    value = str(manifest.get("layout") or "nchw").lower()
+    if value not in ("nchw", "nhwc"):
+        raise ManifestError(f"the manifest's \"layout\" is {manifest.get('layout')!r}; use \"nchw\" or \"nhwc\"")
+    return value
 
 
 def input_size(manifest):
@@ -121,6 +132,8 @@ def main(argv):
     try:
         if len(argv) == 2 and argv[0] == "transform-flags":
             print("\n".join(transform_flags(load(argv[1]))))
+        elif len(argv) == 2 and argv[0] == "layout":
+            print(layout(load(argv[1])))
         elif len(argv) == 2 and argv[0] == "input-size":
             print(" ".join(str(v) for v in input_size(load(argv[1]))))
         elif len(argv) == 2 and argv[0] == "test-image":

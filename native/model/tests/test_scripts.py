@@ -139,6 +139,41 @@ class ScriptTests(unittest.TestCase):
             self.assertEqual(value(deploy, "--quantize_table"), "/q.txt")
             self.assertIn("--asymmetric", deploy)
 
+    def test_an_nhwc_model_compiles_with_tpu_mlirs_channel_format_and_its_shape(self):
+        with open(SAMPLE_MANIFEST, encoding="utf-8") as f:
+            m = json.load(f)
+        m["layout"] = "nhwc"
+        path = os.path.join(self.tmp, "nhwc.manifest.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(m, f)
+        for precision in SCRIPTS:
+            out = self.dry(precision, manifest=path)
+            for batch, argv in zip((1, 4), commands(out, "model_transform.py")):
+                self.assertEqual(value(argv, "--channel_format"), "nhwc")
+                self.assertEqual(value(argv, "--input_shapes"), f"[[{batch},32,32,3]]")
+        fused = self.dry("int8", "--fuse-preprocess", manifest=path)
+        self.assertEqual(value(commands(fused, "model_deploy.py")[0], "--customization_format"), "RGB_PACKED")
+        nchw = self.dry("fp32")
+        self.assertEqual(value(commands(nchw, "model_transform.py")[0], "--channel_format"), "nchw", "the manifest's default layout, said explicitly")
+        m["layout"] = "hwc"
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(m, f)
+        bad = run(SCRIPTS["fp32"], "bm1684x", "--dry-run", "--onnx", SAMPLE_ONNX, "--manifest", path, "--calibration", self.cal)
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn('use "nchw" or "nhwc"', bad.stderr)
+
+    def test_quant_input_gives_an_int8_input_bmodel_for_bmcv_and_only_for_int8(self):
+        out = self.dry("int8", "--quant-input")
+        deploys = commands(out, "model_deploy.py")
+        self.assertEqual(len(deploys), 2)
+        for deploy in deploys:
+            self.assertIn("--quant_input", deploy)
+        self.assertNotIn("--quant_input", self.dry("int8"))
+        for precision, extra in (("fp32", ["--quant-input"]), ("int8", ["--quant-input", "--fuse-preprocess"])):
+            refused = run(SCRIPTS[precision], "bm1684x", "--dry-run", "--onnx", SAMPLE_ONNX, "--manifest", SAMPLE_MANIFEST, "--calibration", self.cal, *extra)
+            self.assertEqual(refused.returncode, 2, refused.stdout)
+            self.assertIn("--quant-input", refused.stderr)
+
     def test_fused_preprocessing_takes_pixels_and_says_so_in_the_manifest(self):
         out = self.dry("int8", "--fuse-preprocess")
         for deploy in commands(out, "model_deploy.py"):
