@@ -55,6 +55,7 @@ public class VendorLayoutTests
 
         Assert.That(fields.Select(f => (f.Field, (long)f.Managed)), Is.EqualTo(fields.Select(f => (f.Field, v["bm_net_info_t." + f.Field]))));
         Assert.That(v["sizeof bm_stage_info_t"], Is.EqualTo(NetInfoOffsets.StageSize), "the headers are libsophon's current (extended) layout");
+        Assert.That((v["bm_stage_info_t.input_shapes"], v["bm_stage_info_t.output_shapes"]), Is.EqualTo(((long)NetInfoOffsets.StageInputShapes, (long)NetInfoOffsets.StageOutputShapes)));
     }
 
     [Test]
@@ -221,7 +222,7 @@ public class VendorLayoutTests
           OFF(bm_net_info_t, input_dtypes) OFF(bm_net_info_t, input_scales) OFF(bm_net_info_t, output_num) OFF(bm_net_info_t, output_names)
           OFF(bm_net_info_t, output_dtypes) OFF(bm_net_info_t, output_scales) OFF(bm_net_info_t, stage_num) OFF(bm_net_info_t, stages)
           OFF(bm_net_info_t, max_input_bytes) OFF(bm_net_info_t, max_output_bytes) OFF(bm_net_info_t, input_zero_point)
-          OFF(bm_net_info_t, output_zero_point)
+          OFF(bm_net_info_t, output_zero_point) OFF(bm_stage_info_t, input_shapes) OFF(bm_stage_info_t, output_shapes)
           OFF(bm_image, width) OFF(bm_image, height) OFF(bm_image, image_format) OFF(bm_image, data_type) OFF(bm_image, image_private)
           OFF(bmcv_convert_to_attr, alpha_0) OFF(bmcv_convert_to_attr, beta_0) OFF(bmcv_convert_to_attr, alpha_1)
           OFF(bmcv_convert_to_attr, beta_1) OFF(bmcv_convert_to_attr, alpha_2) OFF(bmcv_convert_to_attr, beta_2)

@@ -91,6 +91,12 @@ internal static class NetInfoOffsets
 
     /// <summary><c>bm_stage_info_t</c> from libsophon 0.5.1: adds input_mems, output_mems.</summary>
     public const int StageSize = 32;
+
+    /// <summary><c>bm_stage_info_t.input_shapes</c> (a <c>bm_shape_t*</c>), in both layouts.</summary>
+    public const int StageInputShapes = 0;
+
+    /// <summary><c>bm_stage_info_t.output_shapes</c>, in both layouts.</summary>
+    public const int StageOutputShapes = 8;
 }
 
 /// <summary><c>bm_image</c>: 24 bytes, passed by value; <c>image_private</c> is owned by bmcv.</summary>

@@ -178,8 +178,8 @@ internal sealed class SophonNetworkInfo
         {
             IntPtr stage = stages + (s * stride);
             stageList[s] = new SophonStage(
-                Shapes(Marshal.ReadIntPtr(stage, 0), inputNum, isDynamic, name, $"stage {s} input"),
-                Shapes(Marshal.ReadIntPtr(stage, IntPtr.Size), outputNum, isDynamic, name, $"stage {s} output"));
+                Shapes(Marshal.ReadIntPtr(stage, NetInfoOffsets.StageInputShapes), inputNum, isDynamic, name, $"stage {s} input"),
+                Shapes(Marshal.ReadIntPtr(stage, NetInfoOffsets.StageOutputShapes), outputNum, isDynamic, name, $"stage {s} output"));
         }
 
         long[] maxIn = Sizes(Aligned(Marshal.ReadIntPtr(info, NetInfoOffsets.MaxInputBytes), sizeof(long), name, "max_input_bytes"), inputNum);
