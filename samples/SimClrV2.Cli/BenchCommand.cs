@@ -73,10 +73,11 @@ internal static class BenchCommand
         Option<int[]> devId, Option<int> count, Option<int> batch, Option<string> input, int threads, int photoCount, string? photoFolder)
     {
         // Decode configurations: the default one; for the photo suite, side by side in one run, the
-        // path before the photo work (one decode thread, full decode, ONNX Runtime's threads spinning
-        // between runs), then one and all decode threads with full decode, and reduced decode.
+        // path before the photo work (one decode thread, ImageSharp's full decode, ONNX Runtime's
+        // threads spinning between runs), then one and all decode threads with full decode
+        // (libturbojpeg when installed), and reduced decode.
         (string Suffix, DecodeOptions Decode, int Threads, bool Spin)[] decodes = photoCount > 0
-            ? [(" [old path: 1 thread, full decode, spinning]", DecodeOptions.Default with { ReducedJpegDecode = false }, 1, true),
+            ? [(" [old path: 1 thread, ImageSharp full decode, spinning]", SimClrV2.Sophon.TestSupport.DecodePaths.ImageSharpOnly(DecodeOptions.Default), 1, true),
                (" [1 thread, full decode]", DecodeOptions.Default with { ReducedJpegDecode = false }, 1, false),
                (" [all threads, full decode]", DecodeOptions.Default with { ReducedJpegDecode = false }, threads, false),
                (" [all threads, reduced decode (default)]", DecodeOptions.Default, threads, false),

@@ -25,8 +25,9 @@ public sealed record DecodeOptions
     /// <summary>
     /// Decode JPEGs much larger than the network input at a reduced scale (1/2, 1/4 or 1/8, the
     /// largest that keeps both sides at least 3 times the input's; libjpeg-turbo's scaled IDCT
-    /// through SkiaSharp), faster; then the same resize as always. Default true; false
+    /// through the system's libturbojpeg), faster; then the same resize as always. Default true; false
     /// decodes every image at full size (pixel-exact agreement with BMCV, which resizes the full image).
+    /// Without libturbojpeg (Debian/Ubuntu: <c>libturbojpeg0</c>) JPEGs decode at full size with ImageSharp.
     /// </summary>
     public bool ReducedJpegDecode { get; set; } = true;
 
@@ -37,6 +38,9 @@ public sealed record DecodeOptions
     /// upscaled to 256x256 JPEG, 3 and 4 cost 0.2 points of accuracy, 2 about 1.3 and 1 about 1.9.
     /// </summary>
     public int ReducedJpegOversample { get; set; } = 3;
+
+    /// <summary>Whether JPEGs may go to libturbojpeg (false: ImageSharp for every JPEG, the decoder before it; benchmarks' old path).</summary>
+    internal bool UseTurboJpeg { get; init; } = true;
 
     /// <summary>
     /// Turn photos upright by their EXIF orientation (tag 0x0112) before anything else, as OpenCV's

@@ -20,6 +20,7 @@ public enum PixelLayout
 internal sealed class DecodedImage : IDisposable
 {
     private readonly bool _ownsImage;
+    private byte[]? _rented;
 
     private DecodedImage(int width, int height, PixelLayout layout, Image<Rgb24>? image, bool ownsImage, ReadOnlyMemory<byte> pixels)
     {
@@ -66,6 +67,14 @@ internal sealed class DecodedImage : IDisposable
     {
         ValidatePixels(pixels.Length, width, height, nameof(pixels));
         return new DecodedImage(width, height, layout, null, false, pixels);
+    }
+
+    /// <summary>RGB bytes in an array rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/> (it may be longer), returned to the pool on <see cref="Dispose"/>.</summary>
+    internal static DecodedImage FromRentedPixels(byte[] rented, int width, int height)
+    {
+        int length = checked(width * height * 3);
+        ValidatePixels(length, width, height, nameof(rented));
+        return new DecodedImage(width, height, PixelLayout.Interleaved, null, false, rented.AsMemory(0, length)) { _rented = rented };
     }
 
     /// <summary>
@@ -125,6 +134,11 @@ internal sealed class DecodedImage : IDisposable
         if (_ownsImage)
         {
             Image?.Dispose();
+        }
+
+        if (Interlocked.Exchange(ref _rented, null) is { } rented)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
         }
     }
 

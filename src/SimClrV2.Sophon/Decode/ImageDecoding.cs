@@ -111,10 +111,13 @@ internal static class ImageDecoding
 
         // The reduced decode keeps the target's sides in the upright image's orientation.
         (int targetWidth, int targetHeight) = ExifOrientation.SwapsSides(orientation) ? (options.TargetHeight, options.TargetWidth) : (options.TargetWidth, options.TargetHeight);
-        if (options.ReducedJpegDecode && options.TargetWidth > 0 && format is JpegFormat
-            && ScaledJpegDecoding.TryDecode(encoded, info.Width, info.Height, targetWidth, targetHeight, options.ReducedJpegOversample, what) is { } reduced)
+        if (format is JpegFormat && options.UseTurboJpeg)
         {
-            return ExifOrientation.Turn(reduced, orientation);
+            (int minWidth, int minHeight) = options.ReducedJpegDecode ? (targetWidth, targetHeight) : (0, 0);
+            if (JpegDecoding.TryDecode(encoded, info.Width, info.Height, minWidth, minHeight, options.ReducedJpegOversample, what) is { } jpeg)
+            {
+                return ExifOrientation.Turn(jpeg, orientation);
+            }
         }
 
         stream.Position = 0;

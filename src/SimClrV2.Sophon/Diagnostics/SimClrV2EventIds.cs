@@ -18,6 +18,9 @@ public static class SimClrV2EventIds
     /// <summary>A logits model's outputs already sum to 1 (a softmax model not marked as one). Warning.</summary>
     public const int OutputsLookLikeProbabilities = 1003;
 
+    /// <summary>Warning, when a classifier is made: libturbojpeg is not installed, so JPEGs decode at full size with ImageSharp; the message names the package and every path tried.</summary>
+    public const int JpegDecoderMissing = 1004;
+
     /// <summary>A run finished: inputs, failures, time, rate. Information.</summary>
     public const int RunCompleted = 2000;
 

@@ -14,6 +14,18 @@ internal static partial class ClassifierLog
     [LoggerMessage(EventId = SimClrV2EventIds.OutputsLookLikeProbabilities, Level = LogLevel.Warning, Message = "The model's outputs already sum to 1 (in [0, 1]); if it ends in softmax, set outputKind to probabilities in its manifest (or ClassifierOptions.OutputKind), or every score is softmaxed twice")]
     public static partial void OutputsLookLikeProbabilities(ILogger logger);
 
+    /// <summary>Says, when a classifier is made, that JPEGs decode without libturbojpeg and what to install.</summary>
+    public static void JpegDecoderOnce(ILogger logger)
+    {
+        if (SimClrV2.Sophon.Decode.TurboJpeg.Unavailable is { } why)
+        {
+            JpegDecoderMissing(logger, why);
+        }
+    }
+
+    [LoggerMessage(EventId = SimClrV2EventIds.JpegDecoderMissing, Level = LogLevel.Warning, Message = "JPEGs decode at full size with ImageSharp, about twice as slow: {Reason}")]
+    private static partial void JpegDecoderMissing(ILogger logger, string reason);
+
     [LoggerMessage(EventId = SimClrV2EventIds.InputFailed, Level = LogLevel.Warning, Message = "Input '{Input}' failed: {Reason}")]
     public static partial void InputFailed(ILogger logger, string input, string reason);
 

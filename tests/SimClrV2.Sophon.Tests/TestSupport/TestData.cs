@@ -25,6 +25,10 @@ internal static class TestData
     public static string CifarDir => Path.Combine(Shared, "data", "cifar10");
 
     /// <summary>The CIFAR-10 file at a path under the shared folder, or the test is skipped saying why.</summary>
+    /// <summary>Skips (inconclusive) a test of the reduced JPEG decode where libturbojpeg is missing or hidden (SIMCLRV2_TURBOJPEG_PATH=none, the fallback lane).</summary>
+    public static void RequireTurboJpeg() =>
+        Assume.That(SimClrV2.Sophon.Decode.TurboJpeg.IsAvailable, Is.True, () => SimClrV2.Sophon.Decode.TurboJpeg.Unavailable ?? string.Empty);
+
     public static string RequireShared(params string[] parts)
     {
         string path = Path.Combine([Shared, .. parts]);

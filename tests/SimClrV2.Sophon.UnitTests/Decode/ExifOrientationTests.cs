@@ -61,6 +61,7 @@ public class ExifOrientationTests
     [Test]
     public void APortraitPhotoStoredSidewaysIsClassifiedUprightOnTheReducedJpegPath()
     {
+        TestData.RequireTurboJpeg();
         using Image<Rgb24> upright = Image.Load<Rgb24>(Path.Combine(TestData.SampleImages, "horse.png"));
         upright.Mutate(x => x.Resize(480, 640));
         using Image<Rgb24> sideways = upright.Clone(x => x.Rotate(RotateMode.Rotate270));

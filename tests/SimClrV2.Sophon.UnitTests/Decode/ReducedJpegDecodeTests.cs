@@ -10,7 +10,10 @@ using SixLabors.ImageSharp.Processing;
 
 namespace SimClrV2.Sophon.Tests.Decode;
 
-/// <summary>JPEGs much larger than the network decoded at 1/2, 1/4 or 1/8 scale, then resized as always.</summary>
+/// <summary>
+/// JPEGs much larger than the network decoded at 1/2, 1/4 or 1/8 scale through libturbojpeg, then
+/// resized as always; without it (the fallback lane hides it) every JPEG decodes at full size with ImageSharp.
+/// </summary>
 public class ReducedJpegDecodeTests
 {
     private static readonly string Rocket = Path.Combine(TestData.SampleImages, "rocket.jpg");
@@ -24,10 +27,11 @@ public class ReducedJpegDecodeTests
     [TestCase(120, 80, 640, 427)]
     public void TheLargestReductionThatKeepsBothSidesAtLeastThreeTimesTheTargetIsUsed(int minWidth, int minHeight, int width, int height)
     {
+        TestData.RequireTurboJpeg();
         using DecodedImage image = ImageDecoding.DecodeFile(Rocket, For(minWidth, minHeight));
 
         Assert.That((image.Width, image.Height), Is.EqualTo((width, height)), "rocket.jpg is 640x427");
-        Assert.That(ScaledJpegDecoding.Reduction(640, 427, minWidth, minHeight, 3), Is.EqualTo(640 / width));
+        Assert.That(JpegDecoding.Reduction(640, 427, minWidth, minHeight, 3), Is.EqualTo(640 / width));
     }
 
     [TestCase(1, 80, 54)]
@@ -36,6 +40,7 @@ public class ReducedJpegDecodeTests
     [TestCase(8, 640, 427)]
     public void TheOversampleTradesSizeForSpeed(int oversample, int width, int height)
     {
+        TestData.RequireTurboJpeg();
         using DecodedImage image = ImageDecoding.DecodeFile(Rocket, DecodeOptions.Default with { TargetWidth = 32, TargetHeight = 32, ReducedJpegOversample = oversample });
 
         Assert.That((image.Width, image.Height), Is.EqualTo((width, height)));
@@ -56,6 +61,7 @@ public class ReducedJpegDecodeTests
     [Test]
     public void ReducedPixelsAreTheFullDecodeDownscaled()
     {
+        TestData.RequireTurboJpeg();
         using DecodedImage reduced = ImageDecoding.DecodeFile(Rocket, For(16, 12));
         using var full = Image.Load<Rgb24>(Rocket);
         full.Mutate(x => x.Resize(reduced.Width, reduced.Height, KnownResamplers.Box));
@@ -64,6 +70,61 @@ public class ReducedJpegDecodeTests
 
         double meanError = expected.Zip(reduced.Pixels.ToArray(), (e, a) => Math.Abs(e - a)).Average();
         Assert.That(meanError, Is.LessThan(4.0), "an 8x8 DCT-domain reduction is close to an 8x8 box average");
+    }
+
+    [Test]
+    public void WithoutLibturbojpegJpegsDecodeAtFullSizeWithImageSharpAndSayWhatToInstall()
+    {
+        Assume.That(TurboJpeg.IsAvailable, Is.False, "runs where libturbojpeg is missing or hidden (SIMCLRV2_TURBOJPEG_PATH=none)");
+
+        using DecodedImage image = ImageDecoding.DecodeFile(Rocket, For(32, 32));
+        using var reference = Image.Load<Rgb24>(Rocket);
+        byte[] expected = new byte[reference.Width * reference.Height * 3];
+        reference.CopyPixelDataTo(expected);
+
+        Assert.That((image.Width, image.Height), Is.EqualTo((640, 427)), "full size");
+        using Image<Rgb24> decoded = image.ToImage();
+        byte[] actual = new byte[expected.Length];
+        decoded.CopyPixelDataTo(actual);
+        Assert.That(actual, Is.EqualTo(expected), "ImageSharp's decode");
+        Assert.That(TurboJpeg.Unavailable, Does.Contain("libturbojpeg0").Or.Contain("=none"));
+    }
+
+    [Test]
+    public void TheClassifierSaysWhichPackageIsMissingOnlyWhenItIs()
+    {
+        using var log = new SimClrV2.Sophon.Tests.TestSupport.CapturingLoggerProvider();
+        using (OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel, LoggerFactory = log }))
+        {
+        }
+
+        var warnings = log.Entries.Where(e => e.EventId.Id == SimClrV2.Sophon.Diagnostics.SimClrV2EventIds.JpegDecoderMissing).ToList();
+        if (TurboJpeg.IsAvailable)
+        {
+            Assert.That(warnings, Is.Empty);
+        }
+        else
+        {
+            Assert.That(warnings, Has.Count.EqualTo(1));
+            Assert.That(warnings[0].Message, Does.Contain("full size with ImageSharp").And.Contain(TurboJpeg.Unavailable!));
+        }
+    }
+
+    [Test]
+    public void LibturbojpegDecodesAtFullSizeCloseToImageSharp()
+    {
+        TestData.RequireTurboJpeg();
+
+        using DecodedImage image = ImageDecoding.DecodeFile(Rocket, For(32, 32, reduced: false));
+        using var reference = Image.Load<Rgb24>(Rocket);
+        byte[] expected = new byte[reference.Width * reference.Height * 3];
+        reference.CopyPixelDataTo(expected);
+
+        Assert.That((image.Width, image.Height), Is.EqualTo((640, 427)));
+        int[] differences = expected.Zip(TestData.Interleaved(image), (e, a) => Math.Abs(e - a)).ToArray();
+        Assert.That(differences.Average(), Is.LessThan(1.0), "two IDCTs of the same coefficients");
+        Assert.That(differences.Max(), Is.LessThanOrEqualTo(16));
+        Assert.That(TurboJpeg.LoadedFrom, Does.Contain("turbojpeg"));
     }
 
     [Test]
@@ -95,6 +156,7 @@ public class ReducedJpegDecodeTests
     [Category("Dataset")]
     public void AccuracyOnUpscaledCifarJpegsStaysWithinAThirdOfAPointOfFullDecode()
     {
+        TestData.RequireTurboJpeg();
         string pickle = TestData.RequireShared("data", "cifar10", "test_batch");
         IReadOnlyList<ImageInput> cifar = SimClrV2.Sophon.Decode.Cifar.CifarDataset.ReadPickle(pickle).ToInputs();
         using var dir = new TempDir();

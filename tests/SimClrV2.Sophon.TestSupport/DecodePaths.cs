@@ -1,0 +1,10 @@
+using SimClrV2.Sophon.Decode;
+
+namespace SimClrV2.Sophon.TestSupport;
+
+/// <summary>Decode configurations the benchmarks compare that the public options do not offer.</summary>
+public static class DecodePaths
+{
+    /// <summary>The decoder before libturbojpeg: ImageSharp for every JPEG, at full size (the photo benchmarks' old path).</summary>
+    public static DecodeOptions ImageSharpOnly(DecodeOptions options) => options with { ReducedJpegDecode = false, UseTurboJpeg = false };
+}
