@@ -30,12 +30,13 @@ internal static class BenchCommand
         var count = CliOptions.Integer("--count", "Images to run (0: all).", 0, 0, int.MaxValue - 1);
         var batch = CliOptions.Integer("--batch", "Batch size for dynamic ONNX models.", 4, 1, 1024);
         var photos = CliOptions.Integer("--photos", "The photo suite: N camera-like 640x480 JPEGs made now from the shipped photos, run with one decode thread and full decode (the old path), all threads, and all threads with reduced JPEG decode.", 0, 0, 100_000);
+        var keepPhotos = CliOptions.FilePath("--photo-folder", "With --photos: write the photos into this folder and keep them (for a side-by-side run of another pipeline on the same photos, benchmarks/reference/compare_photos.sh). Default: a temporary folder, deleted after.");
         var decodeThreads = CliOptions.Integer("--decode-threads", "Decode threads (0: one per processor).", 0, 0, 256);
         var layout = CliOptions.Choice("--layout", "Table layout: ours (more columns, 3 decimals) or reference (the reference README's columns, 2 decimals, BM1684X/<name>.bmodel).", "ours", "ours", "reference");
         var outputDir = CliOptions.FilePath("--output-dir", "Where bench.md and bench.html (the tables and a per-stage chart) are written. Default: results.");
         var command = new Command("bench", "Print the reference's timing tables (calculate time; per-stage ms per image) for one or more models on a data set.")
         {
-            input, models, bmodels, emulated, sophonLib, devId, count, batch, photos, decodeThreads, layout, outputDir,
+            input, models, bmodels, emulated, sophonLib, devId, count, batch, photos, keepPhotos, decodeThreads, layout, outputDir,
         };
         command.SetAction(parse => CliErrors.Run(stderr, () =>
         {
@@ -48,7 +49,13 @@ internal static class BenchCommand
             ReportFiles.RequireFolder(folder, "--output-dir");
             OutputFile.Require(markdownPath, "--output-dir", read);
             OutputFile.Require(htmlPath, "--output-dir", read);
-            DirectoryInfo? photoFolder = photoCount > 0 ? Directory.CreateTempSubdirectory("simclrv2-photos-") : null;
+            string? kept = parse.GetValue(keepPhotos);
+            if (kept is not null)
+            {
+                ReportFiles.RequireFolder(kept, "--photo-folder");
+            }
+
+            DirectoryInfo? photoFolder = photoCount == 0 ? null : kept is not null ? Directory.CreateDirectory(kept) : Directory.CreateTempSubdirectory("simclrv2-photos-");
             try
             {
                 (IReadOnlyList<BenchRow> rows, string header) = Bench(parse, stderr, models, bmodels, emulated, sophonLib, devId, count, batch, input, threads, photoCount, photoFolder?.FullName);
@@ -62,7 +69,10 @@ internal static class BenchCommand
             }
             finally
             {
-                photoFolder?.Delete(recursive: true);
+                if (kept is null)
+                {
+                    photoFolder?.Delete(recursive: true);
+                }
             }
         }));
         return command;

@@ -138,6 +138,15 @@ CS
 }
 check "a new user's natural guesses compile and run" natural_guesses
 
+plain_build_size() {
+  # A plain build copies every platform's native assets; SkiaSharp's (a 93 MB pdb among them) made it 713 MB.
+  local size
+  size=$(du -sm "$app/bin/Release" | cut -f1)
+  echo "plain build output: ${size} MB"
+  [ "$size" -lt 400 ]
+}
+check "the plain build output stays small (no SkiaSharp natives)" plain_build_size
+
 publish_one_platform() {
   block "<!-- quickstart:" >"$app/Program.cs"
   (cd "$app" && dotnet publish -c Release -r "$rid" --self-contained false -o "$work/published") || return 1
