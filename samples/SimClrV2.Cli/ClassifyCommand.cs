@@ -29,7 +29,7 @@ internal static class ClassifyCommand
         var threads = CliOptions.Integer("--threads", "ONNX Runtime threads per run (0: one per core).", 0, 0, Environment.ProcessorCount, $"0 (one per processor) to {Environment.ProcessorCount} (this machine's processors)");
         var decodeThreads = CliOptions.Integer("--decode-threads", "Threads decoding images ahead of preprocessing (0: one per processor).", 0, 0, MaxDecodeThreads);
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print each prediction." };
-        var verbose = new Option<bool>("--verbose", "-v") { Description = "Also list the files a folder holds that are not images of a type the tool reads (they are counted either way)." };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Also list the files a folder holds that are not images of a type the tool reads (they are counted either way), and the JIT's share of the run." };
         var bmodel = CliOptions.FilePath("--bmodel", "Run on a SOPHON TPU with this .bmodel instead of ONNX Runtime (its .manifest.json beside it configures it).");
         var devId = CliOptions.Devices("SOPHON device id (with --bmodel); several run as one pool.");
         var preprocess = CliOptions.Choice("--preprocess", "Where preprocessing runs with --bmodel: cpu (SIMD), bmcv (on the device), or jpeg (bmcv, and JPEGs decoded on the device's JPU).", "cpu", "cpu", "bmcv", "jpeg");
@@ -174,6 +174,13 @@ internal static class ClassifyCommand
             CultureInfo.InvariantCulture,
             $"classified {ConsoleText.Count(predictions.Count, "image")} ({failed} failed) in {clock.Elapsed.TotalSeconds:F2} s, {predictions.Count / clock.Elapsed.TotalSeconds:F0} images/s, batch {classifier.BatchSize}, preprocessing {classifier.PreprocessorName}, engine {classifier.EngineName}{(devices is null ? string.Empty : $" on {(devices.Length == 1 ? "device" : "devices")} {string.Join(",", devices)}")}; results: {(toStdout ? "standard output" : resultPath)}; stage times below: ms per image (the reference printed a batch-4 model's per batch)"));
         report.WriteLine(StageTimings.Average(predictions).ToReferenceBlock());
+        if (verbose)
+        {
+            // How much of the run the JIT took: what ReadyToRun packages save.
+            double cpu = Environment.CpuUsage.TotalTime.TotalMilliseconds, jit = System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds;
+            stderr.WriteLine(string.Create(CultureInfo.InvariantCulture, $"jit: {System.Runtime.JitInfo.GetCompiledMethodCount()} methods compiled in {jit:F0} ms, {100 * jit / Math.Max(cpu, 1):F1} % of the process's {cpu:F0} ms CPU time"));
+        }
+
         return failed == predictions.Count ? CliErrors.Failure : 0;
     }
 
