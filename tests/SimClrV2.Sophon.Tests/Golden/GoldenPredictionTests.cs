@@ -56,9 +56,10 @@ public class GoldenPredictionTests
     }
 
     // The golden file is the reference pipeline's arithmetic (full decode, then the resize): reduced
-    // JPEG decode is turned off here, as a user wanting the reference's exact numbers would.
+    // JPEG decode is turned off here, as a user wanting the reference's exact numbers would, and JPEGs
+    // decode with ImageSharp, so the recorded scores do not depend on the machine's libturbojpeg.
     private static ImageClassifier Create() =>
-        OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel, Decode = DecodeOptions.Default with { ReducedJpegDecode = false } });
+        OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel, Decode = SimClrV2.Sophon.TestSupport.DecodePaths.ImageSharpOnly(DecodeOptions.Default) });
 
     private static List<ImageInput> CifarInputs() =>
         TestData.Cifar10Labels
