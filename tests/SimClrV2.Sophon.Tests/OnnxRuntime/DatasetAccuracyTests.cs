@@ -25,28 +25,9 @@ public class DatasetAccuracyTests
     public void PhotoSizedJpegsReducedDecodeStaysWithinHalfAPointOfFullDecode()
     {
         TestData.RequireTurboJpeg();
-        string pickle = TestData.RequireShared("data", "cifar10", "test_batch");
-        IReadOnlyList<ImageInput> cifar = CifarDataset.ReadPickle(pickle).ToInputs();
         using var dir = new TempDir();
-        var jpegs = new List<ImageInput>();
-        var labels = new List<int>();
-        for (int i = 0; i < 2000; i++)
-        {
-            ImageInput input = cifar[i * 5];
-            using DecodedImage decoded = input.Decode();
-            using var image = SixLabors.ImageSharp.Image.LoadPixelData<SixLabors.ImageSharp.PixelFormats.Rgb24>(TestData.Interleaved(decoded), 32, 32);
-            SixLabors.ImageSharp.Processing.ProcessingExtensions.Mutate(image, x => SixLabors.ImageSharp.Processing.ResizeExtensions.Resize(x, 640, 480, SixLabors.ImageSharp.Processing.KnownResamplers.Bicubic));
-            string file = dir.File($"{i:D4}.jpg");
-            SixLabors.ImageSharp.ImageExtensions.SaveAsJpeg(image, file, new SixLabors.ImageSharp.Formats.Jpeg.JpegEncoder { Quality = 90 });
-            jpegs.Add(ImageInput.FromFile(file));
-            labels.Add(input.LabelIndex!.Value);
-        }
-
-        double Accuracy(bool reduced)
-        {
-            using ImageClassifier classifier = OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel, Decode = DecodeOptions.Default with { ReducedJpegDecode = reduced } });
-            return 100.0 * classifier.Classify(jpegs).Zip(labels, (p, l) => p.ClassIndex == l ? 1 : 0).Average();
-        }
+        (List<ImageInput> jpegs, List<int> labels) = TestData.UpscaledCifarJpegs(dir.Path, 2000, 5, 640, 480);
+        double Accuracy(bool reduced) => TestData.DefaultModelAccuracy(jpegs, labels, reduced);
 
         double full = Accuracy(false), reduced = Accuracy(true);
         TestContext.Progress.WriteLine($"CIFAR-10 upscaled to 640x480 JPEG (q90), 2,000 images: full decode {full:F2} %, reduced decode {reduced:F2} %");

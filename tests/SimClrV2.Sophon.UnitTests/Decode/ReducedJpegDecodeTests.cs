@@ -157,29 +157,10 @@ public class ReducedJpegDecodeTests
     public void AccuracyOnUpscaledCifarJpegsStaysWithinAThirdOfAPointOfFullDecode()
     {
         TestData.RequireTurboJpeg();
-        string pickle = TestData.RequireShared("data", "cifar10", "test_batch");
-        IReadOnlyList<ImageInput> cifar = SimClrV2.Sophon.Decode.Cifar.CifarDataset.ReadPickle(pickle).ToInputs();
         using var dir = new TempDir();
-        var jpegs = new List<ImageInput>();
-        var labels = new List<int>();
-        int count = cifar.Count;
-        for (int i = 0; i < count; i++)
-        {
-            ImageInput input = cifar[i];
-            using DecodedImage decoded = input.Decode();
-            using Image<Rgb24> image = Image.LoadPixelData<Rgb24>(TestData.Interleaved(decoded), 32, 32);
-            image.Mutate(x => x.Resize(256, 256, KnownResamplers.Bicubic));
-            string file = dir.File($"{i:D4}.jpg");
-            image.SaveAsJpeg(file, new JpegEncoder { Quality = 90 });
-            jpegs.Add(ImageInput.FromFile(file));
-            labels.Add(input.LabelIndex!.Value);
-        }
-
-        double Accuracy(bool reduced)
-        {
-            using ImageClassifier classifier = OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel, Decode = DecodeOptions.Default with { ReducedJpegDecode = reduced } });
-            return 100.0 * classifier.Classify(jpegs).Zip(labels, (p, l) => p.ClassIndex == l ? 1 : 0).Average();
-        }
+        (List<ImageInput> jpegs, List<int> labels) = TestData.UpscaledCifarJpegs(dir.Path, 10_000, 1, 256, 256);
+        int count = jpegs.Count;
+        double Accuracy(bool reduced) => TestData.DefaultModelAccuracy(jpegs, labels, reduced);
 
         double full = Accuracy(false), reducedAccuracy = Accuracy(true);
         TestContext.Progress.WriteLine($"CIFAR-10 upscaled to 256x256 JPEG (q90), {count} images: full decode {full:F2} %, reduced decode {reducedAccuracy:F2} %");
