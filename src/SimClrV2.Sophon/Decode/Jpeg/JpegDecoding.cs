@@ -48,7 +48,8 @@ internal static class JpegDecoding
 
         try
         {
-            bool decoded = TurboJpeg.TryDecode(jpeg.Span, (w, h) => w == width && h == height ? Reduction(w, h, minWidth, minHeight, oversample) : 1, out byte[] rented, out int outWidth, out int outHeight);
+            int reduction = Reduction(width, height, minWidth, minHeight, oversample);
+            bool decoded = TurboJpeg.TryDecode(jpeg.Span, width, height, reduction, out byte[] rented, out int outWidth, out int outHeight);
             return decoded ? DecodedImage.FromRentedPixels(rented, outWidth, outHeight) : null;
         }
         catch (InvalidDataException ex)

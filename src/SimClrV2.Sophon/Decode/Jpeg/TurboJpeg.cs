@@ -34,12 +34,14 @@ internal static unsafe class TurboJpeg
     public static string? LoadedFrom { get; private set; }
 
     /// <summary>
-    /// Decodes to interleaved RGB in a rented array (return it to <see cref="System.Buffers.ArrayPool{T}.Shared"/>),
-    /// at 1/<c>reductionFor(width, height)</c> scale (1, 2, 4 or 8: sides ceil(side / reduction)).
-    /// False, with nothing rented, when the header cannot be read or the JPEG is CMYK/YCCK (TurboJPEG gives no RGB for those).
+    /// Decodes a JPEG of the size the caller checked (<paramref name="expectedWidth"/> x
+    /// <paramref name="expectedHeight"/>) to interleaved RGB in a rented array (return it to
+    /// <see cref="System.Buffers.ArrayPool{T}.Shared"/>), at 1/<paramref name="reduction"/> scale (1, 2, 4 or 8:
+    /// sides ceil(side / reduction)). False, with nothing rented, when the header cannot be read, says
+    /// another size, or the JPEG is CMYK/YCCK (TurboJPEG gives no RGB for those).
     /// </summary>
     /// <exception cref="InvalidDataException">TurboJPEG refused the stream (a warning alone, such as extraneous bytes, is not an error).</exception>
-    public static bool TryDecode(ReadOnlySpan<byte> jpeg, Func<int, int, int> reductionFor, out byte[] rented, out int width, out int height)
+    public static bool TryDecode(ReadOnlySpan<byte> jpeg, int expectedWidth, int expectedHeight, int reduction, out byte[] rented, out int width, out int height)
     {
         Api api = Library.Value ?? throw new InvalidOperationException("libturbojpeg is not loaded.");
         IntPtr handle = Decompressor.ForThisThread(api);
@@ -48,12 +50,12 @@ internal static unsafe class TurboJpeg
         {
             var size = new CULong((nuint)jpeg.Length);
             int w, h, subsampling, colorspace;
-            if (api.DecompressHeader3(handle, source, size, &w, &h, &subsampling, &colorspace) != 0 || colorspace is ColorspaceCmyk or ColorspaceYcck)
+            if (api.DecompressHeader3(handle, source, size, &w, &h, &subsampling, &colorspace) != 0 || w != expectedWidth || h != expectedHeight
+                || colorspace is ColorspaceCmyk or ColorspaceYcck)
             {
                 return false;
             }
 
-            int reduction = reductionFor(w, h);
             (width, height) = ((w + reduction - 1) / reduction, (h + reduction - 1) / reduction);
             rented = System.Buffers.ArrayPool<byte>.Shared.Rent(checked(width * height * 3));
             int result;
