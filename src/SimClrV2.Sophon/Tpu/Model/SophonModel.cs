@@ -47,7 +47,7 @@ internal sealed class SophonModel : IDisposable
     /// <exception cref="SophonModelException">The file is not a sound bmodel (truncated, damaged, not a bmodel).</exception>
     /// <exception cref="SophonLibraryNotFoundException">libsophon is not installed.</exception>
     /// <exception cref="SophonException">The device, runtime or model failed.</exception>
-    public static unsafe SophonModel Load(string path, int deviceId = 0)
+    public static SophonModel Load(string path, int deviceId = 0)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         BModelImage image = BModelImage.CheckFile(path);
@@ -56,14 +56,7 @@ internal sealed class SophonModel : IDisposable
             return LoadReadOnly(path, image, deviceId);
         }
 
-        byte[] utf8 = Encoding.UTF8.GetBytes(Path.GetFullPath(path) + "\0");
-        return Create(path, $"'{path}'", image, deviceId, "bmrt_load_bmodel", string.Empty, runtime =>
-        {
-            fixed (byte* p = utf8)
-            {
-                return SophonNative.bmrt_load_bmodel(runtime, p);
-            }
-        });
+        return Create(Path.GetFullPath(path), path, $"'{path}'", image, deviceId, string.Empty);
     }
 
     /// <summary>Loads a bmodel from memory on a device, after checking it, through a private copy on disk (libsophon's load from memory ends the process on a damaged buffer; see <see cref="LoadData"/>).</summary>
@@ -118,7 +111,7 @@ internal sealed class SophonModel : IDisposable
     /// (<c>ModelCtx(const string&amp;)</c>) throws instead and the runtime returns false. The copy lives in
     /// a folder only this user may read and is deleted once the runtime has loaded it.
     /// </summary>
-    private static unsafe SophonModel LoadData(ReadOnlyMemory<byte> data, BModelImage image, string source, string what, int deviceId, string note)
+    private static SophonModel LoadData(ReadOnlyMemory<byte> data, BModelImage image, string source, string what, int deviceId, string note)
     {
         DirectoryInfo folder;
         string copy;
@@ -142,14 +135,7 @@ internal sealed class SophonModel : IDisposable
 
         try
         {
-            byte[] utf8 = Encoding.UTF8.GetBytes(copy + "\0");
-            return Create(source, what, image, deviceId, "bmrt_load_bmodel", note, runtime =>
-            {
-                fixed (byte* p = utf8)
-                {
-                    return SophonNative.bmrt_load_bmodel(runtime, p);
-                }
-            });
+            return Create(copy, source, what, image, deviceId, note);
         }
         finally
         {
@@ -165,20 +151,28 @@ internal sealed class SophonModel : IDisposable
     }
 
     /// <summary>
-    /// Opens the device, creates a runtime, loads with <paramref name="load"/> and reads the
-    /// networks; frees all on failure. <paramref name="source"/> is what <see cref="Source"/>
-    /// reports (a path, or "memory"), <paramref name="what"/> the model in messages.
+    /// Opens the device, creates a runtime, loads <paramref name="file"/> (<c>bmrt_load_bmodel</c>:
+    /// the only loader the binding uses) and reads the networks; frees all on failure.
+    /// <paramref name="source"/> is what <see cref="Source"/> reports (a path, or "memory"),
+    /// <paramref name="what"/> the model in messages.
     /// </summary>
-    private static SophonModel Create(string source, string what, BModelImage image, int deviceId, string loadFunction, string note, Func<SophonRuntimeHandle, byte> load)
+    private static unsafe SophonModel Create(string file, string source, string what, BModelImage image, int deviceId, string note)
     {
         SophonDeviceHandle device = SophonDeviceHandle.Open(deviceId);
         SophonRuntimeHandle? runtime = null;
         try
         {
             runtime = SophonRuntimeHandle.Create(device);
+            byte[] utf8 = Encoding.UTF8.GetBytes(file + "\0");
+            byte loaded;
+            fixed (byte* p = utf8)
+            {
+                loaded = SophonNative.bmrt_load_bmodel(runtime, p);
+            }
+
             NativeStatus.Check(
-                load(runtime),
-                loadFunction,
+                loaded,
+                "bmrt_load_bmodel",
                 $"{what} (compiled for {image.Chip}, networks {string.Join(", ", image.Networks)}) could not be loaded on device {deviceId}; the runtime printed why on stdout ([BMRT]/[BMODEL] lines). Check that it was compiled for this chip by a TPU-MLIR that matches this libsophon.{note}");
             return new SophonModel(device, runtime, source, ReadNetworks(runtime, source));
         }
