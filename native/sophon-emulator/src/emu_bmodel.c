@@ -92,29 +92,33 @@ static int scalar_ok(const fb_t *fb, size_t t, int id, size_t size)
     return fo + size <= tbl_size && (t + fo) % size == 0;
 }
 
+/* An optional uoffset field: 0 when absent, 1 with *target when present and in bounds, -1 when broken. */
+static int optional_target(const fb_t *fb, size_t t, int id, size_t *target)
+{
+    size_t fo = 0;
+    int present = field_slot(fb, t, id, &fo);
+    if (present <= 0) {
+        return present;
+    }
+    *target = field_target(fb, t, id);
+    return *target != 0 ? 1 : -1;
+}
+
 /* An optional table field: a sound table when present. */
 static int table_field_ok(const fb_t *fb, size_t t, int id)
 {
-    size_t fo = 0, vt, vt_size, tbl_size;
-    int present = field_slot(fb, t, id, &fo);
-    if (present <= 0) {
-        return present == 0;
-    }
-    size_t target = field_target(fb, t, id);
-    return target != 0 && table_ok(fb, target, &vt, &vt_size, &tbl_size);
+    size_t target = 0, vt, vt_size, tbl_size;
+    int present = optional_target(fb, t, id, &target);
+    return present == 0 || (present == 1 && table_ok(fb, target, &vt, &vt_size, &tbl_size));
 }
 
 /* An optional vector of tables: the vector inside the buffer, each element a sound table. */
 static int table_vector_ok(const fb_t *fb, size_t t, int id)
 {
-    size_t fo = 0, vt, vt_size, tbl_size;
-    int present = field_slot(fb, t, id, &fo);
+    size_t v = 0, vt, vt_size, tbl_size;
+    int present = optional_target(fb, t, id, &v);
     if (present <= 0) {
         return present == 0;
-    }
-    size_t v = field_target(fb, t, id);
-    if (v == 0) {
-        return 0;
     }
     uint32_t count = u32(fb->b + v);
     if (count > (fb->n - v - 4) / 4) {
