@@ -15,7 +15,7 @@ internal static partial class ClassifierLog
     public static partial void OutputsLookLikeProbabilities(ILogger logger);
 
     /// <summary>Says, when a classifier is made, that JPEGs decode without libturbojpeg and what to install.</summary>
-    public static void JpegDecoderOnce(ILogger logger)
+    public static void ReportJpegDecoder(ILogger logger)
     {
         if (SimClrV2.Sophon.Decode.TurboJpeg.Unavailable is { } why)
         {

@@ -89,7 +89,7 @@ public class ImageClassifier : IImageClassifier
         _scheduler = new BatchScheduler(engine, _settings.Logger);
         _postprocessor = new BatchPostprocessor(_settings.Postprocessor, _settings.Logger);
         ClassifierLog.Created(_settings.Logger, engine.Name, engine.Input.Name, engine.Input.ElementType, engine.MaxBatchSize, _preprocessor.Options);
-        ClassifierLog.JpegDecoderOnce(_settings.Logger);
+        ClassifierLog.ReportJpegDecoder(_settings.Logger);
     }
 
     /// <summary>
