@@ -111,6 +111,57 @@ public class ReducedJpegDecodeTests
     }
 
     [Test]
+    public void AStreamLibturbojpegFailsOnDoesNotSpoilTheNextDecodeOnTheSameThread()
+    {
+        TestData.RequireTurboJpeg();
+        byte[] rocket = File.ReadAllBytes(Rocket);
+        var damaged = new List<byte[]>();
+        damaged.Add([.. rocket[..20], .. Enumerable.Repeat((byte)0xA5, 200)]);
+        for (int cut = 10; cut < 2000; cut += 37)
+        {
+            damaged.Add(rocket[..cut]); // header and scan cut short (ImageDecoding refuses these first; TurboJpeg itself is tested here)
+        }
+
+        var random = new Random(3);
+        for (int k = 0; k < 60; k++)
+        {
+            byte[] scrambled = (byte[])rocket.Clone();
+            for (int j = 0; j < 30; j++)
+            {
+                scrambled[random.Next(2, 700)] = (byte)random.Next(256);
+            }
+
+            damaged.Add(scrambled);
+        }
+
+        var spoiled = new List<int>();
+        for (int k = 0; k < damaged.Count; k++)
+        {
+            try
+            {
+                if (TurboJpeg.TryDecode(damaged[k], 640, 427, 1, out byte[] pixels, out _, out _))
+                {
+                    System.Buffers.ArrayPool<byte>.Shared.Return(pixels);
+                }
+            }
+            catch (InvalidDataException)
+            {
+            }
+
+            if (TurboJpeg.TryDecode(rocket, 640, 427, 4, out byte[] rented, out int width, out int height) && (width, height) == (160, 107))
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
+            else
+            {
+                spoiled.Add(k);
+            }
+        }
+
+        Assert.That(spoiled, Is.Empty, "after a failure the thread's decompressor is replaced, not left in libjpeg's error state (which sent later JPEGs to ImageSharp)");
+    }
+
+    [Test]
     public void LibturbojpegDecodesAtFullSizeCloseToImageSharp()
     {
         TestData.RequireTurboJpeg();

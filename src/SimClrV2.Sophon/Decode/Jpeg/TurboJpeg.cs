@@ -50,8 +50,13 @@ internal static unsafe class TurboJpeg
         {
             var size = new CULong((nuint)jpeg.Length);
             int w, h, subsampling, colorspace;
-            if (api.DecompressHeader3(handle, source, size, &w, &h, &subsampling, &colorspace) != 0 || w != expectedWidth || h != expectedHeight
-                || colorspace is ColorspaceCmyk or ColorspaceYcck)
+            if (api.DecompressHeader3(handle, source, size, &w, &h, &subsampling, &colorspace) != 0)
+            {
+                Decompressor.Discard();
+                return false;
+            }
+
+            if (w != expectedWidth || h != expectedHeight || colorspace is ColorspaceCmyk or ColorspaceYcck)
             {
                 return false;
             }
@@ -64,11 +69,18 @@ internal static unsafe class TurboJpeg
                 result = api.Decompress2(handle, source, size, destination, width, width * 3, height, PixelFormatRgb, 0);
             }
 
-            if (result != 0 && api.GetErrorCode(handle) != ErrorWarning)
+            bool warningOnly = result == 0 || api.GetErrorCode(handle) == ErrorWarning;
+            string message = warningOnly ? string.Empty : Marshal.PtrToStringUTF8(api.GetErrorStr2(handle)) ?? "libturbojpeg could not decode it";
+            if (result != 0)
+            {
+                Decompressor.Discard();
+            }
+
+            if (!warningOnly)
             {
                 System.Buffers.ArrayPool<byte>.Shared.Return(rented);
                 rented = Array.Empty<byte>();
-                throw new InvalidDataException(Marshal.PtrToStringUTF8(api.GetErrorStr2(handle)) ?? "libturbojpeg could not decode it");
+                throw new InvalidDataException(message);
             }
         }
 
@@ -78,7 +90,9 @@ internal static unsafe class TurboJpeg
     /// <summary>
     /// One TurboJPEG decompressor per thread (handles are not thread-safe; making one per image costs
     /// an allocation of libjpeg's state each time). It is destroyed when its thread is gone and the
-    /// finalizer runs.
+    /// finalizer runs, and replaced after any failure or warning: a libjpeg error that ends a call by
+    /// longjmp can leave the decompressor in a state where every later header on it fails, which sent
+    /// that thread's JPEGs to ImageSharp at random.
     /// </summary>
     private sealed class Decompressor : SafeHandle
     {
@@ -106,6 +120,13 @@ internal static unsafe class TurboJpeg
             }
 
             return current.DangerousGetHandle();
+        }
+
+        /// <summary>Destroys this thread's decompressor; the next decode makes a fresh one.</summary>
+        public static void Discard()
+        {
+            t_current?.Dispose();
+            t_current = null;
         }
 
         protected override bool ReleaseHandle() => _api.Destroy(handle) == 0;
