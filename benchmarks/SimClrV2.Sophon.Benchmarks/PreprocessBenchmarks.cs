@@ -47,7 +47,7 @@ public class PreprocessBenchmarks
             random.NextBytes(b);
             return b;
         }).ToArray();
-        var input = new EngineInput("input", Output, 3, 32, 32, Output == TensorElementType.Int8 ? 40f : 1f) { Layout = Layout };
+        var input = new EngineInput("input", Output, 3, 32, 32, Output == TensorElementType.Int8 ? 40f : 1f, layout: Layout);
         _tensor = new byte[Batch * input.BytesPerImage];
         _preprocessor = new CpuPreprocessor(PreprocessingOptions.Cifar10, input);
     }

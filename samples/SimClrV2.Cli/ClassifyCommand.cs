@@ -173,7 +173,7 @@ internal static class ClassifyCommand
         report.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"classified {ConsoleText.Count(predictions.Count, "image")} ({failed} failed) in {clock.Elapsed.TotalSeconds:F2} s, {predictions.Count / clock.Elapsed.TotalSeconds:F0} images/s, batch {classifier.BatchSize}, preprocessing {classifier.PreprocessorName}, engine {classifier.EngineName}{(devices is null ? string.Empty : $" on {(devices.Length == 1 ? "device" : "devices")} {string.Join(",", devices)}")}; results: {(toStdout ? "standard output" : resultPath)}; stage times below: ms per image (the reference printed a batch-4 model's per batch)"));
-        report.WriteLine(StageTimings.Average(predictions).ToReferenceBlock());
+        report.WriteLine(ConsoleText.ReferenceTimings(StageTimings.Average(predictions)));
         if (verbose)
         {
             // How much of the run the JIT took: what ReadyToRun packages save.

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using SimClrV2.Sophon.Results;
 
 namespace SimClrV2.Cli;
 
@@ -40,4 +41,9 @@ internal static class ConsoleText
             .GroupBy(f => Path.GetExtension(f).ToLowerInvariant() is { Length: > 0 } e ? Printable(e) : "(no extension)")
             .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Key} {g.Count()}")));
+
+    /// <summary>The reference program's timing block, milliseconds per image with 2 decimals (five lines).</summary>
+    public static string ReferenceTimings(StageTimings t) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"------------------ Inference Time Info ----------------------\ndecode_time(ms): {t.DecodeMs:F2}\npreprocess_time(ms): {t.PreprocessMs:F2}\ninference_time(ms): {t.InferenceMs:F2}\npostprocess_time(ms): {t.PostprocessMs:F2}");
 }

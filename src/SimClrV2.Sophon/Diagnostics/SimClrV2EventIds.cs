@@ -3,8 +3,9 @@ namespace SimClrV2.Sophon.Diagnostics;
 /// <summary>
 /// The stable event ids of this library's log messages, for filters and alerts (they never change
 /// meaning between versions). 1xxx: models and classifiers; 2xxx: runs and inputs; 3xxx: SOPHON.
+/// Internal: the README's "Logging and telemetry" section lists them for users.
 /// </summary>
-public static class SimClrV2EventIds
+internal static class SimClrV2EventIds
 {
     /// <summary>A classifier was created (engine, input, batch, preprocessing). Information.</summary>
     public const int ClassifierCreated = 1000;

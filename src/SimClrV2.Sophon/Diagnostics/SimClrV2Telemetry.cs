@@ -5,10 +5,11 @@ using SimClrV2.Sophon.Results;
 namespace SimClrV2.Sophon.Diagnostics;
 
 /// <summary>
-/// The names of this library's metrics and traces, for OpenTelemetry or <c>dotnet-counters</c>:
-/// one <see cref="Meter"/> (<see cref="MeterName"/>) with <see cref="ImagesCounter"/>,
-/// <see cref="FailuresCounter"/> and <see cref="StageDurationHistogram"/>, and one
-/// <see cref="ActivitySource"/> (<see cref="ActivitySourceName"/>) with an activity per run.
+/// The names to subscribe to this library's metrics and traces, for OpenTelemetry or <c>dotnet-counters</c>:
+/// one <see cref="Meter"/> (<see cref="MeterName"/>) with the counters <c>simclrv2.images</c> (tag <c>engine</c>) and
+/// <c>simclrv2.failures</c> (tags <c>engine</c>, <c>error.kind</c>) and the histogram <c>simclrv2.stage.duration</c>
+/// (milliseconds per image; tags <c>engine</c>, <c>stage</c>), and one <see cref="ActivitySource"/>
+/// (<see cref="ActivitySourceName"/>) with one <c>simclrv2.classify</c> activity per run.
 /// </summary>
 public static class SimClrV2Telemetry
 {
@@ -19,16 +20,16 @@ public static class SimClrV2Telemetry
     public const string ActivitySourceName = MeterName;
 
     /// <summary>The activity around one classification run (<c>Classify</c>/<c>ClassifyAsync</c>).</summary>
-    public const string RunActivityName = "simclrv2.classify";
+    internal const string RunActivityName = "simclrv2.classify";
 
     /// <summary>Counter: inputs given a prediction or an error entry. Tags: <c>engine</c>.</summary>
-    public const string ImagesCounter = "simclrv2.images";
+    internal const string ImagesCounter = "simclrv2.images";
 
     /// <summary>Counter: inputs that became error entries. Tags: <c>engine</c>, <c>error.kind</c> (<see cref="PredictionErrorKind"/>).</summary>
-    public const string FailuresCounter = "simclrv2.failures";
+    internal const string FailuresCounter = "simclrv2.failures";
 
     /// <summary>Histogram, milliseconds per image: each stage of each classified input. Tags: <c>engine</c>, <c>stage</c> (decode, preprocess, inference, postprocess).</summary>
-    public const string StageDurationHistogram = "simclrv2.stage.duration";
+    internal const string StageDurationHistogram = "simclrv2.stage.duration";
 
     internal static readonly ActivitySource Source = new(ActivitySourceName, typeof(SimClrV2Telemetry).Assembly.GetName().Version?.ToString());
 

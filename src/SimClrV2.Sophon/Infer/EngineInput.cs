@@ -5,24 +5,53 @@ namespace SimClrV2.Sophon.Infer;
 /// the image's channels and size, its <see cref="Layout"/> and, for quantised inputs, the scale and zero point
 /// (<c>q = round(x * scale + zero_point)</c>, see <see cref="Quantization"/>).
 /// </summary>
-/// <param name="Name">The input tensor name, e.g. <c>input</c> or <c>input.1</c>.</param>
-/// <param name="ElementType">The element type the network takes.</param>
-/// <param name="Channels">Channels (3 for RGB).</param>
-/// <param name="Height">Image height in pixels.</param>
-/// <param name="Width">Image width in pixels.</param>
-/// <param name="QuantizationScale">Scale for <see cref="TensorElementType.Int8"/> and <see cref="TensorElementType.UInt8"/> inputs; 1 otherwise.</param>
-/// <param name="QuantizationZeroPoint">Zero point for quantised inputs (non-zero for asymmetric INT8 models); 0 otherwise.</param>
-public sealed record EngineInput(
-    string Name,
-    TensorElementType ElementType,
-    int Channels,
-    int Height,
-    int Width,
-    float QuantizationScale = 1f,
-    int QuantizationZeroPoint = 0)
+public sealed class EngineInput
 {
+    /// <summary>Creates an input description.</summary>
+    /// <param name="name">The input tensor name, e.g. <c>input</c> or <c>input.1</c>.</param>
+    /// <param name="elementType">The element type the network takes.</param>
+    /// <param name="channels">Channels (3 for RGB).</param>
+    /// <param name="height">Image height in pixels.</param>
+    /// <param name="width">Image width in pixels.</param>
+    /// <param name="quantizationScale">Scale for <see cref="TensorElementType.Int8"/> and <see cref="TensorElementType.UInt8"/> inputs; 1 otherwise.</param>
+    /// <param name="quantizationZeroPoint">Zero point for quantised inputs (non-zero for asymmetric INT8 models); 0 otherwise.</param>
+    /// <param name="layout">How the tensor orders its dimensions.</param>
+    public EngineInput(string name, TensorElementType elementType, int channels, int height, int width, float quantizationScale = 1f, int quantizationZeroPoint = 0, TensorLayout layout = TensorLayout.Nchw)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        Name = name;
+        ElementType = elementType;
+        Channels = channels;
+        Height = height;
+        Width = width;
+        QuantizationScale = quantizationScale;
+        QuantizationZeroPoint = quantizationZeroPoint;
+        Layout = layout;
+    }
+
+    /// <summary>The input tensor name.</summary>
+    public string Name { get; }
+
+    /// <summary>The element type the network takes.</summary>
+    public TensorElementType ElementType { get; }
+
+    /// <summary>Channels (3 for RGB).</summary>
+    public int Channels { get; }
+
+    /// <summary>Image height in pixels.</summary>
+    public int Height { get; }
+
+    /// <summary>Image width in pixels.</summary>
+    public int Width { get; }
+
+    /// <summary>Scale for quantised inputs; 1 otherwise.</summary>
+    public float QuantizationScale { get; }
+
+    /// <summary>Zero point for quantised inputs; 0 otherwise.</summary>
+    public int QuantizationZeroPoint { get; }
+
     /// <summary>How the tensor orders its dimensions (default <see cref="TensorLayout.Nchw"/>).</summary>
-    public TensorLayout Layout { get; init; } = TensorLayout.Nchw;
+    public TensorLayout Layout { get; }
 
     /// <summary>
     /// The input of an image tensor of the given shape: the layout is the one named, else detected
@@ -46,11 +75,11 @@ public sealed record EngineInput(
             throw new ArgumentException($"The network input '{name}' {error}.");
         }
 
-        return new EngineInput(name, elementType, channels, height, width, quantizationScale, quantizationZeroPoint) { Layout = resolved };
+        return new EngineInput(name, elementType, channels, height, width, quantizationScale, quantizationZeroPoint, resolved);
     }
 
     /// <summary>Elements in one image (C x H x W).</summary>
-    public int ElementsPerImage => checked(Channels * Height * Width);
+    internal int ElementsPerImage => checked(Channels * Height * Width);
 
     /// <summary>Bytes in one image of the input tensor.</summary>
     public int BytesPerImage => checked(ElementsPerImage * ElementType.SizeInBytes());

@@ -168,8 +168,8 @@ public abstract class ModelFileClassifierOptions : ClassifierOptions
     /// The model to load: <see cref="ModelPath"/> or <see cref="Model"/> (<see cref="ClassifierModel.Default"/>
     /// when <paramref name="defaultModel"/> and neither is set), and its manifest
     /// (<see cref="ManifestPath"/>, the model's own, or the file beside the model). Logs which
-    /// manifest is used (event <see cref="SimClrV2EventIds.ManifestFound"/>) or, as a warning, that
-    /// there is none (<see cref="SimClrV2EventIds.ManifestMissing"/>). Engine packages' options call
+    /// manifest is used (event 1001) or, as a warning, that
+    /// there is none (event 1002). Engine packages' options call
     /// it for their classifiers.
     /// </summary>
     /// <param name="defaultModel">Whether the default model stands in when no model is given (it is an ONNX model).</param>

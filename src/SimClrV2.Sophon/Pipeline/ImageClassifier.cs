@@ -35,30 +35,24 @@ public class ImageClassifier : IImageClassifier
     private int _runs;
     private bool _disposed;
 
-    /// <summary>Creates a classifier over an engine, with no manifest (see <see cref="Create"/>); the CPU preprocessor.</summary>
-    /// <param name="engine">The inference engine.</param>
-    /// <param name="options">Preprocessing, labels, top-k, logging.</param>
-    /// <param name="ownsEngine">Whether disposing the classifier disposes the engine.</param>
-    /// <exception cref="ArgumentException">The options disagree with the engine (input size, label count).</exception>
-    public ImageClassifier(IInferenceEngine engine, ClassifierOptions options, bool ownsEngine = true)
-        : this(engine, options, ownsEngine, preprocessor: null)
-    {
-    }
-
     /// <summary>
-    /// Creates a classifier that owns <paramref name="engine"/>, filling what the options leave unset
-    /// from the model's manifest (see <see cref="Create"/>); for engine packages' classifier types.
-    /// The engine is disposed when this constructor throws.
+    /// Creates a classifier that owns <paramref name="engine"/> (for engines written against the
+    /// <c>SimClrV2.Sophon.Infer</c> contract), filling what the options leave unset from the model's
+    /// manifest: preprocessing (the options' fields over the manifest's section over the CIFAR-10
+    /// convention at the engine's input size, field by field, so a partial section never wipes the
+    /// rest; raw pixels when the model fuses it) and labels (their count checked against the model's
+    /// outputs). The engine is disposed when this constructor throws.
     /// </summary>
-    /// <param name="engine">The engine (owned).</param>
+    /// <param name="engine">The engine (owned: disposing the classifier disposes it).</param>
     /// <param name="options">Explicit options (they win over the manifest).</param>
     /// <param name="manifest">The model's manifest, if any.</param>
-    protected ImageClassifier(IInferenceEngine engine, ClassifierOptions options, ModelManifest? manifest)
+    /// <exception cref="ArgumentException">The options disagree with the engine (input size, label count).</exception>
+    public ImageClassifier(IInferenceEngine engine, ClassifierOptions options, ModelManifest? manifest = null)
         : this(engine, options, manifest, preprocessor: null)
     {
     }
 
-    /// <summary>As the protected constructor, with a preprocessor made from the resolved preprocessing (null, or returning null: the CPU one).</summary>
+    /// <summary>As the public constructor, with a preprocessor made from the resolved preprocessing (null, or returning null: the CPU one).</summary>
     private protected ImageClassifier(IInferenceEngine engine, ClassifierOptions options, ModelManifest? manifest, Func<PreprocessingOptions, IImagePreprocessor?>? preprocessor)
         : this(engine, ResolveOrDispose(engine, options, manifest), ownsEngine: true, preprocessor ?? (_ => null))
     {
@@ -92,24 +86,6 @@ public class ImageClassifier : IImageClassifier
         ClassifierLog.ReportJpegDecoder(_settings.Logger);
     }
 
-    /// <summary>
-    /// Creates a classifier over an engine, filling what the options leave unset from the model's
-    /// manifest: preprocessing (the options' fields over the manifest's section over the CIFAR-10
-    /// convention at the engine's input size, field by field, so a partial section never wipes the
-    /// rest; raw pixels when the model fuses it) and labels (their count checked against
-    /// the model's outputs).
-    /// The classifier owns the engine; the engine is disposed if creation fails.
-    /// </summary>
-    /// <param name="engine">The engine.</param>
-    /// <param name="options">Explicit options (they win over the manifest).</param>
-    /// <param name="manifest">The model's manifest, if any.</param>
-    /// <returns>The classifier.</returns>
-    public static ImageClassifier Create(IInferenceEngine engine, ClassifierOptions options, ModelManifest? manifest)
-    {
-        ArgumentNullException.ThrowIfNull(engine);
-        return new ImageClassifier(engine, options, manifest);
-    }
-
     /// <inheritdoc />
     public IReadOnlyList<string> Labels => _settings.Postprocessor.Labels;
 
@@ -138,35 +114,6 @@ public class ImageClassifier : IImageClassifier
     /// <inheritdoc />
     public Prediction Classify(ReadOnlySpan<byte> rgb24, int width, int height, string name = "pixels", CancellationToken cancellationToken = default) =>
         Classify([ImageInput.FromPixels(rgb24, width, height, name)], null, cancellationToken)[0];
-
-    /// <summary>Classifies what the paths name: image files, folders (recursive), CIFAR-10 files; a missing path is an error entry (see <see cref="ImageClassifierExtensions.Classify(IImageClassifier, string[])"/>).</summary>
-    /// <param name="paths">File or folder paths.</param>
-    /// <returns>One prediction per image, in path order.</returns>
-    public IReadOnlyList<Prediction> Classify(params string[] paths) => ImageClassifierExtensions.Classify(this, paths);
-
-    /// <summary>Classifies one encoded image held in memory (see <see cref="ImageInput.FromBytes"/>); a corrupt image is an error entry.</summary>
-    /// <param name="encoded">The encoded image (PNG, JPEG, ...).</param>
-    /// <param name="name">The reported name.</param>
-    /// <param name="cancellationToken">Stops the run.</param>
-    /// <returns>The prediction.</returns>
-    public Prediction Classify(ReadOnlyMemory<byte> encoded, string name = "bytes", CancellationToken cancellationToken = default) =>
-        ImageClassifierExtensions.Classify(this, encoded, name, cancellationToken);
-
-    /// <summary>Classifies one encoded image held in an array (<c>classifier.Classify(File.ReadAllBytes("cat.jpg"))</c>).</summary>
-    /// <param name="encoded">The encoded image.</param>
-    /// <param name="name">The reported name.</param>
-    /// <param name="cancellationToken">Stops the run.</param>
-    /// <returns>The prediction.</returns>
-    public Prediction Classify(byte[] encoded, string name = "bytes", CancellationToken cancellationToken = default) =>
-        ImageClassifierExtensions.Classify(this, encoded, name, cancellationToken);
-
-    /// <summary>Streams the predictions for what one path names (a file, a folder, a CIFAR-10 file) as batches complete.</summary>
-    /// <param name="path">A file or folder path.</param>
-    /// <param name="progress">Receives progress after each batch; may be null.</param>
-    /// <param name="cancellationToken">Stops the run.</param>
-    /// <returns>The predictions, in path order.</returns>
-    public IAsyncEnumerable<Prediction> ClassifyAsync(string path, IProgress<ClassificationProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        ImageClassifierExtensions.ClassifyAsync(this, path, progress, cancellationToken);
 
     /// <inheritdoc />
     public IAsyncEnumerable<Prediction> ClassifyAsync(IEnumerable<ImageInput> inputs, IProgress<ClassificationProgress>? progress = null, CancellationToken cancellationToken = default)

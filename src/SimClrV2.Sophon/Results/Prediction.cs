@@ -8,29 +8,34 @@ namespace SimClrV2.Sophon.Results;
 /// </summary>
 public sealed class Prediction
 {
+    /// <summary>Made by the classifier only.</summary>
+    internal Prediction()
+    {
+    }
+
     /// <summary>The input's name (file name, CIFAR file name).</summary>
-    public required string Source { get; init; }
+    public string Source { get; internal init; } = string.Empty;
 
     /// <summary>The predicted class index; -1 when <see cref="Error"/> is set.</summary>
-    public int ClassIndex { get; init; } = -1;
+    public int ClassIndex { get; internal init; } = -1;
 
     /// <summary>The predicted class name (the index as text when the model has no names); null on error.</summary>
-    public string? Label { get; init; }
+    public string? Label { get; internal init; }
 
     /// <summary>Softmax probability of the predicted class; 0 on error.</summary>
-    public float Score { get; init; }
+    public float Score { get; internal init; }
 
     /// <summary>The k most probable classes, most probable first; empty on error.</summary>
-    public IReadOnlyList<ClassScore> TopK { get; init; } = [];
+    public IReadOnlyList<ClassScore> TopK { get; internal init; } = [];
 
     /// <summary>The ground-truth class when the input knew it (CIFAR labels, a class-named folder), else null.</summary>
-    public int? ExpectedClassIndex { get; init; }
+    public int? ExpectedClassIndex { get; internal init; }
 
     /// <summary>Why this input failed, or null when it succeeded.</summary>
-    public string? Error { get; init; }
+    public string? Error { get; internal init; }
 
     /// <summary>Why this input failed, as a kind to act on (<see cref="PredictionErrorKind.None"/> when it succeeded); <see cref="Error"/> says it in words.</summary>
-    public PredictionErrorKind ErrorKind { get; init; }
+    public PredictionErrorKind ErrorKind { get; internal init; }
 
     /// <summary>True when the input was classified.</summary>
     public bool Succeeded => Error is null;
@@ -39,7 +44,7 @@ public sealed class Prediction
     public StageTimings Timings { get; internal set; }
 
     /// <summary>The position of the input in the sequence given to the classifier.</summary>
-    public int InputIndex { get; init; }
+    public int InputIndex { get; internal init; }
 
     /// <inheritdoc />
     public override string ToString() =>

@@ -5,15 +5,37 @@ using SimClrV2.Sophon.Decode;
 
 namespace SimClrV2.Sophon.Results;
 
-/// <summary>One entry of a result file.</summary>
-/// <param name="Filename">The input's name.</param>
-/// <param name="Prediction">The predicted class, or -1 when the input failed.</param>
-/// <param name="Score">The predicted class's probability (0 when failed).</param>
-/// <param name="Error">Why the input failed, or null.</param>
-public sealed record PredictionRecord(string Filename, int Prediction, double Score, string? Error = null)
+/// <summary>One entry of a result file (<see cref="PredictionJson.Read"/>).</summary>
+public sealed class PredictionRecord
 {
+    /// <summary>Creates an entry.</summary>
+    /// <param name="filename">The input's name.</param>
+    /// <param name="prediction">The predicted class, or -1 when the input failed.</param>
+    /// <param name="score">The predicted class's probability (0 when failed).</param>
+    /// <param name="error">Why the input failed, or null.</param>
+    public PredictionRecord(string filename, int prediction, double score, string? error = null)
+    {
+        ArgumentNullException.ThrowIfNull(filename);
+        Filename = filename;
+        Prediction = prediction;
+        Score = score;
+        Error = error;
+    }
+
+    /// <summary>The input's name.</summary>
+    public string Filename { get; }
+
+    /// <summary>The predicted class, or -1 when the input failed.</summary>
+    public int Prediction { get; }
+
+    /// <summary>The predicted class's probability (0 when failed).</summary>
+    public double Score { get; }
+
+    /// <summary>Why the input failed, or null.</summary>
+    public string? Error { get; }
+
     /// <summary>The entry's per-stage times (<c>"timings_ms"</c>), or null when the file has none (the reference's).</summary>
-    public StageTimings? Timings { get; init; }
+    public StageTimings? Timings { get; internal init; }
 }
 
 /// <summary>

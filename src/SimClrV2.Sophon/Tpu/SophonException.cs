@@ -1,16 +1,11 @@
 namespace SimClrV2.Sophon.Tpu;
 
-/// <summary>A libsophon call failed: names the function, the status (bmlib's <c>bm_status_t</c>, or false/NULL for bmrt) and what to check.</summary>
+/// <summary>A libsophon call failed: names the function, the status (bmlib's <c>bm_status_t</c>, or false/NULL for bmrt) and what to check. Thrown by this library only (its constructors are internal, as ONNX Runtime's exceptions' are).</summary>
 public class SophonException : Exception
 {
     /// <summary>Creates the exception.</summary>
-    public SophonException()
-    {
-    }
-
-    /// <summary>Creates the exception.</summary>
     /// <param name="message">The message.</param>
-    public SophonException(string message)
+    internal SophonException(string message)
         : base(message)
     {
     }
@@ -18,7 +13,7 @@ public class SophonException : Exception
     /// <summary>Creates the exception.</summary>
     /// <param name="message">The message.</param>
     /// <param name="innerException">The cause.</param>
-    public SophonException(string message, Exception innerException)
+    internal SophonException(string message, Exception innerException)
         : base(message, innerException)
     {
     }
@@ -27,7 +22,7 @@ public class SophonException : Exception
     /// <param name="function">The native function.</param>
     /// <param name="status">The status it returned (<see cref="SophonStatus.RuntimeFailed"/> for a false/NULL result of bmrt).</param>
     /// <param name="message">What failed and what to check.</param>
-    public SophonException(string function, SophonStatus status, string message)
+    internal SophonException(string function, SophonStatus status, string message)
         : base($"{function} failed{(status >= 0 ? $" with status {(int)status} ({StatusName(status)})" : string.Empty)}: {message}")
     {
         Function = function;
@@ -43,7 +38,7 @@ public class SophonException : Exception
     /// <summary>The vendor's name of a status.</summary>
     /// <param name="status">The status.</param>
     /// <returns>E.g. <c>BM_ERR_FAILURE</c>.</returns>
-    public static string StatusName(SophonStatus status) => status switch
+    internal static string StatusName(SophonStatus status) => status switch
     {
         SophonStatus.Success => "BM_SUCCESS",
         SophonStatus.DeviceNotReady => "BM_ERR_DEVNOTREADY",
@@ -101,13 +96,8 @@ public enum SophonStatus
 public sealed class SophonLibraryNotFoundException : SophonException
 {
     /// <summary>Creates the exception.</summary>
-    public SophonLibraryNotFoundException()
-    {
-    }
-
-    /// <summary>Creates the exception.</summary>
     /// <param name="message">The message.</param>
-    public SophonLibraryNotFoundException(string message)
+    internal SophonLibraryNotFoundException(string message)
         : base(message)
     {
     }
@@ -115,7 +105,7 @@ public sealed class SophonLibraryNotFoundException : SophonException
     /// <summary>Creates the exception.</summary>
     /// <param name="message">The message.</param>
     /// <param name="innerException">The cause.</param>
-    public SophonLibraryNotFoundException(string message, Exception innerException)
+    internal SophonLibraryNotFoundException(string message, Exception innerException)
         : base(message, innerException)
     {
     }
@@ -123,7 +113,7 @@ public sealed class SophonLibraryNotFoundException : SophonException
     /// <summary>Creates the exception.</summary>
     /// <param name="message">The message.</param>
     /// <param name="tried">Each path tried, with why it failed.</param>
-    public SophonLibraryNotFoundException(string message, IReadOnlyList<string> tried)
+    internal SophonLibraryNotFoundException(string message, IReadOnlyList<string> tried)
         : base(message)
     {
         Tried = tried;
@@ -137,13 +127,8 @@ public sealed class SophonLibraryNotFoundException : SophonException
 public sealed class SophonModelException : SophonException
 {
     /// <summary>Creates the exception.</summary>
-    public SophonModelException()
-    {
-    }
-
-    /// <summary>Creates the exception.</summary>
     /// <param name="message">The message.</param>
-    public SophonModelException(string message)
+    internal SophonModelException(string message)
         : base(message)
     {
     }
@@ -151,7 +136,7 @@ public sealed class SophonModelException : SophonException
     /// <summary>Creates the exception.</summary>
     /// <param name="message">The message.</param>
     /// <param name="innerException">The cause.</param>
-    public SophonModelException(string message, Exception innerException)
+    internal SophonModelException(string message, Exception innerException)
         : base(message, innerException)
     {
     }

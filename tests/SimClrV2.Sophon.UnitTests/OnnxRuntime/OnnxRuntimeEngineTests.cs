@@ -15,7 +15,8 @@ public class OnnxRuntimeEngineTests
     {
         using var engine = new OnnxRuntimeEngine(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel, BatchSize = 3 });
 
-        Assert.That(engine.Input, Is.EqualTo(new EngineInput("input", TensorElementType.Float32, 3, 32, 32)));
+        EngineInput i = engine.Input;
+        Assert.That((i.Name, i.ElementType, i.Channels, i.Height, i.Width, i.Layout, i.QuantizationScale, i.QuantizationZeroPoint), Is.EqualTo(("input", TensorElementType.Float32, 3, 32, 32, TensorLayout.Nchw, 1f, 0)));
         Assert.That(engine.OutputName, Is.EqualTo("logits"));
         Assert.That(engine.OutputLength, Is.EqualTo(10));
         Assert.That((engine.MaxBatchSize, engine.IsBatchSizeFixed), Is.EqualTo((3, false)));

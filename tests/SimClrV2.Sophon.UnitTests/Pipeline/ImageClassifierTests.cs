@@ -211,7 +211,6 @@ public class ImageClassifierTests
         Assert.That(predictions[1].Timings.DecodeMs, Is.LessThan(10));
         Assert.That(predictions.Select(p => p.Timings.InferenceMs), Is.All.GreaterThanOrEqualTo(4), "12 ms of batch inference over 3 images");
         Assert.That(predictions.Select(p => p.Timings.PreprocessMs), Is.All.GreaterThanOrEqualTo(0));
-        Assert.That(StageTimings.Average(predictions).ToReferenceBlock(), Does.StartWith("------------------ Inference Time Info").And.Contain("postprocess_time(ms): "));
     }
 
     [Test]

@@ -56,7 +56,7 @@ public class OutputKindTests
     {
         List<SimClrV2.Sophon.Decode.ImageInput> images = FakeEngine.Images(3, 7, 1);
         using var logits = new ImageClassifier(new FakeEngine(4), new ClassifierOptions { Preprocessing = FakeEngine.RawOverride });
-        using ImageClassifier probabilities = ImageClassifier.Create(
+        using ImageClassifier probabilities = new ImageClassifier(
             new FakeEngine(4) { Probabilities = true },
             new ClassifierOptions { Preprocessing = FakeEngine.RawOverride },
             new ModelManifest { OutputKind = OutputKind.Probabilities });

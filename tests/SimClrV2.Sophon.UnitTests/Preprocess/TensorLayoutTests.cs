@@ -11,7 +11,7 @@ public class TensorLayoutTests
 {
     private static byte[] Write(PreprocessingOptions o, TensorElementType type, TensorLayout layout, byte[] pixels, PixelLayout source, int zeroPoint = 0)
     {
-        var input = new EngineInput("input", type, 3, o.Height, o.Width, type is TensorElementType.Int8 or TensorElementType.UInt8 ? 37.5f : 1f, zeroPoint) { Layout = layout };
+        var input = new EngineInput("input", type, 3, o.Height, o.Width, type is TensorElementType.Int8 or TensorElementType.UInt8 ? 37.5f : 1f, zeroPoint, layout);
         var tensor = new byte[input.BytesPerImage];
         new CpuPreprocessor(o, input).Normalize(pixels, source, tensor);
         return tensor;
