@@ -22,7 +22,7 @@ public class OnnxInferenceBenchmarks
     private string[] _inputNames = [];
     private string[] _outputNames = [];
     private RunOptions _runOptions = null!;
-    private IInferenceEngine _onnx = null!;
+    private OnnxRuntimeEngine _onnx = null!;
     private InferenceBatch _onnxBatch = null!;
 
     [Params(1, 4)]

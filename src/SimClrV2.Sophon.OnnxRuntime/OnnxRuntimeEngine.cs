@@ -21,7 +21,7 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
     private readonly InferenceBatchPool<OnnxBatch> _pool;
-    private readonly RunGate _gate;
+    private volatile bool _disposed;
 
     /// <summary>Loads the options' model (the default model when none is given) and reads its manifest for names and layout.</summary>
     /// <param name="options">The classifier's options: the model, names, layout, batch size, threads, session.</param>
@@ -51,7 +51,6 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
 
         ModelPath = path;
         _pool = new InferenceBatchPool<OnnxBatch>(() => new OnnxBatch(this), this);
-        _gate = new RunGate(this);
         using var sessionOptions = new SessionOptions { IntraOpNumThreads = options.IntraOpNumThreads };
 
         // Between runs ONNX Runtime's threads spin waiting for work by default, taking the cores the
@@ -101,7 +100,6 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
             IsBatchSizeFixed = inDims[0] > 0;
             MaxBatchSize = IsBatchSizeFixed ? inDims[0] : options.BatchSize;
             OutputLength = outDims[1];
-            InferenceBatch.EnsureFits(Input, MaxBatchSize, OutputLength);
             _inputNames = [inputName];
             _outputNames = [outputName];
             _runOptions = new RunOptions();
@@ -149,38 +147,44 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
     /// <inheritdoc />
     public void ReturnBatch(InferenceBatch batch) => _pool.Return(Own(batch));
 
-    /// <inheritdoc />
+    /// <summary>Runs the network on the first <paramref name="count"/> images of the batch, on the calling thread (and ONNX Runtime's own).</summary>
+    /// <param name="batch">A rented batch whose first <paramref name="count"/> image slots were filled.</param>
+    /// <param name="count">1..<see cref="InferenceBatch.Capacity"/>.</param>
     public void Run(InferenceBatch batch, int count)
     {
         OnnxBatch onnx = Own(batch);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, batch.Capacity);
-        _gate.Enter();
-        try
-        {
-            // A fixed-batch model always runs whole batches; rows past count are padding.
-            OrtValue[][] tensors = onnx.Tensors(IsBatchSizeFixed ? batch.Capacity : count);
-            long start = Stopwatch.GetTimestamp();
-            _session.Run(_runOptions, _inputNames, tensors[0], _outputNames, tensors[1]);
-            batch.ComputeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        }
-        finally
-        {
-            _gate.Exit();
-        }
+        ObjectDisposedException.ThrowIf(_disposed, this);
+
+        // A fixed-batch model always runs whole batches; rows past count are padding.
+        OrtValue[][] tensors = onnx.Tensors(IsBatchSizeFixed ? batch.Capacity : count);
+        long start = Stopwatch.GetTimestamp();
+        _session.Run(_runOptions, _inputNames, tensors[0], _outputNames, tensors[1]);
+        batch.ComputeMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Computes on the calling thread and returns a completed task.</remarks>
+    public ValueTask RunAsync(InferenceBatch batch, int count, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Run(batch, count);
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>
-    /// Waits for runs in flight on other threads to end, then releases the session and every batch
-    /// buffer (runs started later throw <see cref="ObjectDisposedException"/>).
+    /// Releases the session and every batch buffer; later runs throw <see cref="ObjectDisposedException"/>.
+    /// The classifier that owns the engine calls it only when no run is in flight.
     /// </summary>
     public void Dispose()
     {
-        if (!_gate.Close())
+        if (_disposed)
         {
             return;
         }
 
+        _disposed = true;
         _pool.Dispose();
         _runOptions.Dispose();
         _session.Dispose();

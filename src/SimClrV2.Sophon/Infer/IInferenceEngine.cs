@@ -2,7 +2,7 @@ namespace SimClrV2.Sophon.Infer;
 
 /// <summary>
 /// The engine contract: an engine states its input and the batch sizes it runs, hands out batch
-/// buffers it owns (the preprocessor writes straight into them) and runs batches (<see cref="Run"/>, or <see cref="RunAsync"/>, which the classifier uses).
+/// buffers it owns (the preprocessor writes straight into them) and runs batches (<see cref="RunAsync"/>).
 /// Implementations must be safe to call from several threads, each with its own rented batch.
 /// </summary>
 public interface IInferenceEngine : IDisposable
@@ -39,25 +39,16 @@ public interface IInferenceEngine : IDisposable
     /// <param name="batch">A batch from <see cref="RentBatch"/>.</param>
     void ReturnBatch(InferenceBatch batch);
 
-    /// <summary>Runs the network on the first <paramref name="count"/> images of the batch and fills its outputs.</summary>
-    /// <param name="batch">A rented batch whose first <paramref name="count"/> image slots were filled.</param>
-    /// <param name="count">1..<see cref="InferenceBatch.Capacity"/>.</param>
-    void Run(InferenceBatch batch, int count);
-
     /// <summary>
     /// Runs the network on a batch; the task completes when the batch has run and its outputs are
     /// filled. An engine that waits on a device (SOPHON) completes it from the device's own worker,
-    /// so no caller thread blocks; the default runs <see cref="Run"/> on the calling thread (ONNX
-    /// Runtime computes on the caller and its own threads).
+    /// so no caller thread blocks; an engine that computes on the caller's thread (ONNX Runtime) runs
+    /// the batch and returns a completed task. The classifier never disposes the engine while a run is
+    /// in flight, and never calls it after disposing it.
     /// </summary>
     /// <param name="batch">A rented batch whose first <paramref name="count"/> image slots were filled.</param>
     /// <param name="count">1..<see cref="InferenceBatch.Capacity"/>.</param>
     /// <param name="cancellationToken">Stops a batch that has not started; a batch already on the device runs to the end.</param>
     /// <returns>Completes when the outputs are filled.</returns>
-    ValueTask RunAsync(InferenceBatch batch, int count, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        Run(batch, count);
-        return ValueTask.CompletedTask;
-    }
+    ValueTask RunAsync(InferenceBatch batch, int count, CancellationToken cancellationToken = default);
 }

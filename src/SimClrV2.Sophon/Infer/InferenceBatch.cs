@@ -30,7 +30,7 @@ public abstract class InferenceBatch
     /// <param name="capacity">Images per batch.</param>
     /// <param name="outputLength">Values per output row.</param>
     /// <exception cref="ArgumentOutOfRangeException">The batch is too large.</exception>
-    public static void EnsureFits(EngineInput input, int capacity, int outputLength)
+    internal static void EnsureFits(EngineInput input, int capacity, int outputLength)
     {
         ArgumentNullException.ThrowIfNull(input);
         long bytesPerImage = (long)input.ElementsPerImage * input.ElementType.SizeInBytes();
@@ -54,7 +54,7 @@ public abstract class InferenceBatch
     public int OutputLength { get; }
 
     /// <summary>
-    /// Milliseconds of pure compute in the last <see cref="IInferenceEngine.Run"/> of this batch, as
+    /// Milliseconds of pure compute in the last <see cref="IInferenceEngine.RunAsync"/> of this batch, as
     /// the engine measured it (launch to sync on SOPHON, the session run on ONNX Runtime).
     /// </summary>
     public double ComputeMs { get; set; }
@@ -76,7 +76,7 @@ public abstract class InferenceBatch
         return InputBytes.Slice(slot * size, size);
     }
 
-    /// <summary>The output row of one image after <see cref="IInferenceEngine.Run"/>.</summary>
+    /// <summary>The output row of one image after <see cref="IInferenceEngine.RunAsync"/>.</summary>
     /// <param name="slot">0..Capacity-1.</param>
     /// <returns>The row of raw network outputs (logits).</returns>
     public ReadOnlySpan<float> OutputRow(int slot)

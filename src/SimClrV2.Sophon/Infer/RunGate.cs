@@ -6,7 +6,7 @@ namespace SimClrV2.Sophon.Infer;
 /// the gate is closed), <see cref="Exit"/> when the run ends, and <see cref="Close"/> first thing in
 /// the engine's <c>Dispose</c>. Thread-safe.
 /// </summary>
-public sealed class RunGate
+internal sealed class RunGate
 {
     private readonly object _lock = new();
     private readonly object _owner;

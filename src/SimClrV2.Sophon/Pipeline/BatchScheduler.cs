@@ -12,9 +12,10 @@ namespace SimClrV2.Sophon.Pipeline;
 /// slots is free (a device freed by ANY batch gets the next one), and passes each batch with its
 /// pending run on in input order, so results leave in order while a finished batch waits behind a
 /// slower older one. Nothing waits on a thread: a device's worker completes the run, and the
-/// scheduler awaits a free slot.
+/// scheduler awaits a free slot. Each run holds the classifier's engine gate, so the classifier
+/// disposes its engine only when no run is in flight.
 /// </summary>
-internal sealed class BatchScheduler(IInferenceEngine engine, ILogger logger)
+internal sealed class BatchScheduler(IInferenceEngine engine, RunGate engineRuns, ILogger logger)
 {
     /// <summary>Batches running at once.</summary>
     public int Parallel { get; } = Math.Max(1, engine.MaxConcurrentBatches);
@@ -81,6 +82,7 @@ internal sealed class BatchScheduler(IInferenceEngine engine, ILogger logger)
             }
 
             long start = Stopwatch.GetTimestamp();
+            engineRuns.Enter(); // the classifier's Dispose waits for this run before it disposes the engine
             try
             {
                 await engine.RunAsync(batch.Buffer, batch.SlotCount, cancellationToken).ConfigureAwait(false);
@@ -90,6 +92,10 @@ internal sealed class BatchScheduler(IInferenceEngine engine, ILogger logger)
             {
                 ClassifierLog.BatchFailed(logger, batch.SlotCount, ex);
                 return new InferenceOutcome(Stopwatch.GetElapsedTime(start).TotalMilliseconds / batch.SlotCount, 0, $"inference failed: {ex.Message}");
+            }
+            finally
+            {
+                engineRuns.Exit();
             }
         }
         finally

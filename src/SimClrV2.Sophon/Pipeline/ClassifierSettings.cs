@@ -37,6 +37,7 @@ internal sealed record ClassifierSettings
         ArgumentOutOfRangeException.ThrowIfLessThan(options.TopK, 1, nameof(options.TopK));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.PrefetchBatches, 1, nameof(options.PrefetchBatches));
         ArgumentOutOfRangeException.ThrowIfNegative(options.DecodeThreads, nameof(options.DecodeThreads));
+        InferenceBatch.EnsureFits(engine.Input, engine.MaxBatchSize, engine.OutputLength);
         PreprocessingOptions defaults = PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height };
         PreprocessingOptions fromModel = manifest?.HostPreprocessing(defaults) ?? defaults;
         if (options.Labels is null)

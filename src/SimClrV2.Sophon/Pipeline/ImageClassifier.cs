@@ -28,6 +28,7 @@ public class ImageClassifier : IImageClassifier
     private readonly ClassifierSettings _settings;
     private readonly BatchProducer _producer;
     private readonly BatchScheduler _scheduler;
+    private readonly RunGate _engineRuns;
     private readonly BatchPostprocessor _postprocessor;
     private readonly object _lock = new();
     private readonly CancellationTokenSource _closing = new();
@@ -80,7 +81,8 @@ public class ImageClassifier : IImageClassifier
 
         _settings = settings with { Decode = settings.Decode with { KeepJpegEncoded = _preprocessor is IEncodedJpegConsumer { TakesEncodedJpeg: true } } };
         _producer = new BatchProducer(engine, _preprocessor, _settings.Decode, _settings.DecodeThreads, _settings.Logger);
-        _scheduler = new BatchScheduler(engine, _settings.Logger);
+        _engineRuns = new RunGate(this);
+        _scheduler = new BatchScheduler(engine, _engineRuns, _settings.Logger);
         _postprocessor = new BatchPostprocessor(_settings.Postprocessor, _settings.Logger);
         ClassifierLog.Created(_settings.Logger, engine.Name, engine.Input.Name, engine.Input.ElementType, engine.MaxBatchSize, _preprocessor.Options);
         ClassifierLog.ReportJpegDecoder(_settings.Logger);
@@ -134,6 +136,8 @@ public class ImageClassifier : IImageClassifier
     {
         if (Close())
         {
+            // Engines need not guard themselves: no engine call is in flight once the gate is closed.
+            _engineRuns.Close();
             if (_ownsEngine)
             {
                 _engine.Dispose();
@@ -160,6 +164,8 @@ public class ImageClassifier : IImageClassifier
                 await _runsEnded.Task.ConfigureAwait(false);
             }
 
+            // Engines need not guard themselves: no engine call is in flight once the gate is closed.
+            _engineRuns.Close();
             if (_ownsEngine)
             {
                 _engine.Dispose();

@@ -128,8 +128,9 @@ internal sealed class SophonEngine : IInferenceEngine
     /// <inheritdoc />
     public void ReturnBatch(InferenceBatch batch) => _pool.Return(Own(batch));
 
-    /// <inheritdoc />
-    /// <remarks>Waits on the caller's thread for the device's worker (no allocation: the hand-off item is pooled).</remarks>
+    /// <summary>Runs the network on the first <paramref name="count"/> images of the batch and waits on the caller's thread for the device's worker (no allocation: the hand-off item is pooled).</summary>
+    /// <param name="batch">A rented batch whose first <paramref name="count"/> image slots were filled.</param>
+    /// <param name="count">1..<see cref="InferenceBatch.Capacity"/>.</param>
     public void Run(InferenceBatch batch, int count) => Queue(batch, count, synchronous: true, CancellationToken.None).Wait();
 
     /// <summary>

@@ -87,6 +87,7 @@ internal sealed class FakeEngine(int batchSize, bool fixedBatch = false) : IInfe
     public int PeakRunning => Volatile.Read(ref _peak);
 
     private int _syncRuns;
+    private int _computing;
     private int _running;
     private int _peak;
 
@@ -132,12 +133,20 @@ internal sealed class FakeEngine(int batchSize, bool fixedBatch = false) : IInfe
 
     private void Compute(InferenceBatch batch, int count)
     {
-        if (RunDelay > TimeSpan.Zero)
+        Interlocked.Increment(ref _computing);
+        try
         {
-            Thread.Sleep(RunDelay);
-        }
+            if (RunDelay > TimeSpan.Zero)
+            {
+                Thread.Sleep(RunDelay);
+            }
 
-        Calculate(batch, count);
+            Calculate(batch, count);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _computing);
+        }
     }
 
     private void Calculate(InferenceBatch batch, int count)
@@ -169,7 +178,17 @@ internal sealed class FakeEngine(int batchSize, bool fixedBatch = false) : IInfe
     public static List<ImageInput> Images(params int[] classes) =>
         classes.Select((k, i) => TestData.SolidImage($"img{i}", 4, 4, (byte)(k * 20), 0, 0)).ToList();
 
-    public void Dispose() => Disposed = true;
+    /// <summary>Synchronous computations in flight.</summary>
+    public int Computing => Volatile.Read(ref _computing);
+
+    /// <summary>True when <see cref="Dispose"/> was called while a synchronous computation was in flight (a use-after-free on a real engine).</summary>
+    public bool DisposedDuringRun { get; private set; }
+
+    public void Dispose()
+    {
+        DisposedDuringRun |= Volatile.Read(ref _computing) > 0;
+        Disposed = true;
+    }
 
     private sealed class Batch(FakeEngine e) : InferenceBatch(e.Input, e.MaxBatchSize, e.OutputLength)
     {

@@ -224,6 +224,21 @@ public class ImageClassifierTests
         Assert.That(() => classifier.Classify(Images(1)), Throws.TypeOf<ObjectDisposedException>());
     }
 
+    [Test]
+    public void DisposeWaitsForTheEngineRunInFlightBeforeDisposingTheEngine()
+    {
+        // Engines need not guard themselves: the classifier's gate keeps Dispose off a running engine.
+        var engine = new FakeEngine(batchSize: 1) { RunDelay = TimeSpan.FromMilliseconds(300) };
+        ImageClassifier classifier = Create(engine);
+        Task<IReadOnlyList<Prediction>> run = Task.Run(() => classifier.Classify(Images(1, 2, 3)));
+        Assert.That(() => engine.Computing, Is.EqualTo(1).After(5000, 5), "a batch is on the engine");
+
+        classifier.Dispose();
+
+        Assert.That((engine.Disposed, engine.DisposedDuringRun), Is.EqualTo((true, false)));
+        Assert.That(run.ContinueWith(_ => { }, TaskScheduler.Default).Wait(TimeSpan.FromSeconds(10)), Is.True, "the run ends once the classifier is disposed");
+    }
+
     private sealed class SlowInput(ImageInput inner, TimeSpan delay) : ImageInput(inner.Name)
     {
         internal override DecodedImage Decode(DecodeOptions options)
