@@ -49,49 +49,67 @@ public sealed class ModelManifest
     private static readonly string[] RootKeys = KeysOf<ModelManifest>();
     private static readonly string[] PreprocessingKeys = KeysOf<PreprocessingOverride>();
 
+    /// <summary>Made by <see cref="Load(string)"/> (and by this library's tests).</summary>
+    [JsonConstructor]
+    internal ModelManifest()
+    {
+    }
+
     /// <summary>The schema's file name in the repository; a manifest may name it in a <c>$schema</c> key.</summary>
-    public const string SchemaFileName = "model-manifest.schema.json";
+    internal const string SchemaFileName = "model-manifest.schema.json";
 
     /// <summary>The schema reference (<c>$schema</c>) the manifest carries, if any; never interpreted.</summary>
     [JsonPropertyName("$schema")]
-    public string? Schema { get; set; }
+    [JsonInclude]
+    public string? Schema { get; internal set; }
 
     /// <summary>A display name for the model.</summary>
-    public string? Name { get; set; }
+    [JsonInclude]
+    public string? Name { get; internal set; }
 
     /// <summary>The model file, relative to the manifest.</summary>
-    public string? Model { get; set; }
+    [JsonInclude]
+    public string? Model { get; internal set; }
 
     /// <summary>The model card, relative to the manifest.</summary>
-    public string? Card { get; set; }
+    [JsonInclude]
+    public string? Card { get; internal set; }
 
     /// <summary>The image input tensor's name (default: the model's first input).</summary>
-    public string? InputName { get; set; }
+    [JsonInclude]
+    public string? InputName { get; internal set; }
 
     /// <summary>The logits output tensor's name (default: the model's first output).</summary>
-    public string? OutputName { get; set; }
+    [JsonInclude]
+    public string? OutputName { get; internal set; }
 
     /// <summary>The image input's layout, <c>nchw</c> or <c>nhwc</c> (default: detected from the model's input shape).</summary>
-    public TensorLayout? Layout { get; set; }
+    [JsonInclude]
+    public TensorLayout? Layout { get; internal set; }
 
     /// <summary>How pixels become network input.</summary>
-    public PreprocessingOverride? Preprocessing { get; set; }
+    [JsonInclude]
+    public PreprocessingOverride? Preprocessing { get; internal set; }
 
     /// <summary>
     /// True when the model does <see cref="Preprocessing"/> itself (TPU-MLIR's
     /// <c>--fuse_preprocessing</c>): it takes the raw 0..255 pixels at the preprocessing's size and
     /// channel order, and the host does no arithmetic.
     /// </summary>
-    public bool? FusedPreprocessing { get; set; }
+    [JsonInclude]
+    public bool? FusedPreprocessing { get; internal set; }
 
     /// <summary>Class names in index order.</summary>
-    public IReadOnlyList<string>? Labels { get; set; }
+    [JsonInclude]
+    public IReadOnlyList<string>? Labels { get; internal set; }
 
     /// <summary>What the model outputs: <c>logits</c> (default) or <c>probabilities</c> (a model ending in softmax; not softmaxed again).</summary>
-    public OutputKind? OutputKind { get; set; }
+    [JsonInclude]
+    public OutputKind? OutputKind { get; internal set; }
 
     /// <summary>Top-1 accuracy in percent on the model's test set, as its card states.</summary>
-    public double? Accuracy { get; set; }
+    [JsonInclude]
+    public double? Accuracy { get; internal set; }
 
     /// <summary>
     /// The preprocessing the host applies: the manifest's section over the defaults (field by field),
@@ -181,7 +199,7 @@ public sealed class ModelManifest
 
     /// <summary>Checks every value that can be checked without the model, and throws naming the field.</summary>
     /// <exception cref="ArgumentException">A value is out of range.</exception>
-    public void Validate()
+    internal void Validate()
     {
         if (Layout is { } layout && !Enum.IsDefined(layout))
         {
@@ -253,7 +271,7 @@ public sealed class ModelManifest
 
     /// <summary>Writes the manifest as indented JSON.</summary>
     /// <param name="path">The destination.</param>
-    public void Save(string path)
+    internal void Save(string path)
     {
         using FileStream stream = File.Create(path);
         JsonSerializer.Serialize(stream, this, ContractInfo());
