@@ -20,9 +20,9 @@ public class PhotoBenchmarks
     private string _folder = string.Empty;
     private IReadOnlyList<ImageInput> _inputs = [];
     private readonly Dictionary<string, ImageClassifier> _classifiers = [];
-    private readonly DecodeOptions _full = DecodeOptions.Default with { ReducedJpegDecode = false };
+    private readonly DecodeOptions _full = new DecodeOptions { ReducedJpegDecode = false };
     private readonly DecodeOptions _imageSharp = DecodePaths.ImageSharpOnly(DecodeOptions.Default);
-    private readonly DecodeOptions _reduced = DecodeOptions.Default with { TargetWidth = 32, TargetHeight = 32 };
+    private readonly DecodeOptions _reduced = new DecodeOptions { TargetWidth = 32, TargetHeight = 32 };
 
     [GlobalSetup]
     public void Setup()

@@ -88,10 +88,10 @@ internal static class BenchCommand
         // (libturbojpeg when installed), and reduced decode.
         (string Suffix, DecodeOptions Decode, int Threads, bool Spin)[] decodes = photoCount > 0
             ? [(" [old path: 1 thread, ImageSharp full decode, spinning]", SimClrV2.Sophon.TestSupport.DecodePaths.ImageSharpOnly(DecodeOptions.Default), 1, true),
-               (" [1 thread, full decode]", DecodeOptions.Default with { ReducedJpegDecode = false }, 1, false),
-               (" [all threads, full decode]", DecodeOptions.Default with { ReducedJpegDecode = false }, threads, false),
+               (" [1 thread, full decode]", new DecodeOptions { ReducedJpegDecode = false }, 1, false),
+               (" [all threads, full decode]", new DecodeOptions { ReducedJpegDecode = false }, threads, false),
                (" [all threads, reduced decode (default)]", DecodeOptions.Default, threads, false),
-               (" [all threads, reduced decode, oversample 4]", DecodeOptions.Default with { ReducedJpegOversample = 4 }, threads, false)]
+               (" [all threads, reduced decode, oversample 4]", new DecodeOptions { ReducedJpegOversample = 4 }, threads, false)]
             : [(string.Empty, DecodeOptions.Default, threads, false)];
         var runs = new List<(string Name, bool IsBModel, int[] Devices, Func<ImageClassifier> Create)>();
         int[] devices = parse.GetValue(devId)!;

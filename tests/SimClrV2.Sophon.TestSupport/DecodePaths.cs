@@ -6,5 +6,11 @@ namespace SimClrV2.Sophon.TestSupport;
 public static class DecodePaths
 {
     /// <summary>The decoder before libturbojpeg: ImageSharp for every JPEG, at full size (the photo benchmarks' old path).</summary>
-    public static DecodeOptions ImageSharpOnly(DecodeOptions options) => options with { ReducedJpegDecode = false, UseTurboJpeg = false };
+    public static DecodeOptions ImageSharpOnly(DecodeOptions options)
+    {
+        DecodeOptions copy = options.Clone();
+        copy.ReducedJpegDecode = false;
+        copy.UseTurboJpeg = false;
+        return copy;
+    }
 }

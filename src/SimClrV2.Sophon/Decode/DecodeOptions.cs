@@ -7,7 +7,7 @@ namespace SimClrV2.Sophon.Decode;
 /// EXIF orientation, and a
 /// truncated file is refused instead of being classified with invented pixels.
 /// </summary>
-public sealed record DecodeOptions
+public sealed class DecodeOptions
 {
     /// <summary>The defaults: 64 megapixels, 256 MiB of encoded data.</summary>
     public static DecodeOptions Default => new();
@@ -40,7 +40,7 @@ public sealed record DecodeOptions
     public int ReducedJpegOversample { get; set; } = 3;
 
     /// <summary>Whether JPEGs may go to libturbojpeg (false: ImageSharp for every JPEG, the decoder before it; benchmarks' old path).</summary>
-    internal bool UseTurboJpeg { get; init; } = true;
+    internal bool UseTurboJpeg { get; set; } = true;
 
     /// <summary>
     /// Turn photos upright by their EXIF orientation (tag 0x0112) before anything else, as OpenCV's
@@ -50,17 +50,20 @@ public sealed record DecodeOptions
     public bool ApplyExifOrientation { get; set; } = true;
 
     /// <summary>Keep JPEGs encoded after their checks, for a preprocessor that decodes them on the device. Set by the classifier.</summary>
-    internal bool KeepJpegEncoded { get; init; }
+    internal bool KeepJpegEncoded { get; set; }
 
     /// <summary>The width of the network input the image is decoded for (0: unknown, no reduced decode). The classifier sets it to its engine's.</summary>
-    internal int TargetWidth { get; init; }
+    internal int TargetWidth { get; set; }
 
     /// <summary>The height of the network input the image is decoded for (0: unknown, no reduced decode). The classifier sets it to its engine's.</summary>
-    internal int TargetHeight { get; init; }
+    internal int TargetHeight { get; set; }
+
+    /// <summary>A copy, for the classifier's own settings (the caller's object is never changed).</summary>
+    internal DecodeOptions Clone() => (DecodeOptions)MemberwiseClone();
 
     /// <summary>Checks the limits are positive.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A limit is below 1, or <see cref="MaxEncodedBytes"/> is not below <see cref="Array.MaxLength"/> (one buffer holds the image and one byte more).</exception>
-    public void Validate()
+    internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxPixels, 1, nameof(MaxPixels));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxEncodedBytes, 1, nameof(MaxEncodedBytes));

@@ -22,10 +22,10 @@ public abstract class ImageInput
     public string Name { get; }
 
     /// <summary>The ground-truth class index when the source knows it (CIFAR labels), else null.</summary>
-    public int? LabelIndex { get; init; }
+    public int? LabelIndex { get; internal init; }
 
     /// <summary>The ground-truth class name when the source knows it (a folder name), else null.</summary>
-    public string? LabelName { get; init; }
+    public string? LabelName { get; internal init; }
 
     /// <summary>The file this input reads (an image file, a CIFAR file), or null for streams, images and pixels.</summary>
     public virtual string? SourceFile => null;
@@ -127,7 +127,7 @@ public abstract class ImageInput
     /// <param name="name">The reported name.</param>
     /// <param name="error">Why it failed.</param>
     /// <returns>The input.</returns>
-    public static ImageInput FromError(string name, string error) => FromError(name, error, PredictionErrorKind.InvalidInput);
+    internal static ImageInput FromError(string name, string error) => FromError(name, error, PredictionErrorKind.InvalidInput);
 
     /// <summary>
     /// An input already known to have failed: it keeps its place in the results as an error entry

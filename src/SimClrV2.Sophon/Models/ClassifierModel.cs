@@ -11,7 +11,7 @@ namespace SimClrV2.Sophon.Models;
 public sealed class ClassifierModel
 {
     /// <summary>The default model's package, which <see cref="Default"/> loads when the application references it.</summary>
-    public const string DefaultPackageId = "SimClrV2.Sophon.Models.Cifar10";
+    internal const string DefaultPackageId = "SimClrV2.Sophon.Models.Cifar10";
 
     // The default model package's entry point, found by name so the core package does not depend on
     // the model's 3 MB; a trimmed application keeps it because the name is a constant.

@@ -45,7 +45,9 @@ internal sealed record ClassifierSettings
             manifest?.CheckLabels(engine.OutputLength);
         }
 
-        DecodeOptions decode = (options.Decode ?? DecodeOptions.Default) with { TargetWidth = engine.Input.Width, TargetHeight = engine.Input.Height };
+        DecodeOptions decode = options.Decode?.Clone() ?? DecodeOptions.Default;
+        decode.TargetWidth = engine.Input.Width;
+        decode.TargetHeight = engine.Input.Height;
         decode.Validate();
         return new ClassifierSettings
         {

@@ -79,7 +79,9 @@ public class ImageClassifier : IImageClassifier
             throw;
         }
 
-        _settings = settings with { Decode = settings.Decode with { KeepJpegEncoded = _preprocessor is IEncodedJpegConsumer { TakesEncodedJpeg: true } } };
+        DecodeOptions decode = settings.Decode.Clone();
+        decode.KeepJpegEncoded = _preprocessor is IEncodedJpegConsumer { TakesEncodedJpeg: true };
+        _settings = settings with { Decode = decode };
         _producer = new BatchProducer(engine, _preprocessor, _settings.Decode, _settings.DecodeThreads, _settings.Logger);
         _engineRuns = new RunGate(this);
         _scheduler = new BatchScheduler(engine, _engineRuns, _settings.Logger);

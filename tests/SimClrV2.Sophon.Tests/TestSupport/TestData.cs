@@ -83,7 +83,7 @@ internal static class TestData
     public static double DefaultModelAccuracy(IReadOnlyList<ImageInput> inputs, IReadOnlyList<int> labels, bool reducedDecode)
     {
         using SimClrV2.Sophon.Pipeline.ImageClassifier classifier = SimClrV2.Sophon.OnnxRuntime.OnnxImageClassifier.Create(
-            new SimClrV2.Sophon.OnnxRuntime.OnnxClassifierOptions { ModelPath = DefaultModel, Decode = DecodeOptions.Default with { ReducedJpegDecode = reducedDecode } });
+            new SimClrV2.Sophon.OnnxRuntime.OnnxClassifierOptions { ModelPath = DefaultModel, Decode = new DecodeOptions { ReducedJpegDecode = reducedDecode } });
         return 100.0 * classifier.Classify(inputs).Zip(labels, (p, l) => p.ClassIndex == l ? 1 : 0).Average();
     }
 

@@ -220,7 +220,7 @@ public class DeviceJpegFactsTests : EmulatorTestBase
             var onDevice = new byte[engine.Input.BytesPerImage];
             engine.CopyDeviceInput(batch, onDevice);
             var onHost = new byte[engine.Input.BytesPerImage];
-            using (DecodedImage decoded = ImageDecoding.Decode(jpeg, "card.jpg", DecodeOptions.Default with { ReducedJpegDecode = false }))
+            using (DecodedImage decoded = ImageDecoding.Decode(jpeg, "card.jpg", new DecodeOptions { ReducedJpegDecode = false }))
             {
                 cpu.Process(decoded, onHost);
             }

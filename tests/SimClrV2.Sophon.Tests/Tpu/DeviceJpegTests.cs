@@ -24,7 +24,7 @@ public class DeviceJpegTests : EmulatorTestBase
         {
             ModelPath = Emulator.Model("fp32", 4),
             Preprocess = backend,
-            Decode = DecodeOptions.Default with { ReducedJpegDecode = false }, // both paths decode the full image
+            Decode = new DecodeOptions { ReducedJpegDecode = false }, // both paths decode the full image
         });
 
     [Test]

@@ -81,7 +81,7 @@ public class HardwareTests
         using var dir = new TempDir();
         (IReadOnlyList<ImageInput> inputs, int[] labels) = Inputs(path, dir);
         // Both decode JPEGs at full size (the device's JPU does), so the columns compare like with like.
-        DecodeOptions fullDecode = DecodeOptions.Default with { ReducedJpegDecode = false };
+        DecodeOptions fullDecode = new DecodeOptions { ReducedJpegDecode = false };
         using ImageClassifier onnx = OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel, Decode = fullDecode });
         using ImageClassifier board = SophonImageClassifier.Create(new SophonClassifierOptions
         {

@@ -50,7 +50,7 @@ public class ExifOrientationTests
         expected.Mutate(x => x.AutoOrient());
 
         using DecodedImage turned = ImageInput.FromStream(new MemoryStream(png), "oriented.png").Decode();
-        using DecodedImage asStored = ImageInput.FromStream(new MemoryStream(png), "oriented.png").Decode(DecodeOptions.Default with { ApplyExifOrientation = false });
+        using DecodedImage asStored = ImageInput.FromStream(new MemoryStream(png), "oriented.png").Decode(new DecodeOptions { ApplyExifOrientation = false });
 
         Assert.That((turned.Width, turned.Height), Is.EqualTo((expected.Width, expected.Height)));
         Assert.That(Bytes(turned), Is.EqualTo(Pixels(expected)));
@@ -69,7 +69,7 @@ public class ExifOrientationTests
         byte[] sidewaysJpeg = Encode(sideways, 6, jpeg: true);
         using ImageClassifier classifier = OnnxImageClassifier.Create(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel });
 
-        using (DecodedImage reduced = ImageInput.FromStream(new MemoryStream(sidewaysJpeg), "sideways.jpg").Decode(DecodeOptions.Default with { TargetWidth = 32, TargetHeight = 32 }))
+        using (DecodedImage reduced = ImageInput.FromStream(new MemoryStream(sidewaysJpeg), "sideways.jpg").Decode(new DecodeOptions { TargetWidth = 32, TargetHeight = 32 }))
         {
             Assert.That((reduced.Width, reduced.Height), Is.EqualTo((120, 160)), "decoded at 1/4 and turned upright");
         }

@@ -18,7 +18,7 @@ public class ReducedJpegDecodeTests
 {
     private static readonly string Rocket = Path.Combine(TestData.SampleImages, "rocket.jpg");
 
-    private static DecodeOptions For(int width, int height, bool reduced = true) => DecodeOptions.Default with { TargetWidth = width, TargetHeight = height, ReducedJpegDecode = reduced };
+    private static DecodeOptions For(int width, int height, bool reduced = true) => new DecodeOptions { TargetWidth = width, TargetHeight = height, ReducedJpegDecode = reduced };
 
     [TestCase(16, 12, 80, 54)]
     [TestCase(40, 26, 160, 107)]
@@ -41,10 +41,10 @@ public class ReducedJpegDecodeTests
     public void TheOversampleTradesSizeForSpeed(int oversample, int width, int height)
     {
         TestData.RequireTurboJpeg();
-        using DecodedImage image = ImageDecoding.DecodeFile(Rocket, DecodeOptions.Default with { TargetWidth = 32, TargetHeight = 32, ReducedJpegOversample = oversample });
+        using DecodedImage image = ImageDecoding.DecodeFile(Rocket, new DecodeOptions { TargetWidth = 32, TargetHeight = 32, ReducedJpegOversample = oversample });
 
         Assert.That((image.Width, image.Height), Is.EqualTo((width, height)));
-        Assert.That(() => (DecodeOptions.Default with { ReducedJpegOversample = 0 }).Validate(), Throws.InstanceOf<ArgumentOutOfRangeException>());
+        Assert.That(() => (new DecodeOptions { ReducedJpegOversample = 0 }).Validate(), Throws.InstanceOf<ArgumentOutOfRangeException>());
     }
 
     [Test]

@@ -306,7 +306,7 @@ internal static class SophonDoctor
             // The card at the network's size (at least the JPU's 16x16): no resize, so the decoders and their colour conversion are all that differs.
             int w = Math.Max(16, input.Width), h = Math.Max(16, input.Height);
             byte[] card = ColourCard(w, h);
-            return [(DecodedImage.FromEncodedJpeg(card, w, h), ImageDecoding.Decode(card, "the colour test card", DecodeOptions.Default with { ReducedJpegDecode = false }), $"colour test card {w}x{h}, 4:4:4")];
+            return [(DecodedImage.FromEncodedJpeg(card, w, h), ImageDecoding.Decode(card, "the colour test card", new DecodeOptions { ReducedJpegDecode = false }), $"colour test card {w}x{h}, 4:4:4")];
         }, JpegTolerance, "The JPU's YUV is converted with the wrong colour range (JPEG is full range; the VPP's default is limited range): this libsophon's VPP does not honour CSC_YPbPr2RGB_BT601. Use PreprocessBackend.Bmcv (JPEGs decoded on the host) and attach doctor.json to a bug report.");
 
     private static SophonCheck VppPasses(string bmodelPath, int deviceId)
