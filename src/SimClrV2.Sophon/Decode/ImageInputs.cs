@@ -63,21 +63,16 @@ public static class ImageInputs
         return CifarDataset.LooksLikePickle(path) ? InputKind.CifarPickle : InputKind.ImageFile;
     }
 
-    /// <summary>The inputs a path names (see <see cref="Detect"/>). CIFAR files are read now; images are decoded when classified.</summary>
-    /// <param name="path">A file or folder path.</param>
-    /// <param name="labels">Class names; a folder image's label is its parent folder's name when it is one of them.</param>
-    /// <returns>The inputs in a stable order.</returns>
-    public static IReadOnlyList<ImageInput> FromPath(string path, IReadOnlyList<string>? labels = null) => FromPath(path, labels, null);
-
     /// <summary>
-    /// The inputs a path names (see <see cref="Detect"/>), and for a folder the files it holds that
-    /// are not images of a type the decoders read: nothing is dropped without a word.
+    /// The inputs a path names (see <see cref="Detect"/>): CIFAR files are read now, images are decoded
+    /// when classified; and for a folder the files it holds that are not images of a type the decoders
+    /// read: nothing is dropped without a word.
     /// </summary>
     /// <param name="path">A file or folder path.</param>
     /// <param name="labels">Class names; a folder image's label is its parent folder's name when it is one of them.</param>
     /// <param name="skipped">Receives the full path of each file a folder holds that is not taken (not an image extension of <see cref="ImageExtensions"/>); null to ignore them.</param>
     /// <returns>The inputs in a stable order.</returns>
-    public static IReadOnlyList<ImageInput> FromPath(string path, IReadOnlyList<string>? labels, ICollection<string>? skipped) => Detect(path) switch
+    public static IReadOnlyList<ImageInput> FromPath(string path, IReadOnlyList<string>? labels = null, ICollection<string>? skipped = null) => Detect(path) switch
     {
         InputKind.Folder => FromFolder(path, labels, skipped),
         InputKind.CifarPickle => CifarDataset.ReadPickle(path).ToInputs(),

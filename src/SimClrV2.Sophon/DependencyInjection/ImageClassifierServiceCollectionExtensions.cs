@@ -20,7 +20,7 @@ public static class ImageClassifierServiceCollectionExtensions
     /// <summary>
     /// Registers the SOPHON classifier (<see cref="SophonImageClassifier"/>) configured from a
     /// configuration section (e.g. <c>builder.Configuration.GetSection("Classifier")</c>: <c>ModelPath</c>,
-    /// <c>DeviceId</c>, <c>Preprocess</c>, <c>Preprocessing:Width</c>, ...), then by <paramref name="configure"/>.
+    /// <c>DeviceIds:0</c>, <c>Preprocess</c>, <c>Preprocessing:Width</c>, ...), then by <paramref name="configure"/>.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configuration">The section holding <see cref="SophonClassifierOptions"/>.</param>

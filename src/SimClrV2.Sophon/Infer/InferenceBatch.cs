@@ -68,7 +68,7 @@ public abstract class InferenceBatch
     /// <summary>The bytes of one image slot of the input tensor.</summary>
     /// <param name="slot">0..Capacity-1.</param>
     /// <returns>The slot's bytes.</returns>
-    public Span<byte> ImageSlot(int slot)
+    internal Span<byte> ImageSlot(int slot)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(slot);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, Capacity);
@@ -79,7 +79,7 @@ public abstract class InferenceBatch
     /// <summary>The output row of one image after <see cref="IInferenceEngine.RunAsync"/>.</summary>
     /// <param name="slot">0..Capacity-1.</param>
     /// <returns>The row of raw network outputs (logits).</returns>
-    public ReadOnlySpan<float> OutputRow(int slot)
+    internal ReadOnlySpan<float> OutputRow(int slot)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(slot);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, Capacity);

@@ -61,7 +61,7 @@ public sealed class ModelManifest
     /// <summary>The schema reference (<c>$schema</c>) the manifest carries, if any; never interpreted.</summary>
     [JsonPropertyName("$schema")]
     [JsonInclude]
-    public string? Schema { get; internal set; }
+    internal string? Schema { get; set; }
 
     /// <summary>A display name for the model.</summary>
     [JsonInclude]

@@ -94,7 +94,7 @@ public sealed class PreprocessingOverride
 
     /// <summary>Checks the fields that are given, naming the one that is wrong.</summary>
     /// <exception cref="ArgumentException">A value is out of range.</exception>
-    public void Validate()
+    internal void Validate()
     {
         if (PadValue is not null && (PadValue.Count != 3 || PadValue.Any(v => v is < 0 or > 255)))
         {

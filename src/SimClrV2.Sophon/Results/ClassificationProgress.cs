@@ -1,13 +1,20 @@
 namespace SimClrV2.Sophon.Results;
 
 /// <summary>Progress of a classification run.</summary>
-/// <param name="completed">Inputs with a prediction so far.</param>
-/// <param name="total">All inputs, when known in advance.</param>
-public readonly struct ClassificationProgress(int completed, int? total)
+public readonly struct ClassificationProgress
 {
+    /// <summary>Made by the classifier.</summary>
+    /// <param name="completed">Inputs with a prediction so far.</param>
+    /// <param name="total">All inputs, when known in advance.</param>
+    internal ClassificationProgress(int completed, int? total)
+    {
+        Completed = completed;
+        Total = total;
+    }
+
     /// <summary>Inputs classified so far.</summary>
-    public int Completed { get; } = completed;
+    public int Completed { get; }
 
     /// <summary>All inputs, when the sequence knows its length; else null.</summary>
-    public int? Total { get; } = total;
+    public int? Total { get; }
 }

@@ -39,7 +39,7 @@ internal sealed class SophonEngine : IInferenceEngine
         Manifest = model.Manifest;
         string path = model.Name;
         ReadOnlyMemory<byte> data = model.InMemory?.Data ?? default;
-        IReadOnlyList<int> deviceIds = options.DeviceIds ?? [options.DeviceId];
+        IReadOnlyList<int> deviceIds = options.DeviceIds ?? [0];
         bool inMemory = !data.IsEmpty;
         if (DeviceIdRule.Problem(deviceIds) is { } ids)
         {

@@ -9,10 +9,7 @@ namespace SimClrV2.Sophon.Tpu;
 /// <summary>Options of <see cref="SophonImageClassifier"/>: the engine's and the classifier's.</summary>
 public sealed class SophonClassifierOptions : ModelFileClassifierOptions
 {
-    /// <summary>The device (the reference's <c>--dev_id</c>); ignored when <see cref="DeviceIds"/> is set.</summary>
-    public int DeviceId { get; set; }
-
-    /// <summary>Several devices: batches are spread across them, results stay in input order.</summary>
+    /// <summary>The devices to run on (the reference's <c>--dev_id</c>; default device 0); with several, batches are spread across them and results stay in input order.</summary>
     public IReadOnlyList<int>? DeviceIds { get; set; }
 
     /// <summary>The network to run (default: the bmodel's first).</summary>
@@ -38,11 +35,6 @@ public sealed class SophonClassifierOptions : ModelFileClassifierOptions
         if (Model is null && string.IsNullOrEmpty(ModelPath))
         {
             yield return "ModelPath is not set; give the .bmodel file (or set Model to a ClassifierModel with the bmodel's bytes).";
-        }
-
-        if (DeviceId < 0)
-        {
-            yield return $"DeviceId is {DeviceId}; device ids start at 0.";
         }
 
         if (DeviceIds is not null && DeviceIdRule.Problem(DeviceIds) is { } ids)

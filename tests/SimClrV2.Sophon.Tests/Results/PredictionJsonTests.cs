@@ -38,10 +38,10 @@ public class PredictionJsonTests
 
         IReadOnlyList<PredictionRecord> records = PredictionJson.Read(path);
 
-        Assert.That(records, Is.EqualTo(new[]
+        Assert.That(records.Select(r => (r.Filename, r.Prediction, r.Score, r.Error, r.Timings)), Is.EqualTo(new[]
         {
-            new PredictionRecord("a.png", 3, 0.75) { Timings = new StageTimings(1.5, 0.25, 2, 0.125) },
-            new PredictionRecord("b.png", -1, 0, "corrupt") { Timings = default(StageTimings) },
+            ("a.png", 3, 0.75, (string?)null, (StageTimings?)new StageTimings(1.5, 0.25, 2, 0.125)),
+            ("b.png", -1, 0.0, "corrupt", (StageTimings?)default(StageTimings)),
         }));
     }
 

@@ -71,7 +71,7 @@ public class HardwareTests
         if (precision == "fp16" && path != "cpu")
         {
             Assert.That(
-                () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = bmodel, DeviceId = DeviceId, Preprocess = PreprocessBackend.Bmcv }),
+                () => SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = bmodel, DeviceIds = [DeviceId], Preprocess = PreprocessBackend.Bmcv }),
                 Throws.TypeOf<SophonModelException>().With.Message.Contains("FLOAT32 or INT8"),
                 "BMCV's convert_to cannot write FP16: refused with the reason");
             TestContext.Progress.WriteLine($"hardware {precision}_{batch}b {path}: refused as expected (convert_to writes FLOAT32 or INT8 only)");
@@ -87,7 +87,7 @@ public class HardwareTests
         {
             Decode = fullDecode,
             ModelPath = bmodel,
-            DeviceId = DeviceId,
+            DeviceIds = [DeviceId],
             Labels = TestData.Cifar10Labels,
             Preprocess = path switch { "cpu" => PreprocessBackend.Cpu, "bmcv" => PreprocessBackend.Bmcv, _ => PreprocessBackend.DeviceJpeg },
             BmcvFallbackToCpu = false,

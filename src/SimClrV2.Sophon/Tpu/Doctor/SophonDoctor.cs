@@ -148,7 +148,7 @@ internal static class SophonDoctor
 
     private static SophonCheck Launch(string bmodelPath, int deviceId, List<KeyValuePair<string, string>> facts)
     {
-        using var engine = new SophonEngine(new SophonClassifierOptions { ModelPath = bmodelPath, DeviceId = deviceId });
+        using var engine = new SophonEngine(new SophonClassifierOptions { ModelPath = bmodelPath, DeviceIds = [deviceId] });
         EngineInput input = engine.Input;
         InferenceBatch batch = engine.RentBatch();
         try
@@ -180,7 +180,7 @@ internal static class SophonDoctor
     /// <summary>A network with device preprocessing, the CPU preprocessor beside it, and a function comparing their tensors of one image in 0..255 levels.</summary>
     private static SophonCheck CompareOnDevice(string name, string bmodelPath, int deviceId, bool hardwareJpeg, Func<EngineInput, IReadOnlyList<(DecodedImage Device, DecodedImage Cpu, string What)>> images, double tolerance, string fix)
     {
-        using var engine = new SophonEngine(new SophonClassifierOptions { ModelPath = bmodelPath, DeviceId = deviceId, Preprocess = hardwareJpeg ? PreprocessBackend.DeviceJpeg : PreprocessBackend.Bmcv });
+        using var engine = new SophonEngine(new SophonClassifierOptions { ModelPath = bmodelPath, DeviceIds = [deviceId], Preprocess = hardwareJpeg ? PreprocessBackend.DeviceJpeg : PreprocessBackend.Bmcv });
         EngineInput input = engine.Input;
         if (input.ElementType is not (TensorElementType.Float32 or TensorElementType.Int8) || input.Layout != TensorLayout.Nchw)
         {
@@ -311,7 +311,7 @@ internal static class SophonDoctor
 
     private static SophonCheck VppPasses(string bmodelPath, int deviceId)
     {
-        using var engine = new SophonEngine(new SophonClassifierOptions { ModelPath = bmodelPath, DeviceId = deviceId });
+        using var engine = new SophonEngine(new SophonClassifierOptions { ModelPath = bmodelPath, DeviceIds = [deviceId] });
         BmcvLimits limits = BmcvLimits.For(engine.ChipId);
         EngineInput input = engine.Input;
         int passes = limits.Passes(1920, 1080, input.Width, input.Height).Count;
@@ -324,7 +324,7 @@ internal static class SophonDoctor
     private static SophonCheck Manifest(string bmodelPath, int deviceId)
     {
         ModelManifest? manifest = ModelManifest.TryLoadFor(bmodelPath);
-        using ImageClassifier classifier = SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = bmodelPath, DeviceId = deviceId });
+        using ImageClassifier classifier = SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = bmodelPath, DeviceIds = [deviceId] });
         string fed = $"the engine feeds {classifier.Preprocessing}";
         return manifest is null
             ? new SophonCheck("manifest", SophonCheckStatus.Warn, $"no manifest at {ModelManifest.PathFor(bmodelPath)}; {fed} (defaults)", "Write the manifest beside the bmodel (simclrv2 emulate and the compile scripts do) so labels and preprocessing travel with it.")
