@@ -119,6 +119,38 @@ public class ImageClassifier : IImageClassifier
     public Prediction Classify(ReadOnlySpan<byte> rgb24, int width, int height, string name = "pixels", CancellationToken cancellationToken = default) =>
         Classify([ImageInput.FromPixels(rgb24, width, height, name)], null, cancellationToken)[0];
 
+    // The extension overloads again, as members: a user who imports only the engine's namespace
+    // (SimClrV2.Sophon.OnnxRuntime) does not see ImageClassifierExtensions.
+
+    /// <summary>Classifies what the paths name: image files, folders (recursive), CIFAR-10 files; a missing path is an error entry (see <see cref="ImageClassifierExtensions.Classify(IImageClassifier, string[])"/>).</summary>
+    /// <param name="paths">File or folder paths.</param>
+    /// <returns>One prediction per image, in path order.</returns>
+    public IReadOnlyList<Prediction> Classify(params string[] paths) => ImageClassifierExtensions.Classify(this, paths);
+
+    /// <summary>Classifies one encoded image held in memory (see <see cref="ImageInput.FromBytes"/>); a corrupt image is an error entry.</summary>
+    /// <param name="encoded">The encoded image (PNG, JPEG, ...).</param>
+    /// <param name="name">The reported name.</param>
+    /// <param name="cancellationToken">Stops the run.</param>
+    /// <returns>The prediction.</returns>
+    public Prediction Classify(ReadOnlyMemory<byte> encoded, string name = "bytes", CancellationToken cancellationToken = default) =>
+        ImageClassifierExtensions.Classify(this, encoded, name, cancellationToken);
+
+    /// <summary>Classifies one encoded image held in an array (<c>classifier.Classify(File.ReadAllBytes("cat.jpg"))</c>).</summary>
+    /// <param name="encoded">The encoded image.</param>
+    /// <param name="name">The reported name.</param>
+    /// <param name="cancellationToken">Stops the run.</param>
+    /// <returns>The prediction.</returns>
+    public Prediction Classify(byte[] encoded, string name = "bytes", CancellationToken cancellationToken = default) =>
+        ImageClassifierExtensions.Classify(this, encoded, name, cancellationToken);
+
+    /// <summary>Streams the predictions for what one path names (a file, a folder, a CIFAR-10 file) as batches complete.</summary>
+    /// <param name="path">A file or folder path.</param>
+    /// <param name="progress">Receives progress after each batch; may be null.</param>
+    /// <param name="cancellationToken">Stops the run.</param>
+    /// <returns>The predictions, in path order.</returns>
+    public IAsyncEnumerable<Prediction> ClassifyAsync(string path, IProgress<ClassificationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        ImageClassifierExtensions.ClassifyAsync(this, path, progress, cancellationToken);
+
     /// <inheritdoc />
     public IAsyncEnumerable<Prediction> ClassifyAsync(IEnumerable<ImageInput> inputs, IProgress<ClassificationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
