@@ -6,6 +6,9 @@
   python3 export_onnx.py --arch simclrv2 --depth 18 --width 0.25 --random-init --output build/r18w025.onnx
 
 Writes <output> and <output without .onnx>.manifest.json, checks the model with the ONNX checker,
+gives it its representations as extra outputs beside the logits (embedding_outputs.py: h, the
+encoder's pooled features, and for SimCLRv2 heads projection, the first projection layer's output;
+the manifest lists them in "embeddings"; --no-embeddings leaves them out),
 and with --check-data also writes <output>.check.json: random inputs and PyTorch's outputs, which
 the C# tests compare with ONNX Runtime (Debian has no Python ONNX Runtime). Needs python3-torch,
 python3-torchvision and python3-onnx (Debian packages).
@@ -19,6 +22,7 @@ import onnx
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import embedding_outputs  # noqa: E402
 import simclr_models  # noqa: E402
 
 CIFAR_MEAN = [0.4914, 0.4822, 0.4465]
@@ -43,6 +47,7 @@ def parse_args(argv):
     p.add_argument("--preprocessing", choices=["cifar", "unit"], help="manifest convention (default: cifar for reference, unit for simclrv2)")
     p.add_argument("--output", required=True, help="the .onnx file to write")
     p.add_argument("--check-data", action="store_true", help="also write <output>.check.json for the C# equivalence test")
+    p.add_argument("--no-embeddings", action="store_true", help="export the logits only (no h/projection outputs)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     if bool(args.weights) == bool(args.random_init):
@@ -73,10 +78,15 @@ def export(model, args):
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     torch.onnx.export(model, dummy, args.output, input_names=[args.input_name], output_names=[args.output_name],
                       opset_version=args.opset, dynamic_axes=dynamic, do_constant_folding=True)
+    exported = onnx.load(args.output)
+    embeddings = [] if args.no_embeddings else embedding_outputs.edit(exported, args.output_name)
+    if embeddings:
+        onnx.save(exported, args.output)
     onnx.checker.check_model(onnx.load(args.output))
+    return embeddings
 
 
-def write_manifest(args):
+def write_manifest(args, embeddings=()):
     convention = args.preprocessing or ("cifar" if args.arch == "reference" else "unit")
     preprocessing = {"width": args.size, "height": args.size, "channelOrder": "rgb", "scale": 1 / 255}
     if convention == "cifar":
@@ -89,6 +99,9 @@ def write_manifest(args):
         "preprocessing": preprocessing,
         "labels": simclr_models.CIFAR10_LABELS if args.classes == 10 else [str(i) for i in range(args.classes)],
     }
+    if embeddings:
+        manifest["embeddings"] = list(embeddings)
+        manifest["defaultEmbedding"] = embeddings[0]
     path = os.path.splitext(args.output)[0] + ".manifest.json"
     with open(path, "w") as f:
         json.dump(manifest, f, indent=2)
@@ -111,9 +124,9 @@ def write_check_data(model, args):
 def main(argv=None):
     args = parse_args(argv)
     model = build_model(args)
-    export(model, args)
-    print(f"wrote {args.output} (ONNX checker passed)")
-    print(f"wrote {write_manifest(args)}")
+    embeddings = export(model, args)
+    print(f"wrote {args.output} (ONNX checker passed; embedding outputs: {', '.join(embeddings) or 'none'})")
+    print(f"wrote {write_manifest(args, embeddings)}")
     if args.check_data:
         print(f"wrote {write_check_data(model, args)}")
 

@@ -28,6 +28,9 @@ public sealed class OnnxClassifierOptions : ModelFileClassifierOptions
     /// <summary>The model to load (the default model when none is given) and its manifest.</summary>
     internal (string Name, ReadOnlyMemory<byte> Data, ModelManifest? Manifest) Resolve() => ResolveModel(defaultModel: true);
 
+    /// <summary>The embedding output to fetch with the logits, or null (the core's rule).</summary>
+    internal string? EmbeddingFor(ModelManifest? manifest, IReadOnlyCollection<string> outputs, string logits) => ChooseEmbedding(manifest, outputs, logits);
+
     /// <inheritdoc />
     public override IEnumerable<string> GetValidationErrors()
     {

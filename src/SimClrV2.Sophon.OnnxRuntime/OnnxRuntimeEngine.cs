@@ -21,6 +21,7 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
     private readonly InferenceBatchPool<OnnxBatch> _pool;
+    private readonly int[] _embeddingShape = [];
     private volatile bool _disposed;
 
     /// <summary>Loads the options' model (the default model when none is given) and reads its manifest for names and layout.</summary>
@@ -97,11 +98,25 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
                 throw Invalid($"output '{outputName}' is {output.ElementDataType}; float logits are needed");
             }
 
+            if (options.EmbeddingFor(manifest, [.. _session.OutputMetadata.Keys], outputName) is { } embedding)
+            {
+                NodeMetadata e = _session.OutputMetadata[embedding];
+                int[] eDims = e.Dimensions;
+                if (!e.IsTensor || e.ElementDataType != OrtElementType.Float || eDims.Length < 2 || eDims.Skip(1).Any(d => d <= 0))
+                {
+                    throw Invalid($"embedding output '{embedding}' is {e.ElementDataType} [{string.Join(", ", eDims)}]; an embedding is float [N, D] (fixed D)");
+                }
+
+                EmbeddingName = embedding;
+                _embeddingShape = eDims[1..];
+                EmbeddingLength = checked(_embeddingShape.Aggregate(1, (a, d) => a * d));
+            }
+
             IsBatchSizeFixed = inDims[0] > 0;
             MaxBatchSize = IsBatchSizeFixed ? inDims[0] : options.BatchSize;
             OutputLength = outDims[1];
             _inputNames = [inputName];
-            _outputNames = [outputName];
+            _outputNames = EmbeddingName is null ? [outputName] : [outputName, EmbeddingName];
             _runOptions = new RunOptions();
         }
         catch
@@ -140,6 +155,12 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
 
     /// <summary>The output tensor's name.</summary>
     public string OutputName => _outputNames[0];
+
+    /// <inheritdoc />
+    public string? EmbeddingName { get; }
+
+    /// <inheritdoc />
+    public int EmbeddingLength { get; }
 
     /// <inheritdoc />
     public InferenceBatch RentBatch() => _pool.Rent();
@@ -229,6 +250,7 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
     {
         private readonly byte[] _input;
         private readonly float[] _output;
+        private readonly float[] _embeddings;
         private readonly OrtValue[][]?[] _tensors;
 
         public OnnxBatch(OnnxRuntimeEngine owner)
@@ -237,6 +259,7 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
             Owner = owner;
             _input = GC.AllocateArray<byte>(Capacity * Input.BytesPerImage, pinned: true);
             _output = GC.AllocateArray<float>(Capacity * OutputLength, pinned: true);
+            _embeddings = GC.AllocateArray<float>(Capacity * owner.EmbeddingLength, pinned: true);
             _tensors = new OrtValue[][]?[Capacity + 1];
         }
 
@@ -246,6 +269,8 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
 
         public override Span<float> Outputs => _output;
 
+        public override Span<float> Embeddings => _embeddings;
+
         /// <summary>The input and output tensor lists for a batch of count images, created once (no per-run allocation).</summary>
         public OrtValue[][] Tensors(int count) => _tensors[count] ??= Create(count);
 
@@ -253,8 +278,10 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
         {
             foreach (OrtValue[][]? pair in _tensors)
             {
-                pair?[0][0].Dispose();
-                pair?[1][0].Dispose();
+                foreach (OrtValue value in pair?.SelectMany(v => v) ?? [])
+                {
+                    value.Dispose();
+                }
             }
         }
 
@@ -267,7 +294,16 @@ internal sealed class OnnxRuntimeEngine : IInferenceEngine
                 OrtMemoryInfo.DefaultInstance, ToOrt(i.ElementType), i.Layout == TensorLayout.Nhwc ? [count, i.Height, i.Width, i.Channels] : [count, i.Channels, i.Height, i.Width], inputPointer, (long)count * i.BytesPerImage);
             OrtValue output = OrtValue.CreateTensorValueWithData(
                 OrtMemoryInfo.DefaultInstance, OrtElementType.Float, [count, OutputLength], outputPointer, (long)count * OutputLength * sizeof(float));
-            return [[input], [output]];
+            if (Owner.EmbeddingName is null)
+            {
+                return [[input], [output]];
+            }
+
+            // The embedding output is fetched by the same run, into its own pinned rows.
+            int length = Owner.EmbeddingLength;
+            OrtValue embedding = OrtValue.CreateTensorValueWithData(
+                OrtMemoryInfo.DefaultInstance, OrtElementType.Float, [count, .. Owner._embeddingShape.Select(d => (long)d)], Marshal.UnsafeAddrOfPinnedArrayElement(_embeddings, 0), (long)count * length * sizeof(float));
+            return [[input], [output, embedding]];
         }
     }
 }

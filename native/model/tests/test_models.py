@@ -84,6 +84,44 @@ class ExportTests(unittest.TestCase):
         self.assertEqual(check["inputShape"], [4, 3, 32, 32])
         self.assertEqual(len(check["output"]), 40)
 
+    def test_export_adds_the_embedding_outputs_and_names_them_in_the_manifest(self):
+        import onnx
+        for arch, expected in ((["--arch", "simclrv2", "--depth", "18", "--width", "0.25"], ["projection", "h"]),
+                               (["--arch", "reference"], ["h"])):
+            with tempfile.TemporaryDirectory() as d:
+                out = os.path.join(d, "m.onnx")
+                export_onnx.main(arch + ["--random-init", "--batch", "dynamic", "--output", out])
+                with open(os.path.join(d, "m.manifest.json")) as f:
+                    manifest = json.load(f)
+                model = onnx.load(out)
+            outputs = {o.name: [x.dim_value or x.dim_param for x in o.type.tensor_type.shape.dim] for o in model.graph.output}
+            self.assertEqual(manifest["embeddings"], expected, arch)
+            self.assertEqual(manifest["defaultEmbedding"], expected[0])
+            self.assertEqual(list(outputs), ["logits"] + expected)
+            width = 128 if arch[1] == "simclrv2" else 2048
+            for name in expected:
+                self.assertEqual(outputs[name], ["N", width], (arch, name))
+
+    def test_the_graph_edit_adds_outputs_without_changing_a_node_or_weight(self):
+        import onnx
+        import embedding_outputs
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "plain.onnx")
+            export_onnx.main(["--arch", "simclrv2", "--depth", "18", "--width", "0.25", "--random-init",
+                              "--no-embeddings", "--output", out])
+            edited_path = os.path.join(d, "edited.onnx")
+            embedding_outputs.main([out, edited_path])
+            plain, edited = onnx.load(out), onnx.load(edited_path)
+            with open(os.path.join(d, "edited.manifest.json")) as f:
+                manifest = json.load(f)
+            with self.assertRaises(SystemExit):
+                embedding_outputs.main([edited_path, os.path.join(d, "again.onnx"), "--logits", "projection"])
+        self.assertEqual([o.name for o in plain.graph.output], ["logits"])
+        self.assertEqual([o.name for o in edited.graph.output], ["logits", "projection", "h"])
+        self.assertEqual([n.op_type for n in plain.graph.node], [n.op_type for n in edited.graph.node])
+        self.assertEqual([i.SerializeToString() for i in plain.graph.initializer], [i.SerializeToString() for i in edited.graph.initializer])
+        self.assertEqual(manifest["embeddings"], ["projection", "h"])
+
     def test_weights_and_random_init_are_exclusive(self):
         with self.assertRaises(SystemExit):
             export_onnx.main(["--output", "x.onnx"])

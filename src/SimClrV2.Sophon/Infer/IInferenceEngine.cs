@@ -31,6 +31,12 @@ public interface IInferenceEngine : IDisposable
     /// </summary>
     int MaxConcurrentBatches => 1;
 
+    /// <summary>The embedding output each run also fills (<see cref="InferenceBatch.Embeddings"/>), or null when it fetches none.</summary>
+    string? EmbeddingName => null;
+
+    /// <summary>Floats per image in <see cref="InferenceBatch.Embeddings"/> (0 when the engine fetches no embedding).</summary>
+    int EmbeddingLength => 0;
+
     /// <summary>Takes a batch buffer from the engine's pool (allocated once, reused).</summary>
     /// <returns>A batch of capacity <see cref="MaxBatchSize"/>.</returns>
     InferenceBatch RentBatch();

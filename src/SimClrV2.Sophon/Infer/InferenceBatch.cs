@@ -76,6 +76,20 @@ public abstract class InferenceBatch
         return InputBytes.Slice(slot * size, size);
     }
 
+    /// <summary>
+    /// The embedding rows, image by image (<see cref="IInferenceEngine.EmbeddingLength"/> floats each), filled
+    /// by the same run as <see cref="Outputs"/>; empty when the engine fetches no embedding.
+    /// </summary>
+    public virtual Span<float> Embeddings => Span<float>.Empty;
+
+    /// <summary>The embedding row of one image after a run (<paramref name="length"/> floats).</summary>
+    internal ReadOnlySpan<float> EmbeddingRow(int slot, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(slot);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(slot, Capacity);
+        return Embeddings.Slice(slot * length, length);
+    }
+
     /// <summary>The output row of one image after <see cref="IInferenceEngine.RunAsync"/>.</summary>
     /// <param name="slot">0..Capacity-1.</param>
     /// <returns>The row of raw network outputs (logits).</returns>

@@ -112,6 +112,18 @@ public sealed class ModelManifest
     public double? Accuracy { get; internal set; }
 
     /// <summary>
+    /// The model's embedding outputs, by output name: representations the same run computes beside the
+    /// logits (SimCLR: <c>h</c>, the encoder's pooled features; <c>projection</c>, the first projection
+    /// layer's output). Null or empty: the model has none.
+    /// </summary>
+    [JsonInclude]
+    public IReadOnlyList<string>? Embeddings { get; internal set; }
+
+    /// <summary>The embedding fetched when the options name none (one of <see cref="Embeddings"/>; default: the first).</summary>
+    [JsonInclude]
+    public string? DefaultEmbedding { get; internal set; }
+
+    /// <summary>
     /// The preprocessing the host applies: the manifest's section over the defaults (field by field),
     /// or, for a model with fused preprocessing, the raw pixels (scale 1, mean 0, std 1) at its size,
     /// channel order and resize.
@@ -214,6 +226,29 @@ public sealed class ModelManifest
         if (LabelRule.Problem(Labels) is { } labels)
         {
             throw new ArgumentException($"labels {labels}.", nameof(Labels));
+        }
+
+        if (Embeddings is { } embeddings)
+        {
+            if (embeddings.Any(string.IsNullOrWhiteSpace))
+            {
+                throw new ArgumentException("embeddings holds an empty name; list the embedding outputs' names.", nameof(Embeddings));
+            }
+
+            if (embeddings.GroupBy(e => e, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            {
+                throw new ArgumentException($"embeddings names '{twice.Key}' twice.", nameof(Embeddings));
+            }
+
+            if (OutputName is { } output && embeddings.Contains(output, StringComparer.Ordinal))
+            {
+                throw new ArgumentException($"embeddings names '{output}', the logits output (outputName); list only the embedding outputs.", nameof(Embeddings));
+            }
+        }
+
+        if (DefaultEmbedding is { } chosen && !(Embeddings ?? []).Contains(chosen, StringComparer.Ordinal))
+        {
+            throw new ArgumentException($"defaultEmbedding '{chosen}' is not one of embeddings ({(Embeddings is { Count: > 0 } e ? string.Join(", ", e.Select(n => $"'{n}'")) : "none listed")}).", nameof(DefaultEmbedding));
         }
 
         try

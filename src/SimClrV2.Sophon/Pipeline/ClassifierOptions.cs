@@ -51,6 +51,15 @@ public class ClassifierOptions
     public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>
+    /// The embedding output fetched in the same run as the logits (one of the manifest's
+    /// <see cref="ModelManifest.Embeddings"/>, or any other [N, D] float output of the model), attached
+    /// to each prediction L2-normalised (<see cref="Results.Prediction.Embedding"/>) and returned by
+    /// <c>Embed</c>. Null (default): the manifest's <see cref="ModelManifest.DefaultEmbedding"/>, or
+    /// none when the model lists none; <c>"none"</c>: none.
+    /// </summary>
+    public string? Embedding { get; set; }
+
+    /// <summary>
     /// Checks every option that can be checked before a model is loaded, without throwing: one
     /// message per wrong option, each starting with the option's name (e.g. <c>TopK is 0; ...</c>).
     /// The dependency-injection registrations run it at start (<c>ValidateOnStart</c>).
@@ -81,6 +90,11 @@ public class ClassifierOptions
         if (OutputKind is { } kind && !Enum.IsDefined(kind))
         {
             yield return $"OutputKind {kind} is unknown; use Logits or Probabilities.";
+        }
+
+        if (Embedding is { } embedding && string.IsNullOrWhiteSpace(embedding))
+        {
+            yield return "Embedding is blank; name an embedding output (e.g. projection), \"none\", or leave it null for the manifest's default.";
         }
 
         foreach (string error in Check("Preprocessing", Preprocessing is null ? null : () => Preprocessing.Validate())
@@ -163,6 +177,20 @@ public abstract class ModelFileClassifierOptions : ClassifierOptions
             yield return $"Layout {layout} is unknown; use Nchw or Nhwc (or leave it out: detected from the model).";
         }
     }
+
+    /// <summary>
+    /// The embedding output an engine fetches with the logits: <see cref="ClassifierOptions.Embedding"/>,
+    /// else the manifest's <see cref="ModelManifest.DefaultEmbedding"/> (else its first
+    /// <see cref="ModelManifest.Embeddings"/>); null when none is wanted or the model lists none.
+    /// Engine packages' engines call it with their model's outputs.
+    /// </summary>
+    /// <param name="manifest">The model's manifest, or null.</param>
+    /// <param name="outputs">The model's output names.</param>
+    /// <param name="logits">The logits output's name.</param>
+    /// <returns>The embedding output's name, or null.</returns>
+    /// <exception cref="InvalidDataException">The chosen embedding is not an output of the model, or is the logits output.</exception>
+    protected string? ChooseEmbedding(ModelManifest? manifest, IReadOnlyCollection<string> outputs, string logits) =>
+        EmbeddingRule.Choose(Embedding, manifest, outputs, logits);
 
     /// <summary>
     /// The model to load: <see cref="ModelPath"/> or <see cref="Model"/> (<see cref="ClassifierModel.Default"/>

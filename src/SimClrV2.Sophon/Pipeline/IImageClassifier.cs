@@ -27,6 +27,9 @@ public interface IImageClassifier : IDisposable, IAsyncDisposable
     /// <summary>The batch size inference runs at.</summary>
     int BatchSize { get; }
 
+    /// <summary>The embedding output each run also fetches (e.g. <c>projection</c>), attached to each prediction and returned by <c>Embed</c>; null when none.</summary>
+    string? EmbeddingName { get; }
+
     /// <summary>Classifies inputs and returns all predictions, in input order.</summary>
     /// <param name="inputs">The inputs (see <see cref="ImageInput"/> and <see cref="ImageInputs"/>).</param>
     /// <param name="progress">Receives progress after each batch; may be null.</param>

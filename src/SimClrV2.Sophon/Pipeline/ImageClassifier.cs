@@ -85,7 +85,7 @@ public class ImageClassifier : IImageClassifier
         _producer = new BatchProducer(engine, _preprocessor, _settings.Decode, _settings.DecodeThreads, _settings.Logger);
         _engineRuns = new RunGate(this);
         _scheduler = new BatchScheduler(engine, _engineRuns, _settings.Logger);
-        _postprocessor = new BatchPostprocessor(_settings.Postprocessor, _settings.Logger);
+        _postprocessor = new BatchPostprocessor(_settings.Postprocessor, engine.EmbeddingName, engine.EmbeddingLength, _settings.Logger);
         ClassifierLog.Created(_settings.Logger, engine.Name, engine.Input.Name, engine.Input.ElementType, engine.MaxBatchSize, _preprocessor.Options);
         ClassifierLog.ReportJpegDecoder(_settings.Logger);
     }
@@ -104,6 +104,9 @@ public class ImageClassifier : IImageClassifier
 
     /// <inheritdoc />
     public int BatchSize => _engine.MaxBatchSize;
+
+    /// <inheritdoc />
+    public string? EmbeddingName => _engine.EmbeddingName;
 
     /// <summary>Threads decoding inputs ahead of preprocessing.</summary>
     public int DecodeThreads => _settings.DecodeThreads;

@@ -11,7 +11,7 @@ namespace SimClrV2.Sophon.Postprocess;
 /// for an input that failed before inference or whose batch failed, else the postprocessed output
 /// row with the stage timings.
 /// </summary>
-internal sealed class BatchPostprocessor(Postprocessor postprocessor, ILogger logger)
+internal sealed class BatchPostprocessor(Postprocessor postprocessor, string? embeddingName, int embeddingLength, ILogger logger)
 {
     private int _outputChecked;
 
@@ -54,10 +54,36 @@ internal sealed class BatchPostprocessor(Postprocessor postprocessor, ILogger lo
                 entry.InputIndex,
                 expected,
                 new StageTimings(entry.DecodeMs, entry.PreprocessMs, inferenceMs, 0) { ComputeMs = computeMs });
+            if (embeddingLength > 0 && p.Succeeded)
+            {
+                p = WithEmbedding(p, batch.Buffer.EmbeddingRow(entry.Slot, embeddingLength));
+            }
+
             p.Timings = p.Timings with { PostprocessMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds };
             predictions[i] = p;
         }
 
         return predictions;
+    }
+
+    /// <summary>The prediction with its embedding attached, or an error entry when the embedding is not finite.</summary>
+    private Prediction WithEmbedding(Prediction p, ReadOnlySpan<float> row)
+    {
+        if (EmbeddingRule.TryNormalize(row, out float[] vector))
+        {
+            p.Embedding = vector;
+            p.EmbeddingName = embeddingName;
+            return p;
+        }
+
+        return new Prediction
+        {
+            Source = p.Source,
+            InputIndex = p.InputIndex,
+            ExpectedClassIndex = p.ExpectedClassIndex,
+            Timings = p.Timings,
+            ErrorKind = PredictionErrorKind.InvalidOutput,
+            Error = $"the network's '{embeddingName}' embedding for this image is not finite; the model overflowed on it (check its preprocessing and, for quantised models, its calibration)",
+        };
     }
 }

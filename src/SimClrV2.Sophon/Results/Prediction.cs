@@ -43,6 +43,15 @@ public sealed class Prediction
     /// <summary>Time per stage for this input.</summary>
     public StageTimings Timings { get; internal set; }
 
+    /// <summary>
+    /// The image's embedding from the same run, L2-normalised (<see cref="EmbeddingName"/> says which),
+    /// when the classifier fetches one (<see cref="Pipeline.ClassifierOptions.Embedding"/>); empty otherwise and on error.
+    /// </summary>
+    public ReadOnlyMemory<float> Embedding { get; internal set; }
+
+    /// <summary>Which embedding output <see cref="Embedding"/> is (e.g. <c>projection</c>), or null.</summary>
+    public string? EmbeddingName { get; internal set; }
+
     /// <summary>The position of the input in the sequence given to the classifier.</summary>
     public int InputIndex { get; internal init; }
 

@@ -52,6 +52,8 @@ public class ModelManifestTests
     [TestCase("""{ "labels": [] }""", "labels")]
     [TestCase("""{ "layout": "nhcw" }""", "layout")]
     [TestCase("""{ "outputKind": "logit" }""", "outputKind")]
+    [TestCase("""{ "embeddings": ["h", "h"] }""", "embeddings names 'h' twice")]
+    [TestCase("""{ "embeddings": [""] }""", "embeddings holds an empty name")]
     public void InvalidValuesAreErrorsNamingTheField(string json, string named)
     {
         using var dir = new TempDir();
@@ -59,6 +61,17 @@ public class ModelManifestTests
 
         Assert.That(() => ModelManifest.Load(path), Throws.TypeOf<InvalidDataException>().With.Message.Contains(named).And.Message.Contains(path));
         Assert.That(SchemaAccepts(json), Is.False, "the schema refuses it too");
+    }
+
+    [TestCase("""{ "embeddings": ["projection", "h"], "defaultEmbedding": "pool" }""", "defaultEmbedding 'pool' is not one of embeddings ('projection', 'h')")]
+    [TestCase("""{ "defaultEmbedding": "h" }""", "defaultEmbedding 'h' is not one of embeddings (none listed)")]
+    [TestCase("""{ "outputName": "logits", "embeddings": ["logits"] }""", "the logits output")]
+    public void EmbeddingsTheSchemaCannotJudgeAreCheckedByTheLoader(string json, string named)
+    {
+        using var dir = new TempDir();
+        string path = Write(dir, json);
+
+        Assert.That(() => ModelManifest.Load(path), Throws.TypeOf<InvalidDataException>().With.Message.Contains(named).And.Message.Contains(path));
     }
 
     [Test]
