@@ -1,0 +1,410 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using SimClrV2.Sophon.Results;
+
+namespace SimClrV2.Sophon.Embeddings;
+
+/// <summary>
+/// Few-shot classes without retraining: a classifier over labelled embeddings (the support set),
+/// by cosine similarity. <see cref="KnnMode.Weighted"/> lets the <see cref="K"/> most similar
+/// support images vote with weight exp(similarity / <see cref="Temperature"/>) (k = 1: nearest
+/// neighbour); <see cref="KnnMode.Prototype"/> takes the class whose mean embedding is the most
+/// similar. Classes are added and removed at run time; <see cref="Save"/> and <see cref="Load"/>
+/// keep it in a file that records the model, the embedding and the dimension
+/// (the kNN index file, documented in the README). Queries may run on several threads at once; adding or removing
+/// while queries run is not supported.
+/// </summary>
+public sealed class KnnClassifier
+{
+    private readonly List<string> _classes = [];
+    private readonly List<string?> _sources = [];
+    private readonly object _prototypeLock = new();
+    private float[] _vectors = [];
+    private int[] _labels = [];
+    private float[]? _prototypes;
+    private int _k = 200;
+    private float _temperature = 0.1f;
+
+    /// <summary>Creates an empty classifier for vectors of one embedding.</summary>
+    /// <param name="dimension">The embedding's length (e.g. 128).</param>
+    /// <param name="embeddingName">Which embedding the vectors are (e.g. <c>projection</c>); a query of another is refused.</param>
+    /// <param name="model">Which model made them (a name recorded in the file, compared by the caller that loads it).</param>
+    public KnnClassifier(int dimension, string? embeddingName = null, string? model = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        Dimension = dimension;
+        EmbeddingName = embeddingName;
+        Model = model;
+    }
+
+    /// <summary>The embedding's length.</summary>
+    public int Dimension { get; }
+
+    /// <summary>Which embedding the support vectors are, or null when not recorded.</summary>
+    public string? EmbeddingName { get; }
+
+    /// <summary>Which model made the support vectors, or null when not recorded.</summary>
+    public string? Model { get; }
+
+    /// <summary>Support images.</summary>
+    public int Count => _sources.Count;
+
+    /// <summary>The class names, in class-index order.</summary>
+    public IReadOnlyList<string> Classes => _classes;
+
+    /// <summary>How a query is classified (default <see cref="KnnMode.Weighted"/>).</summary>
+    public KnnMode Mode { get; set; } = KnnMode.Weighted;
+
+    /// <summary>Neighbours that vote in <see cref="KnnMode.Weighted"/> (default 200; 1 is the nearest neighbour).</summary>
+    public int K
+    {
+        get => _k;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            _k = value;
+        }
+    }
+
+    /// <summary>The vote's temperature: a neighbour's weight is exp(similarity / t) (default 0.1).</summary>
+    public float Temperature
+    {
+        get => _temperature;
+        set
+        {
+            if (!(value > 0f) || !float.IsFinite(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "Temperature must be finite and positive (default 0.1).");
+            }
+
+            _temperature = value;
+        }
+    }
+
+    /// <summary>Adds one support image; its vector is L2-normalised here.</summary>
+    /// <param name="vector">The embedding (<see cref="Dimension"/> floats).</param>
+    /// <param name="label">Its class name (a new name adds a class).</param>
+    /// <param name="source">Its name, reported by <see cref="Nearest(ReadOnlySpan{float}, int)"/>; may be null.</param>
+    /// <exception cref="ArgumentException">The vector has another length, is zero or not finite, or the label is blank.</exception>
+    public void Add(ReadOnlySpan<float> vector, string label, string? source = null)
+    {
+        CheckLength(vector.Length, nameof(vector));
+        ArgumentException.ThrowIfNullOrWhiteSpace(label);
+        float norm = TensorPrimitives.Norm(vector);
+        if (!(norm > 0f) || !float.IsFinite(norm))
+        {
+            throw new ArgumentException($"The vector of '{source ?? label}' is {(norm == 0f ? "zero" : "not finite")}; it has no direction to compare.", nameof(vector));
+        }
+
+        int classIndex = _classes.IndexOf(label);
+        if (classIndex < 0)
+        {
+            classIndex = _classes.Count;
+            _classes.Add(label);
+        }
+
+        int count = Count;
+        if ((count + 1) * Dimension > _vectors.Length)
+        {
+            Array.Resize(ref _vectors, Math.Max(16, count * 2) * Dimension);
+            Array.Resize(ref _labels, Math.Max(16, count * 2));
+        }
+
+        TensorPrimitives.Divide(vector, norm, _vectors.AsSpan(count * Dimension, Dimension));
+        _labels[count] = classIndex;
+        _sources.Add(source);
+        _prototypes = null;
+    }
+
+    /// <summary>
+    /// Adds the embeddings of labelled inputs (a CIFAR file, a folder with one sub-folder per class):
+    /// each succeeded embedding with a known class is added under <paramref name="classNames"/>[its class].
+    /// </summary>
+    /// <param name="embeddings">Embeddings from <c>Embed</c>.</param>
+    /// <param name="classNames">The names of the inputs' class indexes (the classifier's labels).</param>
+    /// <returns>How many were added (failed and unlabelled inputs are not).</returns>
+    /// <exception cref="ArgumentException">An embedding is of another embedding or dimension.</exception>
+    public int AddRange(IEnumerable<ImageEmbedding> embeddings, IReadOnlyList<string> classNames)
+    {
+        ArgumentNullException.ThrowIfNull(embeddings);
+        ArgumentNullException.ThrowIfNull(classNames);
+        int added = 0;
+        foreach (ImageEmbedding e in embeddings)
+        {
+            if (e.Succeeded && e.ExpectedClassIndex is int c && c >= 0 && c < classNames.Count)
+            {
+                CheckEmbedding(e);
+                Add(e.Vector.Span, classNames[c], e.Source);
+                added++;
+            }
+        }
+
+        return added;
+    }
+
+    /// <summary>Removes a class and its support images.</summary>
+    /// <param name="label">The class name.</param>
+    /// <returns>How many support images were removed (0 when there is no such class).</returns>
+    public int RemoveClass(string label)
+    {
+        int classIndex = _classes.IndexOf(label);
+        if (classIndex < 0)
+        {
+            return 0;
+        }
+
+        int kept = 0, count = Count;
+        for (int i = 0; i < count; i++)
+        {
+            if (_labels[i] == classIndex)
+            {
+                continue;
+            }
+
+            if (kept != i)
+            {
+                _vectors.AsSpan(i * Dimension, Dimension).CopyTo(_vectors.AsSpan(kept * Dimension, Dimension));
+                _sources[kept] = _sources[i];
+            }
+
+            _labels[kept++] = _labels[i] > classIndex ? _labels[i] - 1 : _labels[i];
+        }
+
+        _sources.RemoveRange(kept, count - kept);
+        _classes.RemoveAt(classIndex);
+        _prototypes = null;
+        return count - kept;
+    }
+
+    /// <summary>Classifies an embedding from <c>Embed</c>; its embedding and dimension must be this classifier's.</summary>
+    /// <param name="embedding">The query.</param>
+    /// <returns>The class, its score and the query's best similarity to the support set.</returns>
+    /// <exception cref="ArgumentException">The embedding failed, or is of another embedding or dimension.</exception>
+    public KnnPrediction Classify(ImageEmbedding embedding)
+    {
+        ArgumentNullException.ThrowIfNull(embedding);
+        if (!embedding.Succeeded)
+        {
+            throw new ArgumentException($"'{embedding.Source}' has no embedding: {embedding.Error}", nameof(embedding));
+        }
+
+        CheckEmbedding(embedding);
+        return Classify(embedding.Vector.Span);
+    }
+
+    /// <summary>Classifies an L2-normalised query vector. Allocates nothing.</summary>
+    /// <param name="query">The query (<see cref="Dimension"/> floats, L2-normalised as <c>Embed</c> gives it).</param>
+    /// <returns>The class, its score (the share of the vote, or the prototype's similarity) and the best similarity to any support image (low: unlike anything known).</returns>
+    /// <exception cref="InvalidOperationException">The support set is empty.</exception>
+    public KnnPrediction Classify(ReadOnlySpan<float> query)
+    {
+        CheckLength(query.Length, nameof(query));
+        int count = Count;
+        if (count == 0)
+        {
+            throw new InvalidOperationException("The kNN classifier has no support images; add labelled embeddings first.");
+        }
+
+        float[] similarities = ArrayPool<float>.Shared.Rent(count);
+        try
+        {
+            Span<float> sims = similarities.AsSpan(0, count);
+            Similarities(query, sims);
+            float best = TensorPrimitives.Max(sims);
+            return Mode == KnnMode.Prototype ? ClassifyByPrototype(query, best) : Vote(sims, best);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(similarities);
+        }
+    }
+
+    /// <summary>The support images most similar to a query, most similar first (near-duplicates, "more like this").</summary>
+    /// <param name="query">The query (L2-normalised).</param>
+    /// <param name="top">How many.</param>
+    /// <returns>Up to <paramref name="top"/> neighbours.</returns>
+    public IReadOnlyList<KnnNeighbor> Nearest(ReadOnlySpan<float> query, int top)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
+        var neighbors = new KnnNeighbor[Math.Min(top, Count)];
+        int n = Nearest(query, neighbors);
+        return n == neighbors.Length ? neighbors : neighbors[..n];
+    }
+
+    /// <summary>Fills <paramref name="neighbors"/> with the most similar support images, most similar first. Allocates nothing.</summary>
+    /// <param name="query">The query (L2-normalised).</param>
+    /// <param name="neighbors">Receives the neighbours.</param>
+    /// <returns>How many were written (the smaller of its length and <see cref="Count"/>).</returns>
+    public int Nearest(ReadOnlySpan<float> query, Span<KnnNeighbor> neighbors)
+    {
+        CheckLength(query.Length, nameof(query));
+        int count = Count, k = Math.Min(neighbors.Length, count);
+        if (k == 0)
+        {
+            return 0;
+        }
+
+        float[] similarities = ArrayPool<float>.Shared.Rent(count);
+        int[] order = ArrayPool<int>.Shared.Rent(k);
+        try
+        {
+            Span<float> sims = similarities.AsSpan(0, count);
+            Similarities(query, sims);
+            Span<int> top = order.AsSpan(0, k);
+            TopK.Select(sims, top);
+            for (int i = 0; i < k; i++)
+            {
+                int s = top[i];
+                neighbors[i] = new KnnNeighbor(s, _labels[s], _classes[_labels[s]], _sources[s], sims[s]);
+            }
+
+            return k;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(similarities);
+            ArrayPool<int>.Shared.Return(order);
+        }
+    }
+
+    /// <summary>Writes the classifier to a kNN index file (versioned; it records the model, the embedding and the dimension), replacing it only when complete.</summary>
+    /// <param name="path">The destination.</param>
+    public void Save(string path) => KnnIndexFile.Write(path, this);
+
+    /// <summary>Reads a classifier written by <see cref="Save"/>.</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The classifier (mode, k and temperature at their defaults).</returns>
+    /// <exception cref="InvalidDataException">The file is not a kNN index of a version this library reads, or is damaged.</exception>
+    public static KnnClassifier Load(string path) => KnnIndexFile.Read(path);
+
+    /// <summary>The support vectors, row by row.</summary>
+    internal ReadOnlySpan<float> Vectors => _vectors.AsSpan(0, Count * Dimension);
+
+    /// <summary>The class index of each support vector.</summary>
+    internal ReadOnlySpan<int> Labels => _labels.AsSpan(0, Count);
+
+    /// <summary>The name of each support vector.</summary>
+    internal IReadOnlyList<string?> Sources => _sources;
+
+    /// <summary>Adds a class without support images (the file lists every class).</summary>
+    internal void AddClass(string name) => _classes.Add(name);
+
+    /// <summary>Adds an already normalised support vector under a class index (the file reader).</summary>
+    internal void AddNormalized(ReadOnlySpan<float> vector, int classIndex, string? source)
+    {
+        string label = _classes[classIndex];
+        Add(vector, label, source);
+    }
+
+    private void Similarities(ReadOnlySpan<float> query, Span<float> sims)
+    {
+        ReadOnlySpan<float> vectors = _vectors;
+        int d = Dimension;
+        for (int i = 0; i < sims.Length; i++)
+        {
+            sims[i] = TensorPrimitives.Dot(vectors.Slice(i * d, d), query);
+        }
+    }
+
+    private KnnPrediction Vote(ReadOnlySpan<float> sims, float best)
+    {
+        int k = Math.Min(K, sims.Length), classes = _classes.Count;
+        int[] order = ArrayPool<int>.Shared.Rent(k);
+        float[] votes = ArrayPool<float>.Shared.Rent(classes);
+        try
+        {
+            Span<int> top = order.AsSpan(0, k);
+            Span<float> tally = votes.AsSpan(0, classes);
+            tally.Clear();
+            TopK.Select(sims, top);
+            float inverse = 1f / Temperature;
+            foreach (int s in top)
+            {
+                // Relative to the best similarity: exp((s - best) / t) <= 1, no overflow, same ranking.
+                tally[_labels[s]] += MathF.Exp((sims[s] - best) * inverse);
+            }
+
+            int winner = TensorPrimitives.IndexOfMax(tally);
+            return new KnnPrediction(winner, _classes[winner], tally[winner] / TensorPrimitives.Sum(tally), best);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(order);
+            ArrayPool<float>.Shared.Return(votes);
+        }
+    }
+
+    private KnnPrediction ClassifyByPrototype(ReadOnlySpan<float> query, float best)
+    {
+        float[] prototypes = Prototypes();
+        int classes = _classes.Count, d = Dimension;
+        int winner = -1;
+        float top = float.NegativeInfinity;
+        for (int c = 0; c < classes; c++)
+        {
+            float s = TensorPrimitives.Dot(prototypes.AsSpan(c * d, d), query);
+            if (s > top)
+            {
+                (top, winner) = (s, c);
+            }
+        }
+
+        return new KnnPrediction(winner, _classes[winner], top, best);
+    }
+
+    /// <summary>Each class's mean support vector, L2-normalised; computed once after a change.</summary>
+    private float[] Prototypes()
+    {
+        if (Volatile.Read(ref _prototypes) is { } ready)
+        {
+            return ready;
+        }
+
+        lock (_prototypeLock)
+        {
+            if (_prototypes is { } made)
+            {
+                return made;
+            }
+
+            int classes = _classes.Count, d = Dimension;
+            var sums = new float[classes * d];
+            for (int i = 0; i < Count; i++)
+            {
+                Span<float> row = sums.AsSpan(_labels[i] * d, d);
+                TensorPrimitives.Add(row, _vectors.AsSpan(i * d, d), row);
+            }
+
+            for (int c = 0; c < classes; c++)
+            {
+                Span<float> row = sums.AsSpan(c * d, d);
+                float norm = TensorPrimitives.Norm(row);
+                if (norm > 0f)
+                {
+                    TensorPrimitives.Divide(row, norm, row);
+                }
+            }
+
+            Volatile.Write(ref _prototypes, sums);
+            return sums;
+        }
+    }
+
+    private void CheckLength(int length, string name)
+    {
+        if (length != Dimension)
+        {
+            throw new ArgumentException($"The vector has {length} values; this kNN classifier's embedding{(EmbeddingName is null ? string.Empty : $" '{EmbeddingName}'")} has {Dimension}.", name);
+        }
+    }
+
+    private void CheckEmbedding(ImageEmbedding e)
+    {
+        if (EmbeddingName is not null && e.EmbeddingName is not null && !string.Equals(EmbeddingName, e.EmbeddingName, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{e.Source}' is a '{e.EmbeddingName}' embedding; this kNN classifier holds '{EmbeddingName}' embeddings (a similarity across embeddings means nothing). Embed with ClassifierOptions.Embedding = \"{EmbeddingName}\".", nameof(e));
+        }
+
+        CheckLength(e.Vector.Length, nameof(e));
+    }
+}
