@@ -53,7 +53,7 @@ internal static class EmbeddingCommands
             NumpyFile.Write(path, rows, embeddings.Count, dimension);
             OutputFile.Write(names, "--output", inputs, s =>
             {
-                using var writer = new StreamWriter(s, new System.Text.UTF8Encoding(false));
+                using var writer = new StreamWriter(s, new System.Text.UTF8Encoding(false), bufferSize: -1, leaveOpen: true);
                 embeddings.ToList().ForEach(e => writer.Write(e.Source + "\n"));
             });
             stdout.WriteLine($"embedded {ConsoleText.Count(embeddings.Count, "input")} ({embeddings.Count(e => !e.Succeeded)} failed) with '{classifier.EmbeddingName}' [{dimension}]: {path}, {names}");

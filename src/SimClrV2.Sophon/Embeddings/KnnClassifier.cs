@@ -103,17 +103,7 @@ public sealed class KnnClassifier
             _classes.Add(label);
         }
 
-        int count = Count;
-        if ((count + 1) * Dimension > _vectors.Length)
-        {
-            Array.Resize(ref _vectors, Math.Max(16, count * 2) * Dimension);
-            Array.Resize(ref _labels, Math.Max(16, count * 2));
-        }
-
-        TensorPrimitives.Divide(vector, norm, _vectors.AsSpan(count * Dimension, Dimension));
-        _labels[count] = classIndex;
-        _sources.Add(source);
-        _prototypes = null;
+        TensorPrimitives.Divide(vector, norm, Append(classIndex, source));
     }
 
     /// <summary>
@@ -289,11 +279,33 @@ public sealed class KnnClassifier
     /// <summary>Adds a class without support images (the file lists every class).</summary>
     internal void AddClass(string name) => _classes.Add(name);
 
-    /// <summary>Adds an already normalised support vector under a class index (the file reader).</summary>
+    /// <summary>Adds a support vector stored normalised (the file reader) under a class index, as it is.</summary>
+    /// <exception cref="ArgumentException">It is not finite.</exception>
     internal void AddNormalized(ReadOnlySpan<float> vector, int classIndex, string? source)
     {
-        string label = _classes[classIndex];
-        Add(vector, label, source);
+        CheckLength(vector.Length, nameof(vector));
+        if (!float.IsFinite(TensorPrimitives.Sum(vector)))
+        {
+            throw new ArgumentException("its vector is not finite.", nameof(vector));
+        }
+
+        vector.CopyTo(Append(classIndex, source));
+    }
+
+    /// <summary>Makes room for one more support vector and returns its row.</summary>
+    private Span<float> Append(int classIndex, string? source)
+    {
+        int count = Count;
+        if ((count + 1) * Dimension > _vectors.Length)
+        {
+            Array.Resize(ref _vectors, Math.Max(16, count * 2) * Dimension);
+            Array.Resize(ref _labels, Math.Max(16, count * 2));
+        }
+
+        _labels[count] = classIndex;
+        _sources.Add(source);
+        _prototypes = null;
+        return _vectors.AsSpan(count * Dimension, Dimension);
     }
 
     private void Similarities(ReadOnlySpan<float> query, Span<float> sims)
