@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.Embeddings;
 using SimClrV2.Sophon.Models;
 using SimClrV2.Sophon.OnnxRuntime;
 using SimClrV2.Sophon.Pipeline;
@@ -35,10 +36,11 @@ internal static class ClassifyCommand
         var preprocess = CliOptions.Choice("--preprocess", "Where preprocessing runs with --bmodel: cpu (SIMD), bmcv (on the device), or jpeg (bmcv, and JPEGs decoded on the device's JPU).", "cpu", "cpu", "bmcv", "jpeg");
         var referenceNames = new Option<bool>("--reference-names") { Description = "Name the default result file as the reference program does: results/<model file>_<input name>_opencv_python_result.json." };
         var sophonLib = CliOptions.FilePath("--sophon-lib", $"Folder holding libsophon (default: ${SophonLibrary.DirectoryVariable}, then {SophonLibrary.DefaultDirectory}, then the system loader).");
+        var knnIndex = CliOptions.FilePath("--knn", "Classify with this kNN index (from 'simclrv2 index') instead of the model's linear head; each result gets \"similarity\", the best similarity to the index's images (low: unlike anything in it).");
 
         var command = new Command("classify", "Classify images and write the reference's result JSON and timing block.")
         {
-            input, model, batch, output, topK, threads, decodeThreads, quiet, verbose, bmodel, devId, preprocess, sophonLib, referenceNames,
+            input, model, batch, output, topK, threads, decodeThreads, quiet, verbose, bmodel, devId, preprocess, sophonLib, referenceNames, knnIndex,
         };
         command.SetAction(parse => CliErrors.Run(stderr, () =>
         {
@@ -66,9 +68,16 @@ internal static class ClassifyCommand
                 stderr.WriteLine($"warning: model '{ConsoleText.Printable(modelPath)}' has no manifest (looked for '{ConsoleText.Printable(ModelManifest.PathFor(modelPath))}'): its classes are reported as numbers and its preprocessing is the CIFAR-10 convention; put the manifest beside the model.");
             }
 
+            KnnClassifier? knn = parse.GetValue(knnIndex) is { } indexPath ? KnnClassifier.Load(indexPath) : null;
+            if (knn?.Model is { } indexModel && (ModelManifest.TryLoadFor(modelPath)?.Name ?? Path.GetFileNameWithoutExtension(modelPath)) is { } name && indexModel != name)
+            {
+                throw new InvalidDataException($"The kNN index was built with model '{indexModel}', not '{name}': its similarities would mean nothing. Classify with that model, or rebuild the index with 'simclrv2 index'.");
+            }
+
             using ImageClassifier classifier = bmodelPath is null
                 ? OnnxImageClassifier.Create(new OnnxClassifierOptions
                 {
+                    KnnHead = knn,
                     ModelPath = modelPath,
                     BatchSize = parse.GetValue(batch),
                     TopK = parse.GetValue(topK),
@@ -77,6 +86,7 @@ internal static class ClassifyCommand
                 })
                 : SophonImageClassifier.Create(new SophonClassifierOptions
                 {
+                    KnnHead = knn,
                     ModelPath = bmodelPath,
                     DeviceIds = parse.GetValue(devId),
                     TopK = parse.GetValue(topK),
@@ -150,7 +160,7 @@ internal static class ClassifyCommand
             {
                 string source = ConsoleText.Printable(p.Source);
                 stdout.WriteLine(p.Succeeded
-                    ? string.Create(CultureInfo.InvariantCulture, $"{source,-28} {ConsoleText.Printable(p.Label),-12} {p.Score:F4}")
+                    ? string.Create(CultureInfo.InvariantCulture, $"{source,-28} {ConsoleText.Printable(p.Label),-12} {p.Score:F4}{(p.Similarity is { } s ? $"  similarity {s:F4}" : string.Empty)}")
                     : $"{source,-28} ERROR        {ConsoleText.Printable(p.Error)}");
             }
 

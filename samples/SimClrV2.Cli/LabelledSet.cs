@@ -92,7 +92,8 @@ internal sealed class LabelledSet
     public KnnClassifier Build(IEnumerable<int> rows, string model)
     {
         var knn = new KnnClassifier(Vectors[0].Length, EmbeddingName, model);
-        foreach (int r in rows)
+        // By class, then in input order: the index's class indexes follow the set's class order.
+        foreach (int r in rows.OrderBy(r => Labels[r]).ThenBy(r => r))
         {
             knn.Add(Vectors[r], Classes[Labels[r]], Sources[r]);
         }

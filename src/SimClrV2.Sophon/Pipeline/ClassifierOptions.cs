@@ -60,6 +60,14 @@ public class ClassifierOptions
     public string? Embedding { get; set; }
 
     /// <summary>
+    /// A kNN head used instead of the network's linear head (few-shot classes without retraining):
+    /// each prediction's class, label and score come from it, on the embedding it was built from
+    /// (fetched in the same run), and carry <see cref="Results.Prediction.Similarity"/>, the best
+    /// similarity to its support set (an out-of-distribution score). Null (default): the linear head.
+    /// </summary>
+    public Embeddings.KnnClassifier? KnnHead { get; set; }
+
+    /// <summary>
     /// Checks every option that can be checked before a model is loaded, without throwing: one
     /// message per wrong option, each starting with the option's name (e.g. <c>TopK is 0; ...</c>).
     /// The dependency-injection registrations run it at start (<c>ValidateOnStart</c>).
@@ -190,7 +198,7 @@ public abstract class ModelFileClassifierOptions : ClassifierOptions
     /// <returns>The embedding output's name, or null.</returns>
     /// <exception cref="InvalidDataException">The chosen embedding is not an output of the model, or is the logits output.</exception>
     protected string? ChooseEmbedding(ModelManifest? manifest, IReadOnlyCollection<string> outputs, string logits) =>
-        EmbeddingRule.Choose(Embedding, manifest, outputs, logits);
+        EmbeddingRule.Choose(Embedding ?? KnnHead?.EmbeddingName, manifest, outputs, logits);
 
     /// <summary>
     /// The model to load: <see cref="ModelPath"/> or <see cref="Model"/> (<see cref="ClassifierModel.Default"/>

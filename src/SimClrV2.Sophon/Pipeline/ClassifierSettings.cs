@@ -20,6 +20,9 @@ internal sealed record ClassifierSettings
 
     public required Postprocessor Postprocessor { get; init; }
 
+    /// <summary>The kNN head used instead of the linear head, or null.</summary>
+    public Embeddings.KnnClassifier? KnnHead { get; init; }
+
     public required DecodeOptions Decode { get; init; }
 
     public required int DecodeThreads { get; init; }
@@ -45,6 +48,11 @@ internal sealed record ClassifierSettings
             manifest?.CheckLabels(engine.OutputLength);
         }
 
+        if (options.KnnHead is { } knn)
+        {
+            EmbeddingRule.CheckHead(knn, engine.EmbeddingName, engine.EmbeddingLength);
+        }
+
         DecodeOptions decode = options.Decode?.Clone() ?? DecodeOptions.Default;
         decode.TargetWidth = engine.Input.Width;
         decode.TargetHeight = engine.Input.Height;
@@ -53,6 +61,7 @@ internal sealed record ClassifierSettings
         {
             Preprocessing = options.Preprocessing?.Over(fromModel) ?? fromModel,
             Postprocessor = new Postprocessor(engine.OutputLength, options.Labels ?? manifest?.Labels, options.TopK, options.OutputKind ?? manifest?.OutputKind ?? OutputKind.Logits),
+            KnnHead = options.KnnHead,
             Decode = decode,
             DecodeThreads = options.DecodeThreads == 0 ? Environment.ProcessorCount : options.DecodeThreads,
             PrefetchBatches = options.PrefetchBatches,

@@ -85,13 +85,13 @@ public class ImageClassifier : IImageClassifier
         _producer = new BatchProducer(engine, _preprocessor, _settings.Decode, _settings.DecodeThreads, _settings.Logger);
         _engineRuns = new RunGate(this);
         _scheduler = new BatchScheduler(engine, _engineRuns, _settings.Logger);
-        _postprocessor = new BatchPostprocessor(_settings.Postprocessor, engine.EmbeddingName, engine.EmbeddingLength, _settings.Logger);
+        _postprocessor = new BatchPostprocessor(_settings.Postprocessor, engine.EmbeddingName, engine.EmbeddingLength, _settings.KnnHead, _settings.Logger);
         ClassifierLog.Created(_settings.Logger, engine.Name, engine.Input.Name, engine.Input.ElementType, engine.MaxBatchSize, _preprocessor.Options);
         ClassifierLog.ReportJpegDecoder(_settings.Logger);
     }
 
     /// <inheritdoc />
-    public IReadOnlyList<string> Labels => _settings.Postprocessor.Labels;
+    public IReadOnlyList<string> Labels => _settings.KnnHead?.Classes ?? _settings.Postprocessor.Labels;
 
     /// <inheritdoc />
     public PreprocessingOverride Preprocessing => PreprocessingOverride.FromPreprocessingOptions(_preprocessor.Options);

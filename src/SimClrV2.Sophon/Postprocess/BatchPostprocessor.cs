@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using SimClrV2.Sophon.Batch;
+using SimClrV2.Sophon.Embeddings;
 using SimClrV2.Sophon.Pipeline;
 using SimClrV2.Sophon.Results;
 
@@ -11,7 +12,7 @@ namespace SimClrV2.Sophon.Postprocess;
 /// for an input that failed before inference or whose batch failed, else the postprocessed output
 /// row with the stage timings.
 /// </summary>
-internal sealed class BatchPostprocessor(Postprocessor postprocessor, string? embeddingName, int embeddingLength, ILogger logger)
+internal sealed class BatchPostprocessor(Postprocessor postprocessor, string? embeddingName, int embeddingLength, KnnClassifier? knnHead, ILogger logger)
 {
     private int _outputChecked;
 
@@ -71,6 +72,24 @@ internal sealed class BatchPostprocessor(Postprocessor postprocessor, string? em
     {
         if (EmbeddingRule.TryNormalize(row, out float[] vector))
         {
+            if (knnHead is not null)
+            {
+                // The kNN head answers instead of the linear head, on the vector of the same run.
+                KnnPrediction k = knnHead.Classify(vector);
+                p = new Prediction
+                {
+                    Source = p.Source,
+                    InputIndex = p.InputIndex,
+                    ExpectedClassIndex = p.ExpectedClassIndex,
+                    Timings = p.Timings,
+                    ClassIndex = k.ClassIndex,
+                    Label = k.Label,
+                    Score = k.Score,
+                    TopK = [new ClassScore(k.ClassIndex, k.Label, k.Score)],
+                    Similarity = k.Similarity,
+                };
+            }
+
             p.Embedding = vector;
             p.EmbeddingName = embeddingName;
             return p;

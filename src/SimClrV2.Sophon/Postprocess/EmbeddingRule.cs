@@ -42,6 +42,21 @@ internal static class EmbeddingRule
         return chosen;
     }
 
+    /// <summary>Checks that a kNN head can read the engine's embedding.</summary>
+    /// <exception cref="ArgumentException">The engine fetches no embedding, another one, or one of another length.</exception>
+    public static void CheckHead(Embeddings.KnnClassifier knn, string? engineEmbedding, int length)
+    {
+        if (engineEmbedding is null)
+        {
+            throw new ArgumentException($"The kNN head holds {(knn.EmbeddingName is null ? "embeddings" : $"'{knn.EmbeddingName}' embeddings")}, but the classifier fetches none; give a model with embedding outputs, or set Embedding.", nameof(knn));
+        }
+
+        if ((knn.EmbeddingName is not null && !string.Equals(knn.EmbeddingName, engineEmbedding, StringComparison.Ordinal)) || knn.Dimension != length)
+        {
+            throw new ArgumentException($"The kNN head holds '{knn.EmbeddingName}' embeddings of {knn.Dimension} values; the classifier fetches '{engineEmbedding}' of {length}. Build the head from this model's '{engineEmbedding}', or set Embedding to '{knn.EmbeddingName}'.", nameof(knn));
+        }
+    }
+
     /// <summary>Copies a fetched row L2-normalised; false when it is not finite (the prediction is then an error entry).</summary>
     public static bool TryNormalize(ReadOnlySpan<float> row, out float[] vector)
     {

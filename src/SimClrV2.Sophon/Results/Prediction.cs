@@ -52,6 +52,13 @@ public sealed class Prediction
     /// <summary>Which embedding output <see cref="Embedding"/> is (e.g. <c>projection</c>), or null.</summary>
     public string? EmbeddingName { get; internal set; }
 
+    /// <summary>
+    /// With a kNN head (<see cref="Pipeline.ClassifierOptions.KnnHead"/>): the image's best cosine
+    /// similarity to the head's support images, an out-of-distribution score (low: unlike anything
+    /// the head knows, whatever class won); null with the linear head.
+    /// </summary>
+    public float? Similarity { get; internal set; }
+
     /// <summary>The position of the input in the sequence given to the classifier.</summary>
     public int InputIndex { get; internal init; }
 

@@ -83,7 +83,7 @@ public static class PredictionJson
     /// lays them out: 4-space indents, <c>": "</c> between key and value, names escaped as Python
     /// escapes them (only <c>"</c>, <c>\</c>, control characters, and non-ASCII as <c>\uXXXX</c>), scores as
     /// Python writes a float (always with a decimal point or exponent). Each entry adds, besides the
-    /// reference's three fields, <c>"timings_ms"</c> (its per-stage times) and, when it failed, <c>"error"</c>;
+    /// reference's three fields, <c>"timings_ms"</c> (its per-stage times), with a kNN head <c>"similarity"</c> (<see cref="Prediction.Similarity"/>) and, when it failed, <c>"error"</c>;
     /// the reference's readers ignore them.
     /// </summary>
     /// <param name="stream">The destination.</param>
@@ -107,6 +107,11 @@ public static class PredictionJson
             writer.WriteLine($"            \"preprocess\": {PythonJson.Float(t.PreprocessMs)},");
             writer.WriteLine($"            \"inference\": {PythonJson.Float(t.InferenceMs)},");
             writer.Write($"            \"postprocess\": {PythonJson.Float(t.PostprocessMs)}\n        }}");
+            if (p.Similarity is { } similarity)
+            {
+                writer.Write($",\n        \"similarity\": {PythonJson.Float(similarity)}");
+            }
+
             if (p.Error is not null)
             {
                 writer.Write($",\n        \"error\": {PythonJson.String(p.Error)}");

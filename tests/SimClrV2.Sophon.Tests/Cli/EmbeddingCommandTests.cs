@@ -76,6 +76,23 @@ public class EmbeddingCommandTests
     }
 
     [Test]
+    public void ClassifyWithAKnnIndexNamesTheNewClassAndWritesEachImagesSimilarity()
+    {
+        using var dir = new TempDir();
+        (string support, string query) = FewShotFolders(dir.Path, shots: 10, queries: 5);
+        Assert.That(Run("index", "--input", support, "--output", dir.File("index.bin")).Code, Is.Zero);
+
+        (int code, string stdout, string stderr) = Run("classify", "--knn", dir.File("index.bin"), "--input", Path.Combine(query, "coffee"), "--output", dir.File("r.json"));
+
+        Assert.That(code, Is.Zero, stderr);
+        string[] lines = [.. stdout.Split('\n').Where(l => l.StartsWith("coffee", StringComparison.Ordinal))];
+        Assert.That(lines, Has.Length.EqualTo(5));
+        Assert.That(lines, Is.All.Match(@"^coffee\d\d\.png\s+coffee\s+\d\.\d{4}  similarity 0\.\d{4}$"));
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(dir.File("r.json")));
+        Assert.That(json.RootElement.EnumerateArray().Select(e => e.GetProperty("similarity").GetDouble()), Is.All.InRange(0.5, 1.0));
+    }
+
+    [Test]
     public void AnIndexOfAnotherModelIsRefusedNotCompared()
     {
         using var dir = new TempDir();

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using SimClrV2.Sophon.Decode;
+using SimClrV2.Sophon.Embeddings;
 using SimClrV2.Sophon.OnnxRuntime;
 using SimClrV2.Sophon.Pipeline;
 using SimClrV2.Sophon.Results;
@@ -77,5 +78,40 @@ public class EmbedTests
         Assert.That(
             () => new OnnxImageClassifier(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel, Embedding = "logits" }),
             Throws.TypeOf<InvalidDataException>().With.Message.Contains("the logits output"));
+    }
+
+    [Test]
+    public void AKnnHeadAnswersInsteadOfTheLinearHeadWithAnOutOfDistributionScore()
+    {
+        KnnClassifier head;
+        using (var embedder = new OnnxImageClassifier(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel }))
+        {
+            head = new KnnClassifier(128, "projection");
+            foreach (ImageEmbedding e in embedder.Embed(Photos))
+            {
+                head.Add(e.Vector.Span, Path.GetFileNameWithoutExtension(e.Source), e.Source);
+            }
+        }
+
+        head.K = 1;
+        using var classifier = new OnnxImageClassifier(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel, KnnHead = head });
+        IReadOnlyList<Prediction> predictions = classifier.Classify(Photos);
+
+        Assert.That(classifier.Labels, Is.EqualTo(head.Classes));
+        Assert.That(predictions.Select(p => p.Label), Is.EqualTo(Photos.Select(Path.GetFileNameWithoutExtension)), "each photo is its own nearest support image");
+        Assert.That(predictions.Select(p => p.Similarity), Is.All.EqualTo(1f).Within(1e-5f));
+        using var linear = new OnnxImageClassifier(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel });
+        Assert.That(linear.Classify(Photos).Select(p => p.Similarity), Is.All.Null);
+    }
+
+    [Test]
+    public void AKnnHeadOfAnotherEmbeddingIsRefusedWhenTheClassifierIsMade()
+    {
+        var head = new KnnClassifier(64, "pool");
+        head.Add(Enumerable.Repeat(1f, 64).ToArray(), "a");
+
+        Assert.That(
+            () => new OnnxImageClassifier(new OnnxClassifierOptions { ModelPath = TestData.DefaultModel, KnnHead = head, Embedding = "h" }),
+            Throws.ArgumentException.With.Message.Contains("'pool' embeddings of 64 values").And.Message.Contains("'h' of 128"));
     }
 }
