@@ -308,15 +308,8 @@ public sealed class KnnClassifier
         return _vectors.AsSpan(count * Dimension, Dimension);
     }
 
-    private void Similarities(ReadOnlySpan<float> query, Span<float> sims)
-    {
-        ReadOnlySpan<float> vectors = _vectors;
-        int d = Dimension;
-        for (int i = 0; i < sims.Length; i++)
-        {
-            sims[i] = TensorPrimitives.Dot(vectors.Slice(i * d, d), query);
-        }
-    }
+    private void Similarities(ReadOnlySpan<float> query, Span<float> sims) =>
+        SimilarityKernel.Compute(_vectors.AsSpan(0, sims.Length * Dimension), query, sims);
 
     private KnnPrediction Vote(ReadOnlySpan<float> sims, float best)
     {

@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace SimClrV2.Sophon.Embeddings;
 
 /// <summary>The indexes of the largest values, largest first, by a bounded min-heap (n log k, no allocation).</summary>
@@ -24,20 +27,41 @@ internal static class TopK
             SiftUp(values, top, i);
         }
 
-        for (int i = k; i < values.Length; i++)
+        // Past the first k, an index enters only with a value above the heap's smallest (a later
+        // index loses a tie); whole vectors of values at or below it are skipped at once.
+        int width = Vector256<float>.Count, next = k;
+        ref float start = ref MemoryMarshal.GetReference(values);
+        if (Vector256.IsHardwareAccelerated)
         {
-            if (Less(values, top[0], i))
+            for (; next + width <= values.Length; next += width)
             {
-                top[0] = i;
-                SiftDown(values, top, 0, k);
+                if (Vector256.GreaterThanAny(Vector256.LoadUnsafe(ref start, (nuint)next), Vector256.Create(values[top[0]])))
+                {
+                    Offer(values, top, next, next + width);
+                }
             }
         }
+
+        Offer(values, top, next, values.Length);
 
         // Heap sort in place: the smallest goes to the end each time, so the result is largest first.
         for (int end = k - 1; end > 0; end--)
         {
             (top[0], top[end]) = (top[end], top[0]);
             SiftDown(values, top, 0, end);
+        }
+    }
+
+    /// <summary>Offers the indexes [from, to) to the full heap.</summary>
+    private static void Offer(ReadOnlySpan<float> values, Span<int> heap, int from, int to)
+    {
+        for (int i = from; i < to; i++)
+        {
+            if (values[i] > values[heap[0]])
+            {
+                heap[0] = i;
+                SiftDown(values, heap, 0, heap.Length);
+            }
         }
     }
 
