@@ -93,6 +93,13 @@ build_api_block() {
 }
 check "README API block compiles" build_api_block
 
+build_embeddings_block() {
+  block "<!-- embeddings:" >"$app/Program.cs"
+  [ -s "$app/Program.cs" ] || { echo "README has no embeddings block"; return 1; }
+  (cd "$app" && dotnet build -c Release -warnaserror)
+}
+check "README embeddings block compiles" build_embeddings_block
+
 natural_guesses() {
   # What a new user types first, as a program against the packed packages: a classifier type to
   # declare and construct, encoded bytes in, ImageInput.FromBytes, ClassifyAsync over a folder path

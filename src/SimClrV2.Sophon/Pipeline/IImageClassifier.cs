@@ -28,7 +28,7 @@ public interface IImageClassifier : IDisposable, IAsyncDisposable
     int BatchSize { get; }
 
     /// <summary>The embedding output each run also fetches (e.g. <c>projection</c>), attached to each prediction and returned by <c>Embed</c>; null when none.</summary>
-    string? EmbeddingName { get; }
+    string? EmbeddingName => null;
 
     /// <summary>Classifies inputs and returns all predictions, in input order.</summary>
     /// <param name="inputs">The inputs (see <see cref="ImageInput"/> and <see cref="ImageInputs"/>).</param>
