@@ -108,10 +108,12 @@ def onnx_names(path):
     initializers = {i.name for i in model.graph.initializer}
     inputs = [i.name for i in model.graph.input if i.name not in initializers]
     outputs = [o.name for o in model.graph.output]
-    return (inputs[0], outputs[0]) if len(inputs) == 1 and len(outputs) == 1 else None
+    return (inputs[0], outputs) if len(inputs) == 1 and outputs else None
 
 
 def write(manifest_path, onnx_path, bmodel_path, fused):
+    """The bmodel's manifest: the ONNX model's, with its name and file, the tensor names, and its
+    embedding outputs (TPU-MLIR keeps every graph output, each with its own INT8 scale)."""
     manifest = load(manifest_path)
     names = onnx_names(onnx_path)
     out = dict(manifest)
@@ -119,7 +121,13 @@ def write(manifest_path, onnx_path, bmodel_path, fused):
     out["name"] = stem
     out["model"] = os.path.basename(bmodel_path)
     if names is not None:
-        out["inputName"], out["outputName"] = names
+        inputs, outputs = names
+        missing = [e for e in manifest.get("embeddings") or [] if e not in outputs]
+        if missing:
+            raise ManifestError(f"the manifest's embeddings {missing!r} are not outputs of '{onnx_path}' (its outputs: {outputs!r}); "
+                                f"add them with embedding_outputs.py or remove them from the manifest")
+        out["inputName"] = inputs
+        out["outputName"] = manifest.get("outputName") or outputs[0]
     if fused:
         out["fusedPreprocessing"] = True
     path = os.path.splitext(bmodel_path)[0] + ".manifest.json"

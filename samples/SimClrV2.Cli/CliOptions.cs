@@ -42,6 +42,39 @@ internal static class CliOptions
         return option;
     }
 
+    /// <summary>A positive finite number (e.g. a temperature).</summary>
+    /// <param name="name">The option's name.</param>
+    /// <param name="description">Help text.</param>
+    /// <param name="defaultValue">The value when the option is not given.</param>
+    /// <param name="max">The greatest value taken.</param>
+    public static Option<float> Positive(string name, string description, float defaultValue, float max)
+    {
+        string accepted = string.Create(CultureInfo.InvariantCulture, $"a number above 0 and at most {max}");
+        var option = new Option<float>(name) { Description = string.Create(CultureInfo.InvariantCulture, $"{description} (default {defaultValue})"), DefaultValueFactory = _ => defaultValue };
+        option.CustomParser = r =>
+        {
+            string text = Text(r);
+            if (float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) && value > 0f && value <= max)
+            {
+                return value;
+            }
+
+            Reject(r, name, text, accepted);
+            return defaultValue;
+        };
+        return option;
+    }
+
+    /// <summary>A name (an output's, a network's): any text but an empty one.</summary>
+    /// <param name="name">The option's name.</param>
+    /// <param name="description">Help text.</param>
+    public static Option<string> Name(string name, string description)
+    {
+        var option = new Option<string>(name) { Description = description };
+        option.CustomParser = r => NonEmpty(r, name, "a name") ? Text(r) : null;
+        return option;
+    }
+
     /// <summary>One of a fixed list of words.</summary>
     /// <param name="name">The option's name.</param>
     /// <param name="description">Help text.</param>

@@ -67,7 +67,7 @@ internal static class EmbeddingCommands
         var input = CliOptions.FilePath("--input", "Labelled images: a CIFAR-10 file, or a folder with one sub-folder per class (the sub-folder names are the classes).", required: true, "-i");
         var output = CliOptions.FilePath("--output", "The kNN index file to write (versioned; it records the model, the embedding and the dimension).", required: true, "-o");
         var shots = CliOptions.Integer("--shots", "Keep this many random images per class (0: all).", 0, 0, 1_000_000);
-        var seed = CliOptions.Integer("--seed", "Seed of the --shots draw.", 0, 0, int.MaxValue);
+        var seed = CliOptions.Integer("--seed", "Seed of the --shots draw.", 0, 0, 1_000_000_000);
         var model = new ModelOptions();
         var command = new Command("index", "Build a kNN index (few-shot classes) from labelled images' embeddings.") { input, output, shots, seed };
         model.AddTo(command);
@@ -94,9 +94,9 @@ internal static class EmbeddingCommands
         var split = CliOptions.Choice("--split", "With --input: alternate (even positions support, odd positions query).", "alternate", "alternate");
         var mode = CliOptions.Choice("--mode", "knn (weighted k nearest neighbours) or prototype (nearest class mean).", "knn", "knn", "prototype");
         var k = CliOptions.Integer("--k", "Neighbours that vote (knn mode; 1: nearest neighbour).", 200, 1, 1_000_000);
-        var temperature = new Option<float>("--temperature") { Description = "The vote's temperature: weight exp(similarity / t).", DefaultValueFactory = _ => 0.1f };
+        var temperature = CliOptions.Positive("--temperature", "The vote's temperature: weight exp(similarity / t).", 0.1f, 1000f);
         var shots = CliOptions.Integer("--shots", "Use this many random support images per class (0: all).", 0, 0, 1_000_000);
-        var seed = CliOptions.Integer("--seed", "Seed of the first --shots draw (draw d uses seed + d).", 0, 0, int.MaxValue);
+        var seed = CliOptions.Integer("--seed", "Seed of the first --shots draw (draw d uses seed + d).", 0, 0, 1_000_000_000);
         var draws = CliOptions.Integer("--draws", "With --shots: draws averaged.", 5, 1, 1000);
         var model = new ModelOptions();
         var command = new Command("knn", "Accuracy of a kNN or prototype classifier over the model's embeddings: support images label the query images.")
@@ -110,11 +110,6 @@ internal static class EmbeddingCommands
             if (pair == (parse.GetValue(input) is not null) || (pair && (parse.GetValue(support) is null || parse.GetValue(query) is null)))
             {
                 throw new ArgumentException("Give --support and --query, or --input with --split alternate.");
-            }
-
-            if (parse.GetValue(temperature) is not (> 0f and < float.PositiveInfinity))
-            {
-                throw new ArgumentException("--temperature must be positive (default 0.1).");
             }
 
             using ImageClassifier classifier = model.Create(parse);
@@ -213,7 +208,7 @@ internal static class EmbeddingCommands
         private readonly Option<string> _bmodel = CliOptions.FilePath("--bmodel", "Run on a SOPHON TPU with this .bmodel instead of ONNX Runtime.");
         private readonly Option<int[]> _devices = CliOptions.Devices("SOPHON device id (with --bmodel).");
         private readonly Option<string> _sophonLib = CliOptions.FilePath("--sophon-lib", "Folder holding libsophon (with --bmodel).");
-        private readonly Option<string> _embedding = new("--embedding") { Description = "The embedding output (default: the manifest's default, e.g. projection; the shipped model also has h, the encoder's pooled features)." };
+        private readonly Option<string> _embedding = CliOptions.Name("--embedding", "The embedding output (default: the manifest's default, e.g. projection; the shipped model also has h, the encoder's pooled features).");
 
         public void AddTo(Command command)
         {

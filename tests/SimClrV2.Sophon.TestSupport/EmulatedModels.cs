@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -47,6 +48,8 @@ public static class EmulatedModels
 
         ModelManifest manifest = ModelManifest.TryLoadFor(onnxPath) ?? new ModelManifest();
         (float inputScale, float outputScale, EngineInput input, string outputName, int classes) = Calibrate(onnxPath, manifest, calibration);
+        // Every embedding output is kept, with its own INT8 scale (TPU-MLIR calibrates every tensor).
+        (string Name, float Scale, int Length)[] embeddings = [.. (manifest.Embeddings ?? []).Select(e => CalibrateEmbedding(onnxPath, manifest, calibration, e))];
         PreprocessingOptions defaults = PreprocessingOptions.Cifar10 with { Width = input.Width, Height = input.Height };
         PreprocessingOptions preprocessing = manifest.Preprocessing?.Over(defaults) ?? defaults;
         Directory.CreateDirectory(outputFolder);
@@ -71,6 +74,11 @@ public static class EmulatedModels
             text.AppendLine(CultureInfo.InvariantCulture, $"onnx={onnxName}");
             text.AppendLine(CultureInfo.InvariantCulture, $"onnx_input={input.Name}");
             text.AppendLine(CultureInfo.InvariantCulture, $"onnx_output={outputName}");
+            foreach ((string name, _, _) in embeddings)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"onnx_output={name}");
+            }
+
             if (fused)
             {
                 // TPU-MLIR's formula: (pixel - mean / scale) * (scale / std) per channel.
@@ -83,10 +91,15 @@ public static class EmulatedModels
             }
 
             text.AppendLine(CultureInfo.InvariantCulture, $"output={outputName} {type} {outScale:R}");
+            foreach ((string name, float scale, _) in embeddings)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"output={name} {type} {(precision == "int8" ? scale : 1f):R}");
+            }
+
             string shape = input.Layout == TensorLayout.Nhwc
                 ? string.Create(CultureInfo.InvariantCulture, $"{input.Height}x{input.Width}x{input.Channels}")
                 : string.Create(CultureInfo.InvariantCulture, $"{input.Channels}x{input.Height}x{input.Width}");
-            text.AppendLine(CultureInfo.InvariantCulture, $"stage={batch}x{shape} {batch}x{classes}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"stage={batch}x{shape} {batch}x{classes}{string.Concat(embeddings.Select(e => string.Create(CultureInfo.InvariantCulture, $" {batch}x{e.Length}")))}");
             WriteBModel(path, text.ToString());
             new ModelManifest
             {
@@ -101,6 +114,8 @@ public static class EmulatedModels
                 FusedPreprocessing = fused ? true : null,
                 Labels = manifest.Labels,
                 Accuracy = manifest.Accuracy,
+                Embeddings = manifest.Embeddings,
+                DefaultEmbedding = manifest.DefaultEmbedding,
             }.Save(ModelManifest.PathFor(path));
             written.Add(path);
         }
@@ -228,6 +243,7 @@ public static class EmulatedModels
             OutputName = manifest.OutputName,
             Layout = manifest.Layout,
             BatchSize = 1,
+            Embedding = "none",
         });
         PreprocessingOptions defaults = PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height };
         PreprocessingOptions options = manifest.Preprocessing?.Over(defaults) ?? defaults;
@@ -252,6 +268,34 @@ public static class EmulatedModels
 
         engine.ReturnBatch(batch);
         return (127f / maxInput, maxOutput / 127f, engine.Input, engine.OutputName, engine.OutputLength);
+    }
+
+    /// <summary>An embedding output's INT8 scale: its largest magnitude over the calibration images / 127.</summary>
+    private static (string Name, float Scale, int Length) CalibrateEmbedding(string onnxPath, ModelManifest manifest, IReadOnlyList<ImageInput> calibration, string name)
+    {
+        using var engine = new OnnxRuntimeEngine(new OnnxClassifierOptions
+        {
+            ModelPath = onnxPath,
+            InputName = manifest.InputName,
+            OutputName = manifest.OutputName,
+            Layout = manifest.Layout,
+            BatchSize = 1,
+            Embedding = name,
+        });
+        PreprocessingOptions defaults = PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height };
+        var preprocessor = new CpuPreprocessor(manifest.Preprocessing?.Over(defaults) ?? defaults, engine.Input);
+        InferenceBatch batch = engine.RentBatch();
+        float max = 0;
+        foreach (ImageInput image in calibration)
+        {
+            using DecodedImage decoded = image.Decode();
+            preprocessor.Process(decoded, batch.ImageSlot(0));
+            engine.Run(batch, 1);
+            max = Math.Max(max, TensorPrimitives.MaxMagnitude(batch.EmbeddingRow(0, engine.EmbeddingLength)));
+        }
+
+        engine.ReturnBatch(batch);
+        return (name, max > 0 ? max / 127f : 1f, engine.EmbeddingLength);
     }
 
     /// <summary>Evenly spaced calibration images from a CIFAR-10 file (the files are sorted by class, so the first N would be one class).</summary>

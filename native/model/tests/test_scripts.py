@@ -210,12 +210,27 @@ class ScriptTests(unittest.TestCase):
             with open(os.path.join(out_dir, f"simclrv2_int8_{batch}b.manifest.json"), encoding="utf-8") as f:
                 m = json.load(f)
             self.assertEqual((m["model"], m["inputName"], m["outputName"]), (f"simclrv2_int8_{batch}b.bmodel", "input", "logits"))
+            self.assertEqual((m["embeddings"], m["defaultEmbedding"]), (["projection", "h"], "projection"), "every output is kept")
             self.assertEqual(m["preprocessing"]["mean"], [0.4914, 0.4822, 0.4465])
         env["STAND_IN_FAIL_DEPLOY"] = "1"
         failed = subprocess.run(["bash", os.path.join(MODEL_DIR, SCRIPTS["fp32"]), "bm1684x", "--onnx", SAMPLE_ONNX, "--out", out_dir, "--calibration", self.cal],
                                 capture_output=True, text=True, env=env, check=False)
         self.assertNotEqual(failed.returncode, 0)
         self.assertIn("compare failed", failed.stderr, "TPU-MLIR's message reaches the user")
+
+    def test_a_manifest_naming_embeddings_the_model_lacks_is_refused_when_the_bmodel_manifest_is_written(self):
+        path, _ = self.manifest()
+        with open(path, encoding="utf-8") as f:
+            m = json.load(f)
+        m["embeddings"] = ["projection", "pool5"]
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(m, f)
+        result = subprocess.run([sys.executable, os.path.join(MODEL_DIR, "mlir_manifest.py"), "write", path, SAMPLE_ONNX,
+                                 os.path.join(self.tmp, "x.bmodel")], capture_output=True, text=True, check=False)
+        if "No module named 'onnx'" in result.stderr:
+            self.skipTest("python3-onnx is not installed")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("['pool5'] are not outputs", result.stderr)
 
     def test_failures_say_what_to_do(self):
         env = dict(os.environ, PATH="/usr/bin:/bin")

@@ -24,7 +24,8 @@ typedef struct alloc {
 
 typedef struct work {
     pid_t tid;
-    uint64_t addrs[2];
+    uint64_t addrs[EMU_MAX_WORK_ADDRS];
+    int addr_num;
     void (*run)(void *);
     void *arg;
     struct work *next;
@@ -294,7 +295,7 @@ EMU_EXPORT void bm_free_device(bm_handle_t handle, bm_device_mem_t mem)
     }
     alloc_t *a = *link;
     for (work_t *w = handle->work; w != NULL; w = w->next) {
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < w->addr_num; i++) {
             if (w->addrs[i] >= a->addr && w->addrs[i] < a->addr + a->size) {
                 bm_emu_fatal("bm_free_device: 0x%llx of dev%d is used by a launch not synced yet (use after free on the device); sync (bm_thread_sync on the launching thread, or bm_handle_sync) before freeing",
                              (unsigned long long)a->addr, handle->devid);
@@ -388,16 +389,19 @@ EMU_EXPORT bm_status_t bm_memcpy_d2s(bm_handle_t handle, void *dst, bm_device_me
 
 EMU_EXPORT unsigned int bm_mem_get_device_size(bm_device_mem_t mem) { return mem.size; }
 
-void bm_emu_enqueue(bm_handle_t handle, void (*run)(void *), void *arg, uint64_t addr0, uint64_t addr1)
+void bm_emu_enqueue(bm_handle_t handle, void (*run)(void *), void *arg, const uint64_t *addrs, int count)
 {
     check_handle(handle, "launch");
+    if (count < 0 || count > EMU_MAX_WORK_ADDRS) {
+        bm_emu_fatal("bm_emu_enqueue: %d device addresses (at most %d)", count, EMU_MAX_WORK_ADDRS);
+    }
     work_t *w = calloc(1, sizeof *w);
     if (w == NULL) {
         bm_emu_fatal("out of memory queueing a launch");
     }
     w->tid = current_tid();
-    w->addrs[0] = addr0;
-    w->addrs[1] = addr1;
+    memcpy(w->addrs, addrs, (size_t)count * sizeof *addrs);
+    w->addr_num = count;
     w->run = run;
     w->arg = arg;
     pthread_mutex_lock(&handle->lock);

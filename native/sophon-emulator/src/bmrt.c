@@ -37,13 +37,13 @@ _Static_assert(offsetof(bm_net_info_t, output_zero_point) == 112, "output_zero_p
 typedef struct net {
     emu_model_t model;
     bm_net_info_t info;
-    const char *input_names[1], *output_names[1];
-    int input_dtypes[1], output_dtypes[1];
-    float input_scales[1], output_scales[1];
-    int input_zero_points[1], output_zero_points[1];
+    const char *input_names[1], *output_names[EMU_MAX_OUTPUTS];
+    int input_dtypes[1], output_dtypes[EMU_MAX_OUTPUTS];
+    float input_scales[1], output_scales[EMU_MAX_OUTPUTS];
+    int input_zero_points[1], output_zero_points[EMU_MAX_OUTPUTS];
     bm_stage_info_t stages[EMU_MAX_STAGES];
-    bm_device_mem_t stage_mems[EMU_MAX_STAGES][2];
-    size_t max_input_bytes[1], max_output_bytes[1];
+    bm_device_mem_t stage_mems[EMU_MAX_STAGES][1 + EMU_MAX_OUTPUTS];
+    size_t max_input_bytes[1], max_output_bytes[EMU_MAX_OUTPUTS];
     OrtSession *session;
     struct net *next;
 } net_t;
@@ -225,38 +225,42 @@ static int load_text(runtime_t *rt, const emu_bmodel_t *bmodel, const char *base
     emu_model_t *m = &n->model;
     bm_net_info_t *info = &n->info;
     n->input_names[0] = m->input_name;
-    n->output_names[0] = m->output_name;
     n->input_dtypes[0] = m->input_dtype;
-    n->output_dtypes[0] = m->output_dtype;
     n->input_scales[0] = m->input_scale;
-    n->output_scales[0] = m->output_scale;
+    for (int o = 0; o < m->output_num; o++) {
+        n->output_names[o] = m->output_names[o];
+        n->output_dtypes[o] = m->output_dtypes[o];
+        n->output_scales[o] = m->output_scales[o];
+        n->output_zero_points[o] = m->output_zero_points[o];
+    }
     info->name = m->net;
     info->is_dynamic = false;
     info->input_num = 1;
     info->input_names = n->input_names;
     info->input_dtypes = n->input_dtypes;
     info->input_scales = n->input_scales;
-    info->output_num = 1;
+    info->output_num = m->output_num;
     info->output_names = n->output_names;
     info->output_dtypes = n->output_dtypes;
     info->output_scales = n->output_scales;
     info->stage_num = m->stage_num;
     info->stages = n->stages;
     n->input_zero_points[0] = m->input_zero_point;
-    n->output_zero_points[0] = m->output_zero_point;
     info->input_zero_point = n->input_zero_points;
     info->output_zero_point = n->output_zero_points;
     for (int s = 0; s < m->stage_num; s++) {
         n->stages[s].input_shapes = &m->in_shapes[s];
-        n->stages[s].output_shapes = &m->out_shapes[s];
+        n->stages[s].output_shapes = m->out_shapes[s];
 #ifndef EMU_LEGACY_STAGES
         n->stages[s].input_mems = &n->stage_mems[s][0];
         n->stages[s].output_mems = &n->stage_mems[s][1];
 #endif
         size_t in_bytes = shape_count(&m->in_shapes[s], fn) * dtype_size(m->input_dtype, fn);
-        size_t out_bytes = shape_count(&m->out_shapes[s], fn) * dtype_size(m->output_dtype, fn);
         n->max_input_bytes[0] = in_bytes > n->max_input_bytes[0] ? in_bytes : n->max_input_bytes[0];
-        n->max_output_bytes[0] = out_bytes > n->max_output_bytes[0] ? out_bytes : n->max_output_bytes[0];
+        for (int o = 0; o < m->output_num; o++) {
+            size_t out_bytes = shape_count(&m->out_shapes[s][o], fn) * dtype_size(m->output_dtypes[o], fn);
+            n->max_output_bytes[o] = out_bytes > n->max_output_bytes[o] ? out_bytes : n->max_output_bytes[o];
+        }
     }
     info->max_input_bytes = n->max_input_bytes;
     info->max_output_bytes = n->max_output_bytes;
@@ -480,7 +484,7 @@ typedef struct {
     runtime_t *rt;
     net_t *net;
     int stage;
-    uint64_t in_addr, out_addr;
+    uint64_t in_addr, out_addrs[EMU_MAX_OUTPUTS];
 } launch_t;
 
 /* The least time one launch occupies its device (SOPHON_EMU_LAUNCH_US, microseconds; default 0, as
@@ -514,12 +518,18 @@ static void run_launch(void *arg)
     clock_gettime(CLOCK_MONOTONIC, &started);
     emu_model_t *m = &l->net->model;
     const bm_shape_t *in_shape = &m->in_shapes[l->stage];
-    const bm_shape_t *out_shape = &m->out_shapes[l->stage];
-    size_t in_count = shape_count(in_shape, "bm_thread_sync"), out_count = shape_count(out_shape, "bm_thread_sync");
-    uint32_t in_size = 0, out_size = 0;
+    size_t in_count = shape_count(in_shape, "bm_thread_sync");
+    uint32_t in_size = 0;
     unsigned char *in = bm_emu_lookup(l->rt->handle, l->in_addr, &in_size);
-    unsigned char *out = bm_emu_lookup(l->rt->handle, l->out_addr, &out_size);
-    if (in == NULL || out == NULL) {
+    unsigned char *outs[EMU_MAX_OUTPUTS];
+    for (int o = 0; o < m->output_num; o++) {
+        uint32_t out_size = 0;
+        outs[o] = bm_emu_lookup(l->rt->handle, l->out_addrs[o], &out_size);
+        if (outs[o] == NULL) {
+            in = NULL;
+        }
+    }
+    if (in == NULL) {
         bm_emu_fatal("a launched tensor's device memory was freed before bm_thread_sync");
     }
     float *x = malloc(in_count * sizeof(float));
@@ -537,20 +547,27 @@ static void run_launch(void *arg)
         dims[d] = in_shape->dims[d];
     }
     OrtMemoryInfo *mi = NULL;
-    OrtValue *input = NULL, *output = NULL;
-    const char *in_names[1] = { m->onnx_input }, *out_names[1] = { m->onnx_output };
+    OrtValue *input = NULL, *outputs_v[EMU_MAX_OUTPUTS] = { NULL };
+    const char *in_names[1] = { m->onnx_input }, *out_names[EMU_MAX_OUTPUTS];
+    for (int o = 0; o < m->output_num; o++) {
+        out_names[o] = m->onnx_outputs[o];
+    }
     if (ort_check(g_ort->CreateCpuMemoryInfo(OrtArenaAllocator, OrtMemTypeDefault, &mi), "CreateCpuMemoryInfo") != 0
         || ort_check(g_ort->CreateTensorWithDataAsOrtValue(mi, x, in_count * sizeof(float), dims, (size_t)in_shape->num_dims,
                                                            ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &input), "CreateTensor") != 0
-        || ort_check(g_ort->Run(l->net->session, NULL, in_names, (const OrtValue *const *)&input, 1, out_names, 1, &output), "Run") != 0) {
+        || ort_check(g_ort->Run(l->net->session, NULL, in_names, (const OrtValue *const *)&input, 1, out_names, (size_t)m->output_num, outputs_v), "Run") != 0) {
         bm_emu_fatal("ONNX Runtime could not run %s", m->onnx);
     }
-    float *y = NULL;
-    ort_check(g_ort->GetTensorMutableData(output, (void **)&y), "GetTensorMutableData");
-    for (size_t i = 0; i < out_count; i++) {
-        from_float(out, i, m->output_dtype, m->output_scale, m->output_zero_point, y[i]);
+    /* Each output in its own dtype and scale (per-output INT8 scales, as TPU-MLIR compiles them). */
+    for (int o = 0; o < m->output_num; o++) {
+        float *y = NULL;
+        size_t out_count = shape_count(&m->out_shapes[l->stage][o], "bm_thread_sync");
+        ort_check(g_ort->GetTensorMutableData(outputs_v[o], (void **)&y), "GetTensorMutableData");
+        for (size_t i = 0; i < out_count; i++) {
+            from_float(outs[o], i, m->output_dtypes[o], m->output_scales[o], m->output_zero_points[o], y[i]);
+        }
+        g_ort->ReleaseValue(outputs_v[o]);
     }
-    g_ort->ReleaseValue(output);
     g_ort->ReleaseValue(input);
     g_ort->ReleaseMemoryInfo(mi);
     free(x);
@@ -617,31 +634,36 @@ EMU_EXPORT bool bmrt_launch_tensor_ex(void *p, const char *net_name, const bm_te
         printf("[BMRT][bmrt_launch_tensor_ex] input device memory is not an allocation of this device or is smaller than %zu bytes\n", in_bytes);
         return false;
     }
-    size_t out_bytes = shape_count(&m->out_shapes[stage], "bmrt_launch_tensor_ex") * dtype_size(m->output_dtype, "bmrt_launch_tensor_ex");
-    if (user_mem) {
-        if (bm_emu_lookup(rt->handle, outputs[0].device_mem.device_addr, &capacity) == NULL || capacity < out_bytes || outputs[0].device_mem.size < out_bytes) {
-            printf("[BMRT][bmrt_launch_tensor_ex] output device memory is not an allocation of this device or is smaller than %zu bytes\n", out_bytes);
-            return false;
+    for (int o = 0; o < m->output_num; o++) {
+        size_t out_bytes = shape_count(&m->out_shapes[stage][o], "bmrt_launch_tensor_ex") * dtype_size(m->output_dtypes[o], "bmrt_launch_tensor_ex");
+        if (user_mem) {
+            if (bm_emu_lookup(rt->handle, outputs[o].device_mem.device_addr, &capacity) == NULL || capacity < out_bytes || outputs[o].device_mem.size < out_bytes) {
+                printf("[BMRT][bmrt_launch_tensor_ex] output %d device memory is not an allocation of this device or is smaller than %zu bytes\n", o, out_bytes);
+                return false;
+            }
+        } else {
+            extern bm_status_t bm_malloc_device_byte(bm_handle_t, bm_device_mem_t *, unsigned int);
+            if (bm_malloc_device_byte(rt->handle, &outputs[o].device_mem, (unsigned int)out_bytes) != BM_SUCCESS) {
+                return false;
+            }
         }
-    } else {
-        extern bm_status_t bm_malloc_device_byte(bm_handle_t, bm_device_mem_t *, unsigned int);
-        if (bm_malloc_device_byte(rt->handle, &outputs[0].device_mem, (unsigned int)out_bytes) != BM_SUCCESS) {
-            return false;
-        }
+        outputs[o].dtype = m->output_dtypes[o];
+        outputs[o].shape = m->out_shapes[stage][o];
+        outputs[o].st_mode = 0;
     }
-    outputs[0].dtype = m->output_dtype;
-    outputs[0].shape = m->out_shapes[stage];
-    outputs[0].st_mode = 0;
     launch_t *l = calloc(1, sizeof *l);
     l->rt = rt;
     l->net = n;
     l->stage = stage;
     l->in_addr = inputs[0].device_mem.device_addr;
-    l->out_addr = outputs[0].device_mem.device_addr;
+    uint64_t addrs[1 + EMU_MAX_OUTPUTS] = { l->in_addr };
+    for (int o = 0; o < m->output_num; o++) {
+        l->out_addrs[o] = addrs[1 + o] = outputs[o].device_mem.device_addr;
+    }
     pthread_mutex_lock(&rt->lock);
     rt->launches_pending++;
     pthread_mutex_unlock(&rt->lock);
-    bm_emu_enqueue(rt->handle, run_launch, l, l->in_addr, l->out_addr); /* runs at bm_thread_sync on this OS thread */
+    bm_emu_enqueue(rt->handle, run_launch, l, addrs, 1 + m->output_num); /* runs at bm_thread_sync on this OS thread */
     return true;
 }
 

@@ -85,8 +85,10 @@ EMU_EXPORT bool bm_emu_fault(const char *fn, int *status);
  * *size gets the bytes from there to the end of the allocation. */
 EMU_EXPORT unsigned char *bm_emu_lookup(bm_handle_t handle, uint64_t device_addr, uint32_t *size);
 /* Queues work to run at bm_thread_sync on the calling OS thread (or bm_handle_sync); it reads and
- * writes the device memory at the two addresses, so freeing either before it ran aborts. */
-EMU_EXPORT void bm_emu_enqueue(bm_handle_t handle, void (*run)(void *), void *arg, uint64_t addr0, uint64_t addr1);
+ * writes the device memory at the addresses (at most EMU_MAX_WORK_ADDRS), so freeing any of them
+ * before it ran aborts. */
+#define EMU_MAX_WORK_ADDRS 8
+EMU_EXPORT void bm_emu_enqueue(bm_handle_t handle, void (*run)(void *), void *arg, const uint64_t *addrs, int count);
 /* Counts runtimes created on a handle (+1 create, -1 destroy); validates the handle. */
 EMU_EXPORT void bm_emu_runtime_attach(bm_handle_t handle, int delta);
 /* Device allocations not freed, over all handles (leaks reported at bm_dev_free stay counted). */

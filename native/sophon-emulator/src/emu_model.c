@@ -93,19 +93,29 @@ int emu_model_parse(const char *text, const char *base_dir, emu_model_t *m)
         } else if (strcmp(key, "onnx_input") == 0) {
             snprintf(m->onnx_input, sizeof m->onnx_input, "%s", value);
         } else if (strcmp(key, "onnx_output") == 0) {
-            snprintf(m->onnx_output, sizeof m->onnx_output, "%s", value);
+            ok = m->onnx_output_num < EMU_MAX_OUTPUTS;
+            if (ok) {
+                snprintf(m->onnx_outputs[m->onnx_output_num++], sizeof m->onnx_outputs[0], "%s", value);
+            }
         } else if (strcmp(key, "input") == 0) {
             ok = tensor_line(value, m->input_name, sizeof m->input_name, &m->input_dtype, &m->input_scale, &m->input_zero_point) == 0;
         } else if (strcmp(key, "output") == 0) {
-            ok = tensor_line(value, m->output_name, sizeof m->output_name, &m->output_dtype, &m->output_scale, &m->output_zero_point) == 0;
+            int o = m->output_num;
+            ok = o < EMU_MAX_OUTPUTS && tensor_line(value, m->output_names[o], sizeof m->output_names[o], &m->output_dtypes[o], &m->output_scales[o], &m->output_zero_points[o]) == 0;
+            m->output_num += ok;
         } else if (strcmp(key, "fuse") == 0) {
             m->fused = 1;
             ok = sscanf(value, "%f,%f,%f %f,%f,%f", &m->fuse_mean[0], &m->fuse_mean[1], &m->fuse_mean[2],
                         &m->fuse_scale[0], &m->fuse_scale[1], &m->fuse_scale[2]) == 6;
         } else if (strcmp(key, "stage") == 0) {
-            char in[128], out[128];
-            ok = m->stage_num < EMU_MAX_STAGES && sscanf(value, "%127s %127s", in, out) == 2
-                 && parse_shape(in, &m->in_shapes[m->stage_num]) == 0 && parse_shape(out, &m->out_shapes[m->stage_num]) == 0;
+            /* stage=IN OUT0 [OUT1 ...]: one output shape per output= line (outputs come first in the text) */
+            char in[128], out[EMU_MAX_OUTPUTS][128];
+            int got = m->stage_num < EMU_MAX_STAGES && m->output_num > 0
+                ? sscanf(value, "%127s %127s %127s %127s %127s", in, out[0], out[1], out[2], out[3]) : 0;
+            ok = got == 1 + m->output_num && parse_shape(in, &m->in_shapes[m->stage_num]) == 0;
+            for (int o = 0; ok && o < m->output_num; o++) {
+                ok = parse_shape(out[o], &m->out_shapes[m->stage_num][o]) == 0;
+            }
             m->stage_num += ok;
         }
         if (!ok) {
@@ -113,8 +123,12 @@ int emu_model_parse(const char *text, const char *base_dir, emu_model_t *m)
         }
     }
     free(copy);
-    if (!ok || m->net[0] == '\0' || onnx[0] == '\0' || m->input_name[0] == '\0' || m->output_name[0] == '\0' || m->stage_num == 0) {
-        printf("[BMRT][emulator] incomplete emulated bmodel (needs net, onnx, input, output, stage)\n");
+    if (!ok || m->net[0] == '\0' || onnx[0] == '\0' || m->input_name[0] == '\0' || m->output_num == 0 || m->stage_num == 0) {
+        printf("[BMRT][emulator] incomplete emulated bmodel (needs net, onnx, input, output, stage; output lines before the stages)\n");
+        return -1;
+    }
+    if (m->onnx_output_num != 0 && m->onnx_output_num != m->output_num) {
+        printf("[BMRT][emulator] %d onnx_output lines for %d outputs (one each, in order, or none)\n", m->onnx_output_num, m->output_num);
         return -1;
     }
     if (m->fused && (m->input_dtype != DT_UINT8 || m->input_scale != 1.0f || m->input_zero_point != 0)) {
@@ -129,8 +143,8 @@ int emu_model_parse(const char *text, const char *base_dir, emu_model_t *m)
     if (m->onnx_input[0] == '\0') {
         snprintf(m->onnx_input, sizeof m->onnx_input, "%s", m->input_name);
     }
-    if (m->onnx_output[0] == '\0') {
-        snprintf(m->onnx_output, sizeof m->onnx_output, "%s", m->output_name);
+    for (int o = m->onnx_output_num; o < m->output_num; o++) {
+        snprintf(m->onnx_outputs[o], sizeof m->onnx_outputs[o], "%s", m->output_names[o]);
     }
     return 0;
 }

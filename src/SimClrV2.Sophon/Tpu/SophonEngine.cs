@@ -3,6 +3,7 @@ using System.Runtime.ExceptionServices;
 using System.Threading.Tasks.Sources;
 using SimClrV2.Sophon.Infer;
 using SimClrV2.Sophon.Models;
+using SimClrV2.Sophon.Postprocess;
 using SimClrV2.Sophon.Pipeline;
 using SimClrV2.Sophon.Tpu.Interop;
 
@@ -67,7 +68,14 @@ internal sealed class SophonEngine : IInferenceEngine
         {
             foreach (int id in deviceIds)
             {
-                devices.Add(new SophonDevice(ModelPath, data, id, options.NetworkName, options.Layout ?? Manifest?.Layout));
+                devices.Add(new SophonDevice(
+                    ModelPath,
+                    data,
+                    id,
+                    options.NetworkName,
+                    options.Layout ?? Manifest?.Layout,
+                    Manifest?.OutputName,
+                    (outputs, logits) => EmbeddingRule.Choose(options.Embedding ?? options.KnnHead?.EmbeddingName, Manifest, outputs, logits)));
             }
         }
         catch
@@ -115,6 +123,12 @@ internal sealed class SophonEngine : IInferenceEngine
 
     /// <inheritdoc />
     public int MaxConcurrentBatches => _devices.Length;
+
+    /// <inheritdoc />
+    public string? EmbeddingName => _plan.EmbeddingTensor?.Name;
+
+    /// <inheritdoc />
+    public int EmbeddingLength => _plan.EmbeddingLength;
 
     /// <summary>The chip of the first device (<c>bm_get_chipid</c>; 0 when unknown).</summary>
     internal uint ChipId => _devices[0].ChipId;

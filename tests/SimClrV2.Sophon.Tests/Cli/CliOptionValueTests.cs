@@ -54,7 +54,7 @@ public class CliOptionValueTests
     public void TheOptionsAreWalkedForEveryCommand()
     {
         string[] commands = [.. CliWalk.Options().Select(o => o.Command).Distinct()];
-        Assert.That(commands, Is.EquivalentTo(new[] { "classify", "eval", "report", "inspect", "doctor", "emulate", "bench" }));
+        Assert.That(commands, Is.EquivalentTo(new[] { "classify", "eval", "report", "embed", "index", "knn", "similar", "inspect", "doctor", "emulate", "bench" }));
         Assert.That(CliWalk.Options().Count(o => o.Option.ValueType == typeof(int)), Is.GreaterThanOrEqualTo(9));
     }
 

@@ -59,6 +59,20 @@ public class EmbeddingCommandTests
     }
 
     [Test]
+    public void KnnOnAnInt8BModelStaysWithinHalfAPointOfTheOnnxModel()
+    {
+        Emulator.Require();
+        string pickle = TestData.RequireShared("data", "cifar10", "test_batch");
+
+        (int code, string stdout, string stderr) = Run("knn", "--bmodel", Emulator.Model("int8", 4), "--sophon-lib", Emulator.Folder, "--input", pickle, "--split", "alternate");
+
+        Assert.That(code, Is.Zero, stderr);
+        TestContext.Out.WriteLine(stdout.Split('\n')[0]);
+        double accuracy = double.Parse(System.Text.RegularExpressions.Regex.Match(stdout, @"^knn accuracy: ([\d.]+)%").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(accuracy, Is.EqualTo(86.06).Within(0.5));
+    }
+
+    [Test]
     public void TenShotsTeachAClassTheModelWasNeverTrainedOn()
     {
         using var dir = new TempDir();

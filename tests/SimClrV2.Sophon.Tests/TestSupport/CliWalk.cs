@@ -29,12 +29,15 @@ internal static class CliWalk
 
     /// <summary>
     /// Writes into <paramref name="dir"/> what the base command lines read: <c>in/cat/a.png</c> (an
-    /// image in a CIFAR-10 class folder) and <c>r.json</c> (its result).
+    /// image in a CIFAR-10 class folder), <c>r.json</c> (its result) and <c>index.bin</c> (a kNN index of one image).
     /// </summary>
     public static void Prepare(TempDir dir)
     {
         TestData.WritePng(Path.Combine(dir.Path, "in", "cat"), "a.png", 8, 8, 1);
         File.WriteAllText(dir.File("r.json"), """[{"filename": "cat/a.png", "prediction": 3, "score": 0.5}]""");
+        var index = new SimClrV2.Sophon.Embeddings.KnnClassifier(128, "projection", "simclrv2-r18w025-cifar10");
+        index.Add(Enumerable.Repeat(1f, 128).ToArray(), "cat", "cat/a.png");
+        index.Save(dir.File("index.bin"));
     }
 
     /// <summary>A command line for <paramref name="command"/> that runs quickly in <paramref name="dir"/>, without <paramref name="except"/> (the option under test).</summary>
@@ -49,6 +52,10 @@ internal static class CliWalk
             "doctor" => [("--sophon-lib", dir.File("no-libsophon")), ("--output", dir.File("doctor"))],
             "emulate" => [("--output", dir.File("bmodels")), ("--calibration", dir.File("in")), ("--count", "1")],
             "bench" => [("--input", dir.File("in")), ("--output-dir", dir.File("bench")), ("--count", "1")],
+            "embed" => [("--input", dir.File("in")), ("--output", dir.File("v.npy"))],
+            "index" => [("--input", dir.File("in")), ("--output", dir.File("new-index.bin"))],
+            "knn" => [("--support", dir.File("in")), ("--query", dir.File("in"))],
+            "similar" => [("--index", dir.File("index.bin")), ("--input", Path.Combine(dir.Path, "in", "cat", "a.png"))],
             _ => throw new ArgumentException($"no base command line for '{command}'", nameof(command)),
         };
         string[] arguments = command switch

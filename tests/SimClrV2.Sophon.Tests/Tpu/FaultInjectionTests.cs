@@ -30,15 +30,17 @@ public class FaultInjectionTests : EmulatorTestBase
         Assert.That(ex!.Message, Does.StartWith(function));
     }
 
-    [TestCase("bm_memcpy_s2d_partial:2")]
-    [TestCase("bmrt_launch_tensor_ex:2")]
-    [TestCase("bm_thread_sync:2")]
-    [TestCase("bm_memcpy_d2s_partial:2")]
-    public void FailureWhileRunningTurnsThatBatchIntoErrorEntries(string fault)
+    [TestCase("bm_memcpy_s2d_partial:2", "none")]
+    [TestCase("bmrt_launch_tensor_ex:2", "none")]
+    [TestCase("bm_thread_sync:2", "none")]
+    [TestCase("bm_memcpy_d2s_partial:2", "none")]
+    [TestCase("bm_memcpy_d2s_partial:3", "projection")] // the second batch's logits (two copies a batch)
+    [TestCase("bm_memcpy_d2s_partial:4", "projection")] // the second batch's embedding
+    public void FailureWhileRunningTurnsThatBatchIntoErrorEntries(string fault, string embedding)
     {
         string function = fault[..fault.IndexOf(':', StringComparison.Ordinal)];
         List<ImageInput> inputs = Enumerable.Range(0, 10).Select(i => ImageInput.FromPixels(TestData.RandomBytes(3072, i), 32, 32, $"f{i}")).ToList();
-        using ImageClassifier classifier = SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = Emulator.Model("int8", 4) });
+        using ImageClassifier classifier = SophonImageClassifier.Create(new SophonClassifierOptions { ModelPath = Emulator.Model("int8", 4), Embedding = embedding });
         Emulator.SetFaults(fault);
 
         IReadOnlyList<Prediction> predictions = classifier.Classify(inputs);

@@ -105,6 +105,7 @@ public class SophonRuntimeTests : EmulatorTestBase
         using SophonModel model = SophonModel.Load(Emulator.Model("fp32", 1));
         using DeviceMemoryHandle input = DeviceMemoryHandle.Allocate(model.Runtime, 3 * 32 * 32 * 4);
         using DeviceMemoryHandle output = DeviceMemoryHandle.Allocate(model.Runtime, 40);
+        using DeviceMemoryHandle projection = DeviceMemoryHandle.Allocate(model.Runtime, 128 * 4), h = DeviceMemoryHandle.Allocate(model.Runtime, 128 * 4);
         SophonDeviceHandle device = model.Device;
         byte[] net = "simclrv2\0"u8.ToArray();
         var logits = new float[10];
@@ -113,10 +114,14 @@ public class SophonRuntimeTests : EmulatorTestBase
         RunOn(() =>
         {
             BmTensor inT = new() { DType = 0, Shape = BmShape.From(dims), DeviceMem = input.Memory };
-            BmTensor outT = new() { DType = 0, DeviceMem = output.Memory };
+            // The emulated default model has three outputs (logits, projection, h): a launch passes them all.
+            BmTensor* outT = stackalloc BmTensor[3];
+            outT[0] = new() { DType = 0, DeviceMem = output.Memory };
+            outT[1] = new() { DType = 0, DeviceMem = projection.Memory };
+            outT[2] = new() { DType = 0, DeviceMem = h.Memory };
             fixed (byte* n = net)
             {
-                Assert.That(SophonNative.bmrt_launch_tensor_ex(model.Runtime, n, &inT, 1, &outT, 1, 1, 0), Is.EqualTo(1));
+                Assert.That(SophonNative.bmrt_launch_tensor_ex(model.Runtime, n, &inT, 1, outT, 3, 1, 0), Is.EqualTo(1));
             }
         });
         RunOn(() => Assert.That(SophonNative.bm_thread_sync(device), Is.EqualTo(SophonStatus.Success)));

@@ -12,6 +12,7 @@ internal sealed class SophonBatch : InferenceBatch, IDisposable
 {
     private readonly byte[] _input;
     private readonly float[] _outputs;
+    private readonly float[] _embeddings;
 
     public SophonBatch(SophonEngine owner, NetworkPlan plan, SophonDevice? device)
         : base(plan.Input, plan.MaxBatchSize, plan.OutputLength)
@@ -22,6 +23,8 @@ internal sealed class SophonBatch : InferenceBatch, IDisposable
         _input = GC.AllocateArray<byte>(Capacity * Input.BytesPerImage, pinned: true);
         _outputs = new float[Capacity * OutputLength];
         RawOutput = GC.AllocateArray<byte>(Capacity * plan.OutputRowBytes, pinned: true);
+        _embeddings = new float[Capacity * plan.EmbeddingLength];
+        RawEmbeddings = GC.AllocateArray<byte>(Capacity * plan.EmbeddingRowBytes, pinned: true);
     }
 
     public SophonEngine Owner { get; }
@@ -34,9 +37,14 @@ internal sealed class SophonBatch : InferenceBatch, IDisposable
 
     public byte[] RawOutput { get; }
 
+    /// <summary>The embedding rows as the device wrote them (its dtype); empty when none is fetched.</summary>
+    public byte[] RawEmbeddings { get; }
+
     public override Span<byte> InputBytes => _input;
 
     public override Span<float> Outputs => _outputs;
+
+    public override Span<float> Embeddings => _embeddings;
 
     public byte[] InputArray => _input;
 

@@ -17,13 +17,13 @@ internal sealed class SophonDevice : IDisposable
     private StageBuffers[] _stages = [];
 
     /// <summary>Loads the model (the file at <paramref name="path"/>, or <paramref name="data"/> when not empty) on the device, on a new worker thread, and allocates the stage buffers.</summary>
-    public SophonDevice(string path, ReadOnlyMemory<byte> data, int deviceId, string? networkName, TensorLayout? layout = null)
+    public SophonDevice(string path, ReadOnlyMemory<byte> data, int deviceId, string? networkName, TensorLayout? layout = null, string? logits = null, Func<IReadOnlyList<string>, string, string?>? embedding = null)
     {
         Worker = new SophonWorker($"sophon-dev{deviceId}");
         try
         {
             _model = Worker.Invoke(() => data.IsEmpty ? SophonModel.Load(path, deviceId) : SophonModel.Load(data, deviceId));
-            Plan = NetworkPlan.Create(_model.GetNetwork(networkName), path, layout);
+            Plan = NetworkPlan.Create(_model.GetNetwork(networkName), path, layout, logits, embedding);
             _netName = Encoding.UTF8.GetBytes(Plan.Network.Name + "\0");
             _stages = Worker.Invoke(AllocateStages);
             ChipId = Worker.Invoke(ReadChipId);
@@ -72,14 +72,23 @@ internal sealed class SophonDevice : IDisposable
             stage.Input.CopyFromHost(batch.InputArray.AsSpan(0, (int)stage.Plan.InputBytes));
         }
 
-        using HandleLease reading = input.Lease(), writing = stage.Output.Lease(); // the launch and its sync use both by value
+        using HandleLease reading = input.Lease(), writing = stage.Outputs.Lease(); // the launch and its sync use both by value
         BmTensor inputTensor = new() { DType = (int)plan.InputTensor.DataType, Shape = BmShape.From(stage.Plan.InputDims), DeviceMem = input.Memory };
-        BmTensor outputTensor = new() { DType = (int)plan.OutputTensor.DataType, DeviceMem = stage.Output.Memory };
+
+        // Every output of the network gets its buffer (the runtime takes exactly its output count):
+        // slices of one allocation per stage, the logits and the embedding among them.
+        int outputNum = plan.Network.Outputs.Count;
+        BmTensor* outputTensors = stackalloc BmTensor[outputNum];
+        for (int o = 0; o < outputNum; o++)
+        {
+            outputTensors[o] = new BmTensor { DType = (int)plan.Network.Outputs[o].DataType, DeviceMem = stage.Outputs.Slice(stage.OutputOffsets[o], (uint)stage.Plan.OutputBytes[o]) };
+        }
+
         long launched = Stopwatch.GetTimestamp();
         fixed (byte* net = _netName)
         {
             NativeStatus.Check(
-                SophonNative.bmrt_launch_tensor_ex(_model.Runtime, net, &inputTensor, 1, &outputTensor, 1, 1, 0),
+                SophonNative.bmrt_launch_tensor_ex(_model.Runtime, net, &inputTensor, 1, outputTensors, outputNum, 1, 0),
                 "bmrt_launch_tensor_ex",
                 $"network '{plan.Network.Name}' did not launch on device {DeviceId} (batch {stage.Plan.Batch}); the runtime printed why on stdout ([BMRT] lines).");
         }
@@ -95,8 +104,14 @@ internal sealed class SophonDevice : IDisposable
 
         batch.ComputeMs = Stopwatch.GetElapsedTime(launched).TotalMilliseconds;
         int outBytes = count * plan.OutputRowBytes;
-        stage.Output.CopyToHost(batch.RawOutput.AsSpan(0, outBytes));
+        stage.Outputs.CopyToHost(batch.RawOutput.AsSpan(0, outBytes), stage.OutputOffsets[plan.OutputIndex]);
         OutputDecoder.Decode(batch.RawOutput.AsSpan(0, outBytes), plan.OutputTensor, batch.Outputs[..(count * plan.OutputLength)]);
+        if (plan.EmbeddingTensor is { } embedding)
+        {
+            int embeddingBytes = count * plan.EmbeddingRowBytes;
+            stage.Outputs.CopyToHost(batch.RawEmbeddings.AsSpan(0, embeddingBytes), stage.OutputOffsets[plan.EmbeddingIndex]);
+            OutputDecoder.Decode(batch.RawEmbeddings.AsSpan(0, embeddingBytes), embedding, batch.Embeddings[..(count * plan.EmbeddingLength)]);
+        }
     }
 
     /// <summary>Waits, on the worker, for all work sent through the device handle (nothing runs on the device after this).</summary>
@@ -135,7 +150,7 @@ internal sealed class SophonDevice : IDisposable
                 DeviceMemoryHandle input = DeviceMemoryHandle.Allocate(_model.Runtime, plan.InputBytes);
                 try
                 {
-                    stages.Add(new StageBuffers(plan, input, DeviceMemoryHandle.Allocate(_model.Runtime, plan.OutputBytes)));
+                    stages.Add(StageBuffers.Create(plan, input, _model.Runtime));
                 }
                 catch
                 {
@@ -157,13 +172,29 @@ internal sealed class SophonDevice : IDisposable
         return [.. stages];
     }
 
-    /// <summary>One stage's device buffers.</summary>
-    private sealed record StageBuffers(StagePlan Plan, DeviceMemoryHandle Input, DeviceMemoryHandle Output) : IDisposable
+    /// <summary>One stage's device buffers: the input, and one allocation holding every output at its offset.</summary>
+    private sealed record StageBuffers(StagePlan Plan, DeviceMemoryHandle Input, DeviceMemoryHandle Outputs, long[] OutputOffsets) : IDisposable
     {
+        /// <summary>Outputs start on 4 KiB boundaries within their allocation.</summary>
+        private const long Alignment = 4096;
+
+        public static StageBuffers Create(StagePlan plan, DeviceMemoryHandle input, SophonRuntimeHandle runtime)
+        {
+            long[] offsets = new long[plan.OutputBytes.Count];
+            long end = 0;
+            for (int o = 0; o < offsets.Length; o++)
+            {
+                offsets[o] = end;
+                end += (plan.OutputBytes[o] + Alignment - 1) / Alignment * Alignment;
+            }
+
+            return new StageBuffers(plan, input, DeviceMemoryHandle.Allocate(runtime, offsets.Length == 1 ? plan.OutputBytes[0] : end), offsets);
+        }
+
         public void Dispose()
         {
             Input.Dispose();
-            Output.Dispose();
+            Outputs.Dispose();
         }
     }
 }

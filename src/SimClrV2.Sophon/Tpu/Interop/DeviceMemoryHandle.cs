@@ -86,11 +86,11 @@ internal sealed class DeviceMemoryHandle : SafeHandle
         }
     }
 
-    /// <summary>Copies the first bytes of the memory to the host (<c>bm_memcpy_d2s_partial</c>).</summary>
-    public unsafe void CopyToHost(Span<byte> destination)
+    /// <summary>Copies bytes of the memory from an offset to the host (<c>bm_memcpy_d2s_partial</c>).</summary>
+    public unsafe void CopyToHost(Span<byte> destination, long offset = 0)
     {
         using HandleLease lease = Lease();
-        BmDeviceMem source = Slice(0, (uint)destination.Length);
+        BmDeviceMem source = Slice(offset, (uint)destination.Length);
         fixed (byte* p = destination)
         {
             NativeStatus.Check(SophonNative.bm_memcpy_d2s_partial(Device, p, source, (uint)destination.Length), "bm_memcpy_d2s_partial", $"copying {destination.Length} bytes from device {Device.DeviceId}.");
