@@ -7,8 +7,9 @@ namespace SimClrV2.Sophon.Embeddings;
 
 /// <summary>
 /// Dot products of a query with every row of a row-major matrix (cosine similarities of unit
-/// vectors). Four rows at a time with the widest vectors the machine has, so each load of the query
-/// serves four rows and the loop carries four independent sums; other sizes fall back to
+/// vectors). Four rows at a time with 256-bit vectors, so each load of the query serves four rows and
+/// the loop carries four independent sums (the rows stream from cache, so wider vectors gain nothing
+/// measurable); other sizes fall back to
 /// <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/> per row.
 /// </summary>
 internal static class SimilarityKernel
@@ -21,44 +22,11 @@ internal static class SimilarityKernel
             throw new ArgumentException($"{rows.Length} values are not {sims.Length} rows of {d}.", nameof(rows));
         }
 
-        int done = Vector512.IsHardwareAccelerated && d % Vector512<float>.Count == 0 ? Blocked512(rows, query, sims)
-            : Vector256.IsHardwareAccelerated && d % Vector256<float>.Count == 0 ? Blocked256(rows, query, sims)
-            : 0;
+        int done = Vector256.IsHardwareAccelerated && d % Vector256<float>.Count == 0 ? Blocked256(rows, query, sims) : 0;
         for (int i = done; i < sims.Length; i++)
         {
             sims[i] = TensorPrimitives.Dot(rows.Slice(i * d, d), query);
         }
-    }
-
-    /// <summary>Rows in blocks of four with 512-bit vectors; returns how many rows it did.</summary>
-    private static int Blocked512(ReadOnlySpan<float> rows, ReadOnlySpan<float> query, Span<float> sims)
-    {
-        int d = query.Length, blocks = sims.Length / 4 * 4, width = Vector512<float>.Count;
-        ref float q = ref MemoryMarshal.GetReference(query);
-        ref float m = ref MemoryMarshal.GetReference(rows);
-        for (int i = 0; i < blocks; i += 4)
-        {
-            ref float r0 = ref Unsafe.Add(ref m, i * d);
-            ref float r1 = ref Unsafe.Add(ref r0, d);
-            ref float r2 = ref Unsafe.Add(ref r1, d);
-            ref float r3 = ref Unsafe.Add(ref r2, d);
-            Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
-            for (int j = 0; j < d; j += width)
-            {
-                Vector512<float> x = Vector512.LoadUnsafe(ref q, (nuint)j);
-                a0 += Vector512.LoadUnsafe(ref r0, (nuint)j) * x;
-                a1 += Vector512.LoadUnsafe(ref r1, (nuint)j) * x;
-                a2 += Vector512.LoadUnsafe(ref r2, (nuint)j) * x;
-                a3 += Vector512.LoadUnsafe(ref r3, (nuint)j) * x;
-            }
-
-            sims[i] = Vector512.Sum(a0);
-            sims[i + 1] = Vector512.Sum(a1);
-            sims[i + 2] = Vector512.Sum(a2);
-            sims[i + 3] = Vector512.Sum(a3);
-        }
-
-        return blocks;
     }
 
     /// <summary>Rows in blocks of four with 256-bit vectors; returns how many rows it did.</summary>

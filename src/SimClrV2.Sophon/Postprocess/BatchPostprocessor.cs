@@ -76,18 +76,8 @@ internal sealed class BatchPostprocessor(Postprocessor postprocessor, string? em
             {
                 // The kNN head answers instead of the linear head, on the vector of the same run.
                 KnnPrediction k = knnHead.Classify(vector);
-                p = new Prediction
-                {
-                    Source = p.Source,
-                    InputIndex = p.InputIndex,
-                    ExpectedClassIndex = p.ExpectedClassIndex,
-                    Timings = p.Timings,
-                    ClassIndex = k.ClassIndex,
-                    Label = k.Label,
-                    Score = k.Score,
-                    TopK = [new ClassScore(k.ClassIndex, k.Label, k.Score)],
-                    Similarity = k.Similarity,
-                };
+                (p.ClassIndex, p.Label, p.Score, p.Similarity) = (k.ClassIndex, k.Label, k.Score, k.Similarity);
+                p.TopK = [new ClassScore(k.ClassIndex, k.Label, k.Score)];
             }
 
             p.Embedding = vector;

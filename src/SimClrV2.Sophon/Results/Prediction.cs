@@ -17,16 +17,16 @@ public sealed class Prediction
     public string Source { get; internal init; } = string.Empty;
 
     /// <summary>The predicted class index; -1 when <see cref="Error"/> is set.</summary>
-    public int ClassIndex { get; internal init; } = -1;
+    public int ClassIndex { get; internal set; } = -1;
 
     /// <summary>The predicted class name (the index as text when the model has no names); null on error.</summary>
-    public string? Label { get; internal init; }
+    public string? Label { get; internal set; }
 
     /// <summary>Softmax probability of the predicted class; 0 on error.</summary>
-    public float Score { get; internal init; }
+    public float Score { get; internal set; }
 
     /// <summary>The k most probable classes, most probable first; empty on error.</summary>
-    public IReadOnlyList<ClassScore> TopK { get; internal init; } = [];
+    public IReadOnlyList<ClassScore> TopK { get; internal set; } = [];
 
     /// <summary>The ground-truth class when the input knew it (CIFAR labels, a class-named folder), else null.</summary>
     public int? ExpectedClassIndex { get; internal init; }
