@@ -9,22 +9,29 @@ namespace SimClrV2.Worker;
 
 /// <summary>
 /// Reads jobs from the jobs stream as one consumer of the group, classifies them in batches and
-/// writes each result, then acknowledges the jobs. Jobs another consumer left pending longer than
-/// <see cref="WorkerOptions.ClaimIdleSeconds"/> (a dead worker) are claimed first (XAUTOCLAIM). A
-/// result is written at most once per job id (a Lua script adds the id to a set and the result to
-/// the stream atomically), so a job run twice (claimed after its worker wrote but before it
-/// acknowledged) still has exactly one result. Redis does the scheduling; nothing here is hand-written.
+/// answers each in one script: the result (once per job id: a done marker that expires), the
+/// acknowledgement and the job's deletion, so nothing answered stays in Redis. Jobs another consumer
+/// left pending longer than <see cref="WorkerOptions.ClaimIdleSeconds"/> (a dead worker) are claimed
+/// first (XAUTOCLAIM); while a batch runs, its claim is refreshed so a live worker's batch is never
+/// taken over. A Redis error that can pass (a lost connection, a restart, the stream or group
+/// deleted, Redis out of memory) is retried with backoff and the batch answered when Redis is back;
+/// any other error stops the worker with exit code 1.
 /// </summary>
-public sealed partial class ClassificationWorker(IConnectionMultiplexer redis, IImageClassifier classifier, IOptions<WorkerOptions> options, ILogger<ClassificationWorker> logger) : BackgroundService
+public sealed partial class ClassificationWorker(
+    IConnectionMultiplexer redis, IImageClassifier classifier, IOptions<WorkerOptions> options, ILogger<ClassificationWorker> logger, IHostApplicationLifetime lifetime) : BackgroundService
 {
-    // KEYS[1] done set, KEYS[2] results stream; ARGV: job, filename, prediction, score, worker, error ("" for none).
-    private const string WriteOnce = """
-        if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
-        if ARGV[6] == '' then
-          redis.call('XADD', KEYS[2], '*', 'job', ARGV[1], 'filename', ARGV[2], 'prediction', ARGV[3], 'score', ARGV[4], 'worker', ARGV[5])
-        else
-          redis.call('XADD', KEYS[2], '*', 'job', ARGV[1], 'filename', ARGV[2], 'prediction', ARGV[3], 'score', ARGV[4], 'worker', ARGV[5], 'error', ARGV[6])
+    // KEYS[1] done marker of the job, KEYS[2] results stream, KEYS[3] jobs stream.
+    // ARGV: job, filename, prediction, score, worker, error ("" for none), group, entry id, done TTL seconds, results max length.
+    private const string Answer = """
+        if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[9]) then
+          if ARGV[6] == '' then
+            redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[10], '*', 'job', ARGV[1], 'filename', ARGV[2], 'prediction', ARGV[3], 'score', ARGV[4], 'worker', ARGV[5])
+          else
+            redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[10], '*', 'job', ARGV[1], 'filename', ARGV[2], 'prediction', ARGV[3], 'score', ARGV[4], 'worker', ARGV[5], 'error', ARGV[6])
+          end
         end
+        redis.call('XACK', KEYS[3], ARGV[7], ARGV[8])
+        redis.call('XDEL', KEYS[3], ARGV[8])
         return 1
         """;
 
@@ -33,30 +40,75 @@ public sealed partial class ClassificationWorker(IConnectionMultiplexer redis, I
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        try
+        {
+            await RunAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // Not an error that passes: stop the host and say so in the exit code (a supervisor restarts it).
+            LogFatal(logger, ex);
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
         IDatabase db = redis.GetDatabase();
-        await EnsureGroupAsync(db).ConfigureAwait(false);
+        await Retry.RunAsync(() => EnsureGroupAsync(db), "creating the consumer group", logger, stoppingToken).ConfigureAwait(false);
         LogStarted(logger, _consumer, _options.JobsStream, _options.Group);
+        var idle = new IdleBackoff(TimeSpan.FromMilliseconds(_options.IdlePollMinMs), TimeSpan.FromMilliseconds(_options.IdlePollMaxMs));
         while (!stoppingToken.IsCancellationRequested)
         {
-            StreamEntry[] jobs = await NextJobsAsync(db).ConfigureAwait(false);
+            StreamEntry[] jobs = await Retry.RunAsync(() => NextJobsAsync(db), "reading jobs", logger, stoppingToken, () => EnsureGroupAsync(db)).ConfigureAwait(false);
             if (jobs.Length == 0)
             {
-                await Task.Delay(200, stoppingToken).ConfigureAwait(false);
+                await Task.Delay(idle.Next(), stoppingToken).ConfigureAwait(false);
                 continue;
             }
 
-            // Inference is synchronous work: off the host's threads, never cancelled half-way (a job
-            // is acknowledged only after its result is written).
-            IReadOnlyList<Prediction> predictions = await Task.Run(() => classifier.Classify(jobs.Select(Input).ToList()), CancellationToken.None).ConfigureAwait(false);
+            idle.Reset();
+            IReadOnlyList<Prediction> predictions = await ClassifyHoldingClaimAsync(db, jobs, stoppingToken).ConfigureAwait(false);
             for (int i = 0; i < jobs.Length; i++)
             {
-                await WriteResultAsync(db, jobs[i], predictions[i]).ConfigureAwait(false);
+                StreamEntry job = jobs[i];
+                Prediction p = predictions[i];
+                await Retry.RunAsync(() => AnswerAsync(db, job, p), "answering a job", logger, CancellationToken.None).ConfigureAwait(false);
             }
 
-            await db.StreamAcknowledgeAsync(_options.JobsStream, _options.Group, [.. jobs.Select(j => j.Id)]).ConfigureAwait(false);
-            await db.HashSetAsync(_options.ResultsStream + ":workers", _consumer, DateTimeOffset.UtcNow.ToUnixTimeSeconds()).ConfigureAwait(false);
+            await Retry.RunAsync(() => db.HashSetAsync(_options.ResultsStream + ":workers", _consumer, DateTimeOffset.UtcNow.ToUnixTimeSeconds()), "recording the worker", logger, CancellationToken.None).ConfigureAwait(false);
             LogBatch(logger, jobs.Length, predictions.Count(p => !p.Succeeded));
         }
+    }
+
+    /// <summary>
+    /// Classifies a batch off the host's threads, never cancelled half-way (a job is acknowledged only
+    /// with its answer); meanwhile refreshes the claim on its jobs (XCLAIM JUSTID resets their idle
+    /// time) every third of the claim time, so no other worker takes over a batch that is still running.
+    /// </summary>
+    private async Task<IReadOnlyList<Prediction>> ClassifyHoldingClaimAsync(IDatabase db, StreamEntry[] jobs, CancellationToken stoppingToken)
+    {
+        Task<IReadOnlyList<Prediction>> run = Task.Run(() => classifier.Classify(jobs.Select(Input).ToList()), CancellationToken.None);
+        RedisValue[] ids = [.. jobs.Select(j => j.Id)];
+        TimeSpan every = TimeSpan.FromMilliseconds(Math.Max(100, _options.ClaimIdleSeconds * 1000 / 3));
+        while (await Task.WhenAny(run, Task.Delay(every, CancellationToken.None)).ConfigureAwait(false) != run)
+        {
+            try
+            {
+                await db.StreamClaimIdsOnlyAsync(_options.JobsStream, _options.Group, _consumer, 0, ids).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (Retry.IsTransient(ex))
+            {
+                // Redis is away: nobody can claim them either; the batch is answered when it is back.
+                LogRefreshFailed(logger, ex.Message);
+            }
+        }
+
+        return await run.ConfigureAwait(false);
     }
 
     /// <summary>Jobs a dead consumer left (idle past the claim time) first, else new ones.</summary>
@@ -95,13 +147,14 @@ public sealed partial class ClassificationWorker(IConnectionMultiplexer redis, I
             : ImageInput.FromStream(new MemoryStream(image, writable: false), name);
     }
 
-    private Task<RedisResult> WriteResultAsync(IDatabase db, StreamEntry job, Prediction p)
+    private Task<RedisResult> AnswerAsync(IDatabase db, StreamEntry job, Prediction p)
     {
         string id = job["job"].IsNullOrEmpty ? job.Id.ToString() : job["job"].ToString();
         return db.ScriptEvaluateAsync(
-            WriteOnce,
-            [_options.DoneSet, _options.ResultsStream],
-            [id, p.Source, p.ClassIndex, p.Score.ToString("R", CultureInfo.InvariantCulture), _consumer, p.Error ?? string.Empty]);
+            Answer,
+            [_options.DoneSet + ":" + id, _options.ResultsStream, _options.JobsStream],
+            [id, p.Source, p.ClassIndex, p.Score.ToString("R", CultureInfo.InvariantCulture), _consumer, p.Error ?? string.Empty,
+             _options.Group, job.Id, _options.DoneTtlSeconds, _options.ResultsMaxLength]);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker {Consumer} reads {Stream} in group {Group}")]
@@ -112,4 +165,10 @@ public sealed partial class ClassificationWorker(IConnectionMultiplexer redis, I
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Classified {Count} job(s), {Failed} failed")]
     private static partial void LogBatch(ILogger logger, int count, int failed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not refresh the claim on the running batch: {Reason}")]
+    private static partial void LogRefreshFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The worker stops: an error that does not pass")]
+    private static partial void LogFatal(ILogger logger, Exception exception);
 }

@@ -14,6 +14,8 @@ builder.Services.AddOptions<WorkerOptions>().Bind(builder.Configuration.GetSecti
     .Validate(o => o.BatchSize is >= 1 and <= 4096, "Worker:BatchSize must be 1..4096.")
     .Validate(o => o.ClaimIdleSeconds >= 1, "Worker:ClaimIdleSeconds must be at least 1.")
     .Validate(o => o.Engine is "onnxruntime" or "sophon", "Worker:Engine must be onnxruntime or sophon.")
+    .Validate(o => o.ResultsMaxLength >= 1 && o.DoneTtlSeconds >= 1, "Worker:ResultsMaxLength and Worker:DoneTtlSeconds must be at least 1.")
+    .Validate(o => o.IdlePollMinMs >= 1 && o.IdlePollMaxMs >= o.IdlePollMinMs, "Worker:IdlePollMinMs must be at least 1 and at most Worker:IdlePollMaxMs.")
     .ValidateOnStart();
 IConfigurationSection classifier = builder.Configuration.GetSection("Classifier");
 if (builder.Configuration["Worker:Engine"] == "sophon")
@@ -25,7 +27,13 @@ else
     builder.Services.AddOnnxImageClassifier(classifier);
 }
 
-builder.Services.AddSingleton<IConnectionMultiplexer>(sp => ConnectionMultiplexer.Connect(sp.GetRequiredService<IOptions<WorkerOptions>>().Value.Redis));
+// abortConnect=false: a worker started before Redis (or while it restarts) keeps trying instead of failing.
+builder.Services.AddSingleton<IConnectionMultiplexer>(sp =>
+{
+    ConfigurationOptions redis = ConfigurationOptions.Parse(sp.GetRequiredService<IOptions<WorkerOptions>>().Value.Redis);
+    redis.AbortOnConnectFail = false;
+    return ConnectionMultiplexer.Connect(redis);
+});
 builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis");
 builder.Services.AddHostedService<ClassificationWorker>();
 await builder.Build().RunAsync().ConfigureAwait(false);

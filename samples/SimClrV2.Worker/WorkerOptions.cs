@@ -6,7 +6,7 @@ public sealed class WorkerOptions
     /// <summary>The Redis connection string (StackExchange.Redis format).</summary>
     public string Redis { get; set; } = "localhost:6379";
 
-    /// <summary>The stream jobs are read from: entries with <c>job</c> (a unique id), <c>name</c> and <c>image</c> (encoded bytes).</summary>
+    /// <summary>The stream jobs are read from: entries with <c>job</c> (a unique id; <c>enqueue</c> makes UUIDs), <c>name</c> and <c>image</c> (encoded bytes). Answered jobs are deleted from it.</summary>
     public string JobsStream { get; set; } = "simclrv2:jobs";
 
     /// <summary>The stream results are written to: <c>job</c>, <c>filename</c>, <c>prediction</c>, <c>score</c>, <c>worker</c> and, on failure, <c>error</c>.</summary>
@@ -27,6 +27,18 @@ public sealed class WorkerOptions
     /// <summary>onnxruntime or sophon; the <c>Classifier</c> section configures it.</summary>
     public string Engine { get; set; } = "onnxruntime";
 
-    /// <summary>The set of job ids that have a result (it makes each result written once, even when a job is run twice).</summary>
+    /// <summary>Results kept in the results stream (older ones are trimmed: XADD MAXLEN ~); consumers read them before that.</summary>
+    public int ResultsMaxLength { get; set; } = 100_000;
+
+    /// <summary>How long a job's done marker lives (it makes each result written once, even when a job is run twice).</summary>
+    public int DoneTtlSeconds { get; set; } = 86_400;
+
+    /// <summary>The shortest wait before reading again when no job came (doubling to <see cref="IdlePollMaxMs"/>; a busy worker reads at once).</summary>
+    public int IdlePollMinMs { get; set; } = 5;
+
+    /// <summary>The longest wait before reading again when idle.</summary>
+    public int IdlePollMaxMs { get; set; } = 200;
+
+    /// <summary>The prefix of each job's done marker key (<c>{prefix}:{job id}</c>).</summary>
     public string DoneSet => ResultsStream + ":done";
 }

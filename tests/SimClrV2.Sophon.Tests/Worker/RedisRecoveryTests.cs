@@ -1,0 +1,206 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using SimClrV2.Sophon.Tests.TestSupport;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.PixelFormats;
+using StackExchange.Redis;
+
+namespace SimClrV2.Sophon.Tests.Worker;
+
+/// <summary>The worker unattended, against a real redis-server on loopback: Redis restarted or its stream deleted mid-run, slow batches, memory.</summary>
+[Category("Redis")]
+public class RedisRecoveryTests
+{
+    private const string Jobs = "simclrv2:jobs";
+    private const string Results = "simclrv2:results";
+    private const string Group = "simclrv2-workers";
+
+    [Test]
+    [CancelAfter(180_000)]
+    public async Task RedisKilledAndRestartedMidRunTheWorkersCarryOnAndEveryJobGetsExactlyOneResult(CancellationToken cancellationToken)
+    {
+        RedisHost.Require();
+        using var dir = new TempDir();
+        string data = dir.File("redis");
+        Directory.CreateDirectory(data);
+        int port = RedisHost.FreePort();
+        string endpoint = $"127.0.0.1:{port}";
+        Process redis = RedisHost.StartRedis(port, data);
+        var logs = new ConcurrentQueue<string>();
+        Process[] workers = [];
+        try
+        {
+            using ConnectionMultiplexer connection = await RedisHost.Connect(endpoint, cancellationToken);
+            IDatabase db = connection.GetDatabase();
+            Enqueue(endpoint, Cifar(dir, 400), 400);
+            workers = [RedisHost.StartWorker(endpoint, "w1", logs), RedisHost.StartWorker(endpoint, "w2", logs)];
+            await RedisHost.WaitFor(async () => await db.StreamLengthAsync(Results) >= 100, cancellationToken);
+
+            redis.Kill(entireProcessTree: true);
+            await redis.WaitForExitAsync(cancellationToken);
+            redis.Dispose();
+            await Task.Delay(3000, cancellationToken);
+            redis = RedisHost.StartRedis(port, data);
+
+            await RedisHost.WaitFor(async () => await Answered(db) >= 400 && await Pending(db) == 0, cancellationToken);
+            StreamEntry[] results = await db.StreamRangeAsync(Results);
+            Assert.That(results.GroupBy(r => r["job"].ToString()).Select(g => g.Count()), Has.Exactly(400).EqualTo(1), "every job exactly one result");
+            Assert.That(workers.Select(w => w.HasExited), Is.All.False, "both workers carried on");
+            Assert.That(logs, Has.Some.Contains("retrying in"), "they waited for Redis, saying so");
+        }
+        finally
+        {
+            Stop([.. workers, redis]);
+        }
+    }
+
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task TheJobsStreamDeletedMidRunIsRecreatedAndLaterJobsAreAnswered(CancellationToken cancellationToken)
+    {
+        RedisHost.Require();
+        using var dir = new TempDir();
+        int port = RedisHost.FreePort();
+        string endpoint = $"127.0.0.1:{port}";
+        using Process redis = RedisHost.StartRedis(port);
+        var logs = new ConcurrentQueue<string>();
+        Process? worker = null;
+        try
+        {
+            using ConnectionMultiplexer connection = await RedisHost.Connect(endpoint, cancellationToken);
+            IDatabase db = connection.GetDatabase();
+            string cifar = Cifar(dir, 200);
+            Enqueue(endpoint, cifar, 200);
+            worker = RedisHost.StartWorker(endpoint, "w1", logs);
+            await RedisHost.WaitFor(async () => await db.StreamLengthAsync(Results) >= 20, cancellationToken);
+
+            await db.KeyDeleteAsync(Jobs);
+            await Task.Delay(500, cancellationToken);
+            long before = await db.StreamLengthAsync(Results);
+            Enqueue(endpoint, cifar, 50);
+
+            await RedisHost.WaitFor(async () => await db.StreamLengthAsync(Results) >= before + 50 && await db.StreamLengthAsync(Jobs) == 0, cancellationToken);
+            Assert.That(worker.HasExited, Is.False, "the worker carried on");
+            Assert.That(logs, Has.Some.Contains("NOGROUP"), "it met the missing group and recreated it");
+        }
+        finally
+        {
+            Stop([worker, redis]);
+        }
+    }
+
+    [Test]
+    [CancelAfter(180_000)]
+    public async Task ABatchSlowerThanTheClaimTimeIsNotTakenOverByAnotherWorker(CancellationToken cancellationToken)
+    {
+        RedisHost.Require();
+        using var dir = new TempDir();
+        int port = RedisHost.FreePort();
+        string endpoint = $"127.0.0.1:{port}";
+        using Process redis = RedisHost.StartRedis(port);
+        var logs = new ConcurrentQueue<string>();
+        Process[] workers = [];
+        try
+        {
+            using ConnectionMultiplexer connection = await RedisHost.Connect(endpoint, cancellationToken);
+            IDatabase db = connection.GetDatabase();
+            string photos = BigJpegs(dir.File("photos"), 64);
+            Enqueue(endpoint, photos, 64);
+
+            // One batch of 64 24-megapixel photos decoded at full size on one thread takes seconds (longer
+            // than the second worker takes to start); the claim time is 1 s. The second worker has
+            // nothing else to do: it polls, and would claim the batch if its claim were not refreshed.
+            var slow = new Dictionary<string, string>
+            {
+                ["Worker__BatchSize"] = "64",
+                ["Worker__ClaimIdleSeconds"] = "1",
+                ["Classifier__DecodeThreads"] = "1",
+                ["Classifier__Decode__ReducedJpegDecode"] = "false",
+            };
+            Process first = RedisHost.StartWorker(endpoint, "w1", logs, slow);
+            workers = [first];
+            await RedisHost.WaitFor(async () => await Pending(db) > 0, cancellationToken); // w1 holds its first batch
+            workers = [first, RedisHost.StartWorker(endpoint, "w2", logs, slow)];
+
+            await RedisHost.WaitFor(async () => await Answered(db) >= 64 && await Pending(db) == 0, cancellationToken);
+            StreamEntry[] results = await db.StreamRangeAsync(Results);
+            Assert.That(results.GroupBy(r => r["job"].ToString()).Select(g => g.Count()), Has.Exactly(64).EqualTo(1), "every job exactly one result");
+            Assert.That(results.Select(r => r["error"].ToString()), Is.All.Empty, "every photo classified");
+            Assert.That(logs, Has.None.Contains("Claimed"), "no live worker's batch was claimed");
+        }
+        finally
+        {
+            Stop([.. workers, redis]);
+        }
+    }
+
+    private static async Task<long> Answered(IDatabase db) => await db.StreamLengthAsync(Results);
+
+    private static async Task<long> Pending(IDatabase db)
+    {
+        try
+        {
+            return (await db.StreamPendingAsync(Jobs, Group)).PendingMessageCount;
+        }
+        catch (RedisServerException)
+        {
+            return -1; // no group yet
+        }
+    }
+
+    private static void Enqueue(string endpoint, string input, int count)
+    {
+        ChildProcess.Result result = ChildProcess.Run("simclrv2-worker.dll", TimeSpan.FromMinutes(1), "enqueue", "--redis", endpoint, "--input", input, "--count", count.ToString(CultureInfo.InvariantCulture));
+        Assert.That(result.Out, Does.Contain($"enqueued {count} job(s)"), result.Err);
+    }
+
+    /// <summary>The CIFAR-10 test set's binary file (../shared), else a CIFAR-format file made now.</summary>
+    private static string Cifar(TempDir dir, int count)
+    {
+        string real = Path.Combine(TestData.CifarDir, "test_batch.bin");
+        return File.Exists(real) ? real : TestData.WriteCifarBinary(dir.File("jobs.bin"), count, seed: 5);
+    }
+
+    /// <summary>Copies of one 6000 x 4000 JPEG (a smooth pattern: a small file) under different names: slow to decode at full size, made once.</summary>
+    private static string BigJpegs(string folder, int count)
+    {
+        Directory.CreateDirectory(folder);
+        using (var image = new Image<Rgb24>(6000, 4000))
+        {
+            image.ProcessPixelRows(rows =>
+            {
+                for (int y = 0; y < rows.Height; y++)
+                {
+                    Span<Rgb24> row = rows.GetRowSpan(y);
+                    for (int x = 0; x < row.Length; x++)
+                    {
+                        row[x] = new Rgb24((byte)(x / 24), (byte)(y / 16), (byte)((x + y) / 40));
+                    }
+                }
+            });
+            image.SaveAsJpeg(Path.Combine(folder, "p000.jpg"), new JpegEncoder { Quality = 90 });
+        }
+
+        for (int i = 1; i < count; i++)
+        {
+            File.Copy(Path.Combine(folder, "p000.jpg"), Path.Combine(folder, $"p{i:D3}.jpg"));
+        }
+
+        return folder;
+    }
+
+    private static void Stop(Process?[] processes)
+    {
+        foreach (Process? p in processes)
+        {
+            if (p is { HasExited: false })
+            {
+                p.Kill(entireProcessTree: true);
+            }
+
+            p?.Dispose();
+        }
+    }
+}
