@@ -1,0 +1,187 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using SimClrV2.Sophon.Results;
+
+namespace SimClrV2.Sophon.Embeddings;
+
+/// <summary>The queries: classification (weighted vote or prototypes) and nearest neighbours.</summary>
+public sealed partial class KnnClassifier
+{
+    /// <summary>Classifies an embedding from <c>Embed</c>; its embedding and dimension must be this classifier's.</summary>
+    /// <param name="embedding">The query.</param>
+    /// <returns>The class, its score and the query's best similarity to the support set.</returns>
+    /// <exception cref="ArgumentException">The embedding failed, or is of another embedding or dimension.</exception>
+    public KnnPrediction Classify(ImageEmbedding embedding)
+    {
+        ArgumentNullException.ThrowIfNull(embedding);
+        if (!embedding.Succeeded)
+        {
+            throw new ArgumentException($"'{embedding.Source}' has no embedding: {embedding.Error}", nameof(embedding));
+        }
+
+        CheckEmbedding(embedding);
+        return Classify(embedding.Vector.Span);
+    }
+
+    /// <summary>Classifies an L2-normalised query vector. Allocates nothing.</summary>
+    /// <param name="query">The query (<see cref="Dimension"/> floats, L2-normalised as <c>Embed</c> gives it).</param>
+    /// <returns>The class, its score (the share of the vote, or the prototype's similarity) and the best similarity to any support image (low: unlike anything known).</returns>
+    /// <exception cref="InvalidOperationException">The support set is empty.</exception>
+    public KnnPrediction Classify(ReadOnlySpan<float> query)
+    {
+        CheckLength(query.Length, nameof(query));
+        int count = Count;
+        if (count == 0)
+        {
+            throw new InvalidOperationException("The kNN classifier has no support images; add labelled embeddings first.");
+        }
+
+        float[] similarities = ArrayPool<float>.Shared.Rent(count);
+        try
+        {
+            Span<float> sims = similarities.AsSpan(0, count);
+            Similarities(query, sims);
+            float best = TensorPrimitives.Max(sims);
+            return Mode == KnnMode.Prototype ? ClassifyByPrototype(query, best) : Vote(sims, best);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(similarities);
+        }
+    }
+
+    /// <summary>The support images most similar to a query, most similar first (near-duplicates, "more like this").</summary>
+    /// <param name="query">The query (L2-normalised).</param>
+    /// <param name="top">How many.</param>
+    /// <returns>Up to <paramref name="top"/> neighbours.</returns>
+    public IReadOnlyList<KnnNeighbor> Nearest(ReadOnlySpan<float> query, int top)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
+        var neighbors = new KnnNeighbor[Math.Min(top, Count)];
+        int n = Nearest(query, neighbors);
+        return n == neighbors.Length ? neighbors : neighbors[..n];
+    }
+
+    /// <summary>Fills <paramref name="neighbors"/> with the most similar support images, most similar first. Allocates nothing.</summary>
+    /// <param name="query">The query (L2-normalised).</param>
+    /// <param name="neighbors">Receives the neighbours.</param>
+    /// <returns>How many were written (the smaller of its length and <see cref="Count"/>).</returns>
+    public int Nearest(ReadOnlySpan<float> query, Span<KnnNeighbor> neighbors)
+    {
+        CheckLength(query.Length, nameof(query));
+        int count = Count, k = Math.Min(neighbors.Length, count);
+        if (k == 0)
+        {
+            return 0;
+        }
+
+        float[] similarities = ArrayPool<float>.Shared.Rent(count);
+        int[] order = ArrayPool<int>.Shared.Rent(k);
+        try
+        {
+            Span<float> sims = similarities.AsSpan(0, count);
+            Similarities(query, sims);
+            Span<int> top = order.AsSpan(0, k);
+            TopK.Select(sims, top);
+            for (int i = 0; i < k; i++)
+            {
+                int s = top[i];
+                neighbors[i] = new KnnNeighbor(s, _labels[s], _classes[_labels[s]], _sources[s], sims[s]);
+            }
+
+            return k;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(similarities);
+            ArrayPool<int>.Shared.Return(order);
+        }
+    }
+
+    private void Similarities(ReadOnlySpan<float> query, Span<float> sims) =>
+        SimilarityKernel.Compute(_vectors.AsSpan(0, sims.Length * Dimension), query, sims);
+
+    private KnnPrediction Vote(ReadOnlySpan<float> sims, float best)
+    {
+        int k = Math.Min(K, sims.Length), classes = _classes.Count;
+        int[] order = ArrayPool<int>.Shared.Rent(k);
+        float[] votes = ArrayPool<float>.Shared.Rent(classes);
+        try
+        {
+            Span<int> top = order.AsSpan(0, k);
+            Span<float> tally = votes.AsSpan(0, classes);
+            tally.Clear();
+            TopK.Select(sims, top);
+            float inverse = 1f / Temperature;
+            foreach (int s in top)
+            {
+                // Relative to the best similarity: exp((s - best) / t) <= 1, no overflow, same ranking.
+                tally[_labels[s]] += MathF.Exp((sims[s] - best) * inverse);
+            }
+
+            int winner = TensorPrimitives.IndexOfMax(tally);
+            return new KnnPrediction(winner, _classes[winner], tally[winner] / TensorPrimitives.Sum(tally), best);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(order);
+            ArrayPool<float>.Shared.Return(votes);
+        }
+    }
+
+    private KnnPrediction ClassifyByPrototype(ReadOnlySpan<float> query, float best)
+    {
+        float[] prototypes = Prototypes();
+        int classes = _classes.Count, d = Dimension;
+        int winner = -1;
+        float top = float.NegativeInfinity;
+        for (int c = 0; c < classes; c++)
+        {
+            float s = TensorPrimitives.Dot(prototypes.AsSpan(c * d, d), query);
+            if (s > top)
+            {
+                (top, winner) = (s, c);
+            }
+        }
+
+        return new KnnPrediction(winner, _classes[winner], top, best);
+    }
+
+    /// <summary>Each class's mean support vector, L2-normalised; computed once after a change.</summary>
+    private float[] Prototypes()
+    {
+        if (Volatile.Read(ref _prototypes) is { } ready)
+        {
+            return ready;
+        }
+
+        lock (_prototypeLock)
+        {
+            if (_prototypes is { } made)
+            {
+                return made;
+            }
+
+            int classes = _classes.Count, d = Dimension;
+            var sums = new float[classes * d];
+            for (int i = 0; i < Count; i++)
+            {
+                Span<float> row = sums.AsSpan(_labels[i] * d, d);
+                TensorPrimitives.Add(row, _vectors.AsSpan(i * d, d), row);
+            }
+
+            for (int c = 0; c < classes; c++)
+            {
+                Span<float> row = sums.AsSpan(c * d, d);
+                float norm = TensorPrimitives.Norm(row);
+                if (norm > 0f)
+                {
+                    TensorPrimitives.Divide(row, norm, row);
+                }
+            }
+
+            Volatile.Write(ref _prototypes, sums);
+            return sums;
+        }
+    }
+}
