@@ -15,7 +15,10 @@ namespace SimClrV2.Worker;
 /// first (XAUTOCLAIM); while a batch runs, its claim is refreshed so a live worker's batch is never
 /// taken over. A Redis error that can pass (a lost connection, a restart, the stream or group
 /// deleted, Redis out of memory) is retried with backoff and the batch answered when Redis is back;
-/// any other error stops the worker with exit code 1.
+/// any other error stops the worker with exit code 1. A job delivered more than
+/// <see cref="WorkerOptions.MaxDeliveries"/> times without an answer (it stops or hangs its workers,
+/// or its inference keeps failing: such errors are retried, an image's own errors are answered at
+/// once) goes to the dead-letter stream with its last error.
 /// </summary>
 public sealed partial class ClassificationWorker(
     IConnectionMultiplexer redis, IImageClassifier classifier, IOptions<WorkerOptions> options, ILogger<ClassificationWorker> logger, IHostApplicationLifetime lifetime) : BackgroundService
@@ -32,6 +35,17 @@ public sealed partial class ClassificationWorker(
         end
         redis.call('XACK', KEYS[3], ARGV[7], ARGV[8])
         redis.call('XDEL', KEYS[3], ARGV[8])
+        return 1
+        """;
+
+    // KEYS[1] dead-letter stream, KEYS[2] jobs stream, KEYS[3] the job's last error.
+    // ARGV: job, name, deliveries, group, entry id, the error when none was recorded.
+    private const string DeadLetter = """
+        local last = redis.call('GET', KEYS[3])
+        redis.call('XADD', KEYS[1], '*', 'job', ARGV[1], 'name', ARGV[2], 'deliveries', ARGV[3], 'error', last or ARGV[6])
+        redis.call('XACK', KEYS[2], ARGV[4], ARGV[5])
+        redis.call('XDEL', KEYS[2], ARGV[5])
+        redis.call('DEL', KEYS[3])
         return 1
         """;
 
@@ -77,6 +91,14 @@ public sealed partial class ClassificationWorker(
             {
                 StreamEntry job = jobs[i];
                 Prediction p = predictions[i];
+                if (p.ErrorKind == PredictionErrorKind.Inference)
+                {
+                    // Transient (the engine or the device failed, not the image): left pending, so it is
+                    // claimed and run again; after MaxDeliveries it is dead-lettered with this error.
+                    await Retry.RunAsync(() => db.StringSetAsync(LastErrorKey(job), p.Error, TimeSpan.FromSeconds(_options.DoneTtlSeconds)), "recording an error", logger, CancellationToken.None).ConfigureAwait(false);
+                    continue;
+                }
+
                 await Retry.RunAsync(() => AnswerAsync(db, job, p), "answering a job", logger, CancellationToken.None).ConfigureAwait(false);
             }
 
@@ -120,11 +142,41 @@ public sealed partial class ClassificationWorker(
         if (entries.Length > 0)
         {
             LogClaimed(logger, entries.Length);
-            return entries;
+            return await WithoutPoisonAsync(db, entries).ConfigureAwait(false);
         }
 
         return await db.StreamReadGroupAsync(_options.JobsStream, _options.Group, _consumer, StreamPosition.NewMessages, _options.BatchSize).ConfigureAwait(false);
     }
+
+    /// <summary>The claimed jobs delivered at most <see cref="WorkerOptions.MaxDeliveries"/> times; the others are dead-lettered.</summary>
+    private async Task<StreamEntry[]> WithoutPoisonAsync(IDatabase db, StreamEntry[] claimed)
+    {
+        StreamPendingMessageInfo[] pending = await db.StreamPendingMessagesAsync(
+            _options.JobsStream, _options.Group, claimed.Length * 2, _consumer, claimed.Min(e => e.Id), claimed.Max(e => e.Id)).ConfigureAwait(false);
+        var deliveries = pending.ToDictionary(p => p.MessageId.ToString(), p => p.DeliveryCount);
+        var keep = new List<StreamEntry>(claimed.Length);
+        foreach (StreamEntry job in claimed)
+        {
+            int count = deliveries.GetValueOrDefault(job.Id.ToString());
+            if (count <= _options.MaxDeliveries)
+            {
+                keep.Add(job);
+                continue;
+            }
+
+            string id = job["job"].IsNullOrEmpty ? job.Id.ToString() : job["job"].ToString();
+            await db.ScriptEvaluateAsync(
+                DeadLetter,
+                [_options.DeadLetterStream, _options.JobsStream, LastErrorKey(job)],
+                [id, job["name"].IsNullOrEmpty ? id : job["name"].ToString(), count, _options.Group, job.Id,
+                 $"delivered {count} times without an answer: it may stop or hang the worker that runs it"]).ConfigureAwait(false);
+            LogDeadLettered(logger, id, count);
+        }
+
+        return [.. keep];
+    }
+
+    private string LastErrorKey(StreamEntry job) => $"{_options.DoneSet}:error:{(job["job"].IsNullOrEmpty ? job.Id.ToString() : job["job"].ToString())}";
 
     private async Task EnsureGroupAsync(IDatabase db)
     {
@@ -168,6 +220,9 @@ public sealed partial class ClassificationWorker(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not refresh the claim on the running batch: {Reason}")]
     private static partial void LogRefreshFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job} dead-lettered after {Deliveries} deliveries")]
+    private static partial void LogDeadLettered(ILogger logger, string job, int deliveries);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "The worker stops: an error that does not pass")]
     private static partial void LogFatal(ILogger logger, Exception exception);

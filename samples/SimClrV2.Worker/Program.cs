@@ -14,7 +14,7 @@ builder.Services.AddOptions<WorkerOptions>().Bind(builder.Configuration.GetSecti
     .Validate(o => o.BatchSize is >= 1 and <= 4096, "Worker:BatchSize must be 1..4096.")
     .Validate(o => o.ClaimIdleSeconds >= 1, "Worker:ClaimIdleSeconds must be at least 1.")
     .Validate(o => o.Engine is "onnxruntime" or "sophon", "Worker:Engine must be onnxruntime or sophon.")
-    .Validate(o => o.ResultsMaxLength >= 1 && o.DoneTtlSeconds >= 1, "Worker:ResultsMaxLength and Worker:DoneTtlSeconds must be at least 1.")
+    .Validate(o => o.ResultsMaxLength >= 1 && o.DoneTtlSeconds >= 1 && o.MaxDeliveries >= 1, "Worker:ResultsMaxLength, Worker:DoneTtlSeconds and Worker:MaxDeliveries must be at least 1.")
     .Validate(o => o.IdlePollMinMs >= 1 && o.IdlePollMaxMs >= o.IdlePollMinMs, "Worker:IdlePollMinMs must be at least 1 and at most Worker:IdlePollMaxMs.")
     .ValidateOnStart();
 IConfigurationSection classifier = builder.Configuration.GetSection("Classifier");

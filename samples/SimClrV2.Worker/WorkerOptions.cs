@@ -39,6 +39,15 @@ public sealed class WorkerOptions
     /// <summary>The longest wait before reading again when idle.</summary>
     public int IdlePollMaxMs { get; set; } = 200;
 
+    /// <summary>
+    /// Deliveries after which a job that never got an answer (it killed or hung its workers, or its
+    /// inference kept failing) goes to <see cref="DeadLetterStream"/> with its last error, and is acknowledged.
+    /// </summary>
+    public int MaxDeliveries { get; set; } = 5;
+
+    /// <summary>Where poison jobs go: <c>job</c>, <c>name</c>, <c>deliveries</c>, <c>error</c> (the image is not kept).</summary>
+    public string DeadLetterStream => JobsStream + ":dead";
+
     /// <summary>The prefix of each job's done marker key (<c>{prefix}:{job id}</c>).</summary>
     public string DoneSet => ResultsStream + ":done";
 }

@@ -136,6 +136,48 @@ public class RedisRecoveryTests
         }
     }
 
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task AJobDeliveredTooOftenWithoutAnAnswerIsDeadLetteredAndTheOthersAreAnswered(CancellationToken cancellationToken)
+    {
+        RedisHost.Require();
+        int port = RedisHost.FreePort();
+        string endpoint = $"127.0.0.1:{port}";
+        using Process redis = RedisHost.StartRedis(port);
+        var logs = new ConcurrentQueue<string>();
+        Process? worker = null;
+        try
+        {
+            using ConnectionMultiplexer connection = await RedisHost.Connect(endpoint, cancellationToken);
+            IDatabase db = connection.GetDatabase();
+            byte[] png = await File.ReadAllBytesAsync(Path.Combine(TestData.SampleImages, "horse.png"), cancellationToken);
+            await db.StreamCreateConsumerGroupAsync(Jobs, Group, StreamPosition.Beginning, createStream: true);
+            await db.StreamAddAsync(Jobs, [new("job", "poison-1"), new("name", "poison.png"), new("image", png)]);
+
+            // A job that took down every worker that ran it: read, then claimed again and again by dead consumers.
+            StreamEntry[] read = await db.StreamReadGroupAsync(Jobs, Group, "ghost", StreamPosition.NewMessages, 1);
+            for (int i = 0; i < 2; i++)
+            {
+                await db.StreamClaimAsync(Jobs, Group, $"ghost{i}", 0, [read[0].Id]);
+            }
+
+            await db.StreamAddAsync(Jobs, [new("job", "fine-1"), new("name", "horse.png"), new("image", png)]);
+            await Task.Delay(1200, cancellationToken); // idle past the claim time
+            worker = RedisHost.StartWorker(endpoint, "w1", logs, new() { ["Worker__ClaimIdleSeconds"] = "1", ["Worker__MaxDeliveries"] = "3" });
+
+            await RedisHost.WaitFor(async () => await db.StreamLengthAsync(Jobs + ":dead") == 1 && await Answered(db) == 1 && await db.StreamLengthAsync(Jobs) == 0, cancellationToken);
+            StreamEntry dead = (await db.StreamRangeAsync(Jobs + ":dead")).Single();
+            Assert.That((dead["job"].ToString(), dead["name"].ToString(), (int)dead["deliveries"]), Is.EqualTo(("poison-1", "poison.png", 4)));
+            Assert.That(dead["error"].ToString(), Does.Contain("delivered 4 times without an answer"));
+            Assert.That((await db.StreamRangeAsync(Results)).Single()["job"].ToString(), Is.EqualTo("fine-1"));
+            Assert.That(await Pending(db), Is.Zero, "the poison job was acknowledged");
+        }
+        finally
+        {
+            Stop([worker, redis]);
+        }
+    }
+
     private static async Task<long> Answered(IDatabase db) => await db.StreamLengthAsync(Results);
 
     private static async Task<long> Pending(IDatabase db)
