@@ -21,7 +21,7 @@ namespace SimClrV2.Worker;
 /// once) goes to the dead-letter stream with its last error.
 /// </summary>
 public sealed partial class ClassificationWorker(
-    IConnectionMultiplexer redis, IImageClassifier classifier, IOptions<WorkerOptions> options, ILogger<ClassificationWorker> logger, IHostApplicationLifetime lifetime) : BackgroundService
+    IConnectionMultiplexer redis, IImageClassifier classifier, IOptions<WorkerOptions> options, WorkerTelemetry telemetry, ILogger<ClassificationWorker> logger, IHostApplicationLifetime lifetime) : BackgroundService
 {
     // KEYS[1] done marker of the job, KEYS[2] results stream, KEYS[3] jobs stream.
     // ARGV: job, filename, prediction, score, worker, error ("" for none), group, entry id, done TTL seconds, results max length.
@@ -65,6 +65,7 @@ public sealed partial class ClassificationWorker(
         {
             // Not an error that passes: stop the host and say so in the exit code (a supervisor restarts it).
             LogFatal(logger, ex);
+            telemetry.Running = false;
             Environment.ExitCode = 1;
             lifetime.StopApplication();
         }
@@ -75,6 +76,7 @@ public sealed partial class ClassificationWorker(
         IDatabase db = redis.GetDatabase();
         await Retry.RunAsync(() => EnsureGroupAsync(db), "creating the consumer group", logger, stoppingToken).ConfigureAwait(false);
         LogStarted(logger, _consumer, _options.JobsStream, _options.Group);
+        telemetry.Running = true;
         var idle = new IdleBackoff(TimeSpan.FromMilliseconds(_options.IdlePollMinMs), TimeSpan.FromMilliseconds(_options.IdlePollMaxMs));
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -100,6 +102,7 @@ public sealed partial class ClassificationWorker(
                 }
 
                 await Retry.RunAsync(() => AnswerAsync(db, job, p), "answering a job", logger, CancellationToken.None).ConfigureAwait(false);
+                telemetry.Answered(p.Succeeded ? "ok" : p.ErrorKind.ToString());
             }
 
             await Retry.RunAsync(() => db.HashSetAsync(_options.ResultsStream + ":workers", _consumer, DateTimeOffset.UtcNow.ToUnixTimeSeconds()), "recording the worker", logger, CancellationToken.None).ConfigureAwait(false);
@@ -171,6 +174,7 @@ public sealed partial class ClassificationWorker(
                 [id, job["name"].IsNullOrEmpty ? id : job["name"].ToString(), count, _options.Group, job.Id,
                  $"delivered {count} times without an answer: it may stop or hang the worker that runs it"]).ConfigureAwait(false);
             LogDeadLettered(logger, id, count);
+            telemetry.DeadLettered();
         }
 
         return [.. keep];

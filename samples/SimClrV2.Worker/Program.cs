@@ -1,4 +1,8 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 using SimClrV2.Worker;
 using StackExchange.Redis;
 
@@ -9,11 +13,12 @@ if (args.Length > 0 && args[0] == "enqueue")
     return await Enqueue.RunAsync(args).ConfigureAwait(false);
 }
 
-HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
+WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
 builder.Services.AddOptions<WorkerOptions>().Bind(builder.Configuration.GetSection("Worker"))
     .Validate(o => o.BatchSize is >= 1 and <= 4096, "Worker:BatchSize must be 1..4096.")
     .Validate(o => o.ClaimIdleSeconds >= 1, "Worker:ClaimIdleSeconds must be at least 1.")
     .Validate(o => o.Engine is "onnxruntime" or "sophon", "Worker:Engine must be onnxruntime or sophon.")
+    .Validate(o => o.HttpPort is >= 0 and <= 65535, "Worker:HttpPort must be 0..65535 (0: a free port).")
     .Validate(o => o.ResultsMaxLength >= 1 && o.DoneTtlSeconds >= 1 && o.MaxDeliveries >= 1, "Worker:ResultsMaxLength, Worker:DoneTtlSeconds and Worker:MaxDeliveries must be at least 1.")
     .Validate(o => o.IdlePollMinMs >= 1 && o.IdlePollMaxMs >= o.IdlePollMinMs, "Worker:IdlePollMinMs must be at least 1 and at most Worker:IdlePollMaxMs.")
     .ValidateOnStart();
@@ -34,7 +39,21 @@ builder.Services.AddSingleton<IConnectionMultiplexer>(sp =>
     redis.AbortOnConnectFail = false;
     return ConnectionMultiplexer.Connect(redis);
 });
-builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis");
+builder.Services.AddSingleton<WorkerTelemetry>();
+builder.Services.AddHealthChecks()
+    .AddCheck<RedisHealthCheck>("redis", tags: ["ready"])
+    .AddCheck<WorkerReadyCheck>("group", tags: ["ready"]);
+builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+    .AddMeter(WorkerTelemetry.MeterName, SimClrV2.Sophon.Diagnostics.SimClrV2Telemetry.MeterName)
+    .AddPrometheusExporter());
 builder.Services.AddHostedService<ClassificationWorker>();
-await builder.Build().RunAsync().ConfigureAwait(false);
-return 0;
+builder.Services.AddHostedService<QueueSampler>();
+int port = builder.Configuration.GetValue("Worker:HttpPort", 8080);
+builder.WebHost.UseUrls(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"http://0.0.0.0:{port}"));
+
+WebApplication app = builder.Build();
+app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false }); // alive: the process answers
+app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+app.MapPrometheusScrapingEndpoint("/metrics");
+await app.RunAsync().ConfigureAwait(false);
+return Environment.ExitCode;

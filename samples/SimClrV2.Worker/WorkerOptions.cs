@@ -24,6 +24,9 @@ public sealed class WorkerOptions
     /// <summary>Jobs another consumer has held this long without acknowledging (it died) are claimed (XAUTOCLAIM).</summary>
     public int ClaimIdleSeconds { get; set; } = 30;
 
+    /// <summary>The port of <c>/healthz</c> (alive), <c>/readyz</c> (Redis reachable, group present, model loaded) and <c>/metrics</c> (Prometheus); 0 picks a free one.</summary>
+    public int HttpPort { get; set; } = 8080;
+
     /// <summary>onnxruntime or sophon; the <c>Classifier</c> section configures it.</summary>
     public string Engine { get; set; } = "onnxruntime";
 

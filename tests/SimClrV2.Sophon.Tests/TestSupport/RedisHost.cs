@@ -34,6 +34,7 @@ internal static class RedisHost
             ["Worker__Consumer"] = name,
             ["Worker__BatchSize"] = "8",
             ["Worker__ClaimIdleSeconds"] = "2",
+            ["Worker__HttpPort"] = "0",
             ["Classifier__IntraOpNumThreads"] = "1",
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__SimClrV2.Worker"] = "Information",

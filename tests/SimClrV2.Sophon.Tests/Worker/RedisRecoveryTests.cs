@@ -178,6 +178,57 @@ public class RedisRecoveryTests
         }
     }
 
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task HealthReadinessAndMetricsAreServedOnTheConfiguredPort(CancellationToken cancellationToken)
+    {
+        RedisHost.Require();
+        using var dir = new TempDir();
+        int port = RedisHost.FreePort(), http = RedisHost.FreePort();
+        string endpoint = $"127.0.0.1:{port}";
+        Process redis = RedisHost.StartRedis(port);
+        var logs = new ConcurrentQueue<string>();
+        Process? worker = null;
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}"), Timeout = TimeSpan.FromSeconds(10) };
+        async Task<int> Status(string path)
+        {
+            try
+            {
+                using HttpResponseMessage response = await client.GetAsync(path, cancellationToken);
+                return (int)response.StatusCode;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                return 0;
+            }
+        }
+
+        try
+        {
+            using ConnectionMultiplexer connection = await RedisHost.Connect(endpoint, cancellationToken);
+            IDatabase db = connection.GetDatabase();
+            worker = RedisHost.StartWorker(endpoint, "w1", logs, new() { ["Worker__HttpPort"] = http.ToString(CultureInfo.InvariantCulture) });
+            await RedisHost.WaitFor(async () => await Status("/readyz") == 200, cancellationToken);
+            Enqueue(endpoint, Cifar(dir, 20), 20);
+            await RedisHost.WaitFor(async () => await Answered(db) >= 20, cancellationToken);
+
+            string metrics = string.Empty;
+            await RedisHost.WaitFor(
+                async () => System.Text.RegularExpressions.Regex.IsMatch(metrics = await client.GetStringAsync("/metrics", cancellationToken), @"simclrv2_worker_jobs_answered_total\{[^}]*outcome=""ok""[^}]*\} 20\b"),
+                cancellationToken);
+            Assert.That(metrics, Does.Contain("simclrv2_worker_queue_pending").And.Contain("simclrv2_worker_queue_oldest_pending_age_seconds").And.Contain("simclrv2_images_total"), "the queue gauges and the library's own meter");
+
+            redis.Kill(entireProcessTree: true);
+            await redis.WaitForExitAsync(cancellationToken);
+            await RedisHost.WaitFor(async () => await Status("/readyz") == 503, cancellationToken);
+            Assert.That(await Status("/healthz"), Is.EqualTo(200), "alive while Redis is away: a restart would not help");
+        }
+        finally
+        {
+            Stop([worker, redis]);
+        }
+    }
+
     private static async Task<long> Answered(IDatabase db) => await db.StreamLengthAsync(Results);
 
     private static async Task<long> Pending(IDatabase db)
