@@ -7,10 +7,26 @@ using SimClrV2.Worker;
 using StackExchange.Redis;
 
 // simclrv2-worker                       run a worker (configuration: appsettings.json, Worker__*/Classifier__* variables, --Worker:Redis=...)
-// simclrv2-worker enqueue --redis HOST:PORT --input PATH [--stream NAME] [--count N]
+// simclrv2-worker enqueue --redis HOST:PORT --input PATH [--stream NAME] [--count N] [--max-pending N]
+// simclrv2-worker probe URL             exit 0 when the URL answers 200 (a container HEALTHCHECK)
 if (args.Length > 0 && args[0] == "enqueue")
 {
     return await Enqueue.RunAsync(args).ConfigureAwait(false);
+}
+
+// simclrv2-worker probe URL: exit 0 when the URL answers 200 (the image's HEALTHCHECK; the runtime image has no curl).
+if (args.Length == 2 && args[0] == "probe")
+{
+    using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+    try
+    {
+        using HttpResponseMessage response = await http.GetAsync(new Uri(args[1])).ConfigureAwait(false);
+        return response.IsSuccessStatusCode ? 0 : 1;
+    }
+    catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+    {
+        return 1;
+    }
 }
 
 WebApplicationBuilder builder = WebApplication.CreateBuilder(args);

@@ -27,6 +27,9 @@ public sealed class WorkerOptions
     /// <summary>The port of <c>/healthz</c> (alive), <c>/readyz</c> (Redis reachable, group present, model loaded) and <c>/metrics</c> (Prometheus); 0 picks a free one.</summary>
     public int HttpPort { get; set; } = 8080;
 
+    /// <summary>Consumers idle this long with nothing pending (workers that died or were scaled away) are removed from the group.</summary>
+    public int DeadConsumerSeconds { get; set; } = 3600;
+
     /// <summary>onnxruntime or sophon; the <c>Classifier</c> section configures it.</summary>
     public string Engine { get; set; } = "onnxruntime";
 

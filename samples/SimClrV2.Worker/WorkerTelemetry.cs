@@ -50,7 +50,11 @@ public sealed class WorkerTelemetry : IDisposable
     public void Dispose() => _meter.Dispose();
 }
 
-/// <summary>Samples the queue for the gauges every 5 s; a Redis error leaves the last values.</summary>
+/// <summary>
+/// Every 5 s: samples the queue for the gauges (a Redis error leaves the last values), and removes
+/// consumers idle past <see cref="WorkerOptions.DeadConsumerSeconds"/> with nothing pending (their
+/// jobs, if any, are claimed first by the live workers), so the group does not fill with dead names.
+/// </summary>
 public sealed class QueueSampler(IConnectionMultiplexer redis, WorkerTelemetry telemetry, IOptions<WorkerOptions> options) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -59,7 +63,9 @@ public sealed class QueueSampler(IConnectionMultiplexer redis, WorkerTelemetry t
         {
             try
             {
-                await telemetry.SampleAsync(redis.GetDatabase(), options.Value).ConfigureAwait(false);
+                IDatabase db = redis.GetDatabase();
+                await telemetry.SampleAsync(db, options.Value).ConfigureAwait(false);
+                await RemoveDeadConsumersAsync(db, options.Value).ConfigureAwait(false);
             }
             catch (RedisException)
             {
@@ -67,6 +73,17 @@ public sealed class QueueSampler(IConnectionMultiplexer redis, WorkerTelemetry t
             }
 
             await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task RemoveDeadConsumersAsync(IDatabase db, WorkerOptions options)
+    {
+        foreach (StreamConsumerInfo consumer in await db.StreamConsumerInfoAsync(options.JobsStream, options.Group).ConfigureAwait(false))
+        {
+            if (consumer.PendingMessageCount == 0 && consumer.IdleTimeInMilliseconds > options.DeadConsumerSeconds * 1000L)
+            {
+                await db.StreamDeleteConsumerAsync(options.JobsStream, options.Group, consumer.Name).ConfigureAwait(false);
+            }
         }
     }
 }
