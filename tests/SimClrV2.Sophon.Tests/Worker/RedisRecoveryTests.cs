@@ -229,6 +229,138 @@ public class RedisRecoveryTests
         }
     }
 
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task RedisAtMaxMemoryHoldsTheAnswersUntilMemoryFreesThenEveryJobGetsOne(CancellationToken cancellationToken)
+    {
+        RedisHost.Require();
+        using var dir = new TempDir();
+        int port = RedisHost.FreePort();
+        string endpoint = $"127.0.0.1:{port}";
+        using Process redis = RedisHost.StartRedis(port);
+        var logs = new ConcurrentQueue<string>();
+        Process? worker = null;
+        try
+        {
+            using ConnectionMultiplexer connection = await RedisHost.Connect(endpoint + ",allowAdmin=true", cancellationToken);
+            IDatabase db = connection.GetDatabase();
+            Enqueue(endpoint, Cifar(dir, 100), 100);
+            long used = long.Parse((await db.ExecuteAsync("MEMORY", "STATS")).ToDictionary()["total.allocated"].ToString(), CultureInfo.InvariantCulture);
+            await db.ExecuteAsync("CONFIG", "SET", "maxmemory", (used / 2).ToString(CultureInfo.InvariantCulture)); // full: every write is refused (OOM)
+            worker = RedisHost.StartWorker(endpoint, "w1", logs);
+            await RedisHost.WaitFor(() => Task.FromResult(logs.Any(l => l.Contains("OOM", StringComparison.Ordinal))), cancellationToken);
+            Assert.That(await Answered(db), Is.Zero, "nothing is written while Redis is full");
+
+            await db.ExecuteAsync("CONFIG", "SET", "maxmemory", "0");
+            await RedisHost.WaitFor(async () => await Answered(db) >= 100 && await db.StreamLengthAsync(Jobs) == 0, cancellationToken);
+            StreamEntry[] results = await db.StreamRangeAsync(Results);
+            Assert.That(results.GroupBy(r => r["job"].ToString()).Select(g => g.Count()), Has.Exactly(100).EqualTo(1), "every job exactly one result");
+            Assert.That(worker.HasExited, Is.False);
+        }
+        finally
+        {
+            Stop([worker, redis]);
+        }
+    }
+
+    [Test]
+    [CancelAfter(300_000)]
+    public async Task TenThousandJobsLeaveNothingButTheCappedResultsBehind(CancellationToken cancellationToken)
+    {
+        RedisHost.Require();
+        using var dir = new TempDir();
+        int port = RedisHost.FreePort();
+        string endpoint = $"127.0.0.1:{port}";
+        using Process redis = RedisHost.StartRedis(port);
+        var logs = new ConcurrentQueue<string>();
+        Process[] workers = [];
+        try
+        {
+            using ConnectionMultiplexer connection = await RedisHost.Connect(endpoint + ",allowAdmin=true", cancellationToken);
+            IDatabase db = connection.GetDatabase();
+            var settings = new Dictionary<string, string> { ["Worker__BatchSize"] = "32", ["Worker__ResultsMaxLength"] = "100", ["Worker__DoneTtlSeconds"] = "2" };
+            workers = [RedisHost.StartWorker(endpoint, "w1", logs, settings), RedisHost.StartWorker(endpoint, "w2", logs, settings)];
+            await RedisHost.WaitFor(async () => await Pending(db) == 0, cancellationToken); // the group exists
+            long start = await UsedMemory(db);
+
+            string cifar = TestData.WriteCifarBinary(dir.File("jobs.bin"), 10_000, seed: 9);
+            Enqueue(endpoint, cifar, 10_000);
+            await RedisHost.WaitFor(async () => await db.StreamLengthAsync(Jobs) == 0 && await Pending(db) == 0, cancellationToken);
+            await RedisHost.WaitFor(async () => (long)await db.ExecuteAsync("DBSIZE") == 3, cancellationToken); // the done markers expire
+
+            long keys = 0;
+            foreach (string key in new[] { Jobs, Results, Results + ":workers" })
+            {
+                keys += (long)await db.ExecuteAsync("MEMORY", "USAGE", key);
+            }
+
+            long end = await UsedMemory(db);
+            TestContext.Progress.WriteLine($"redis after 10,000 jobs: the keys hold {keys / 1024.0:F0} KiB (results kept: {await Answered(db)}); used memory {start / 1024.0:F0} KiB before, {end / 1024.0:F0} KiB after");
+            Assert.That(keys, Is.LessThan(64 * 1024), "answered jobs deleted, results capped, done markers expired");
+            Assert.That(end - start, Is.LessThan(10_000 * 100), "far below the 2.7 KB a job held when nothing was freed");
+        }
+        finally
+        {
+            Stop([.. workers, redis]);
+        }
+    }
+
+    [Test]
+    [CancelAfter(120_000)]
+    public async Task AtFortyJobsASecondTheNinetyNinthPercentileLatencyIsUnderAHundredAndFiftyMilliseconds(CancellationToken cancellationToken)
+    {
+        RedisHost.Require();
+        int port = RedisHost.FreePort();
+        string endpoint = $"127.0.0.1:{port}";
+        using Process redis = RedisHost.StartRedis(port);
+        var logs = new ConcurrentQueue<string>();
+        Process? worker = null;
+        try
+        {
+            using ConnectionMultiplexer connection = await RedisHost.Connect(endpoint, cancellationToken);
+            IDatabase db = connection.GetDatabase();
+            worker = RedisHost.StartWorker(endpoint, "w1", logs);
+            await RedisHost.WaitFor(async () => await Pending(db) == 0, cancellationToken);
+            byte[] png = await File.ReadAllBytesAsync(Path.Combine(TestData.SampleImages, "horse.png"), cancellationToken);
+            await db.StreamAddAsync(Jobs, [new("job", Guid.CreateVersion7().ToString()), new("name", "warm.png"), new("image", png)]);
+            await RedisHost.WaitFor(async () => await Answered(db) == 1, cancellationToken);
+
+            // 400 jobs, one every 25 ms (40 jobs/s); a job's UUIDv7 holds when it was sent, its result's stream id when it was answered.
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < 400; i++)
+            {
+                await db.StreamAddAsync(Jobs, [new("job", Guid.CreateVersion7().ToString()), new("name", $"j{i}.png"), new("image", png)]);
+                TimeSpan next = TimeSpan.FromMilliseconds(25 * (i + 1)) - clock.Elapsed;
+                if (next > TimeSpan.Zero)
+                {
+                    await Task.Delay(next, cancellationToken);
+                }
+            }
+
+            await RedisHost.WaitFor(async () => await Answered(db) >= 401, cancellationToken);
+            double[] latencies = [.. (await db.StreamRangeAsync(Results)).Skip(1).Select(r => (double)(Milliseconds(r.Id) - Milliseconds(Guid.Parse(r["job"].ToString())))).Order()];
+            double p99 = latencies[(int)Math.Ceiling(0.99 * latencies.Length) - 1];
+            TestContext.Progress.WriteLine($"latency at 40 jobs/s: median {latencies[latencies.Length / 2]:F0} ms, p99 {p99:F0} ms, max {latencies[^1]:F0} ms");
+            Assert.That(p99, Is.LessThanOrEqualTo(150));
+        }
+        finally
+        {
+            Stop([worker, redis]);
+        }
+    }
+
+    private static long Milliseconds(RedisValue streamId) => long.Parse(streamId.ToString().Split('-')[0], CultureInfo.InvariantCulture);
+
+    /// <summary>A UUIDv7's time: its first 48 bits, Unix milliseconds.</summary>
+    private static long Milliseconds(Guid uuid7) => Convert.ToInt64(uuid7.ToString("N")[..12], 16);
+
+    private static async Task<long> UsedMemory(IDatabase db)
+    {
+        string info = (await db.ExecuteAsync("INFO", "memory")).ToString();
+        string line = info.Split('\n').First(l => l.StartsWith("used_memory:", StringComparison.Ordinal));
+        return long.Parse(line["used_memory:".Length..].Trim(), CultureInfo.InvariantCulture);
+    }
+
     private static async Task<long> Answered(IDatabase db) => await db.StreamLengthAsync(Results);
 
     private static async Task<long> Pending(IDatabase db)
