@@ -9,7 +9,7 @@ namespace SimClrV2.Worker;
 
 /// <summary>
 /// Reads jobs from the jobs stream as one consumer of the group, classifies them in batches and
-/// answers each in one script: the result (once per job id: a done marker that expires), the
+/// answers each in one script: the result (once per job id: a done marker that expires, in one sorted set), the
 /// acknowledgement and the job's deletion, so nothing answered stays in Redis. Jobs another consumer
 /// left pending longer than <see cref="WorkerOptions.ClaimIdleSeconds"/> (a dead worker) are claimed
 /// first (XAUTOCLAIM); while a batch runs, its claim is refreshed so a live worker's batch is never
@@ -23,10 +23,15 @@ namespace SimClrV2.Worker;
 public sealed partial class ClassificationWorker(
     IConnectionMultiplexer redis, IImageClassifier classifier, IOptions<WorkerOptions> options, WorkerTelemetry telemetry, ILogger<ClassificationWorker> logger, IHostApplicationLifetime lifetime) : BackgroundService
 {
-    // KEYS[1] done marker of the job, KEYS[2] results stream, KEYS[3] jobs stream.
+    // KEYS[1] done markers (a sorted set: job id -> when the marker expires), KEYS[2] results stream, KEYS[3] jobs stream.
     // ARGV: job, filename, prediction, score, worker, error ("" for none), group, entry id, done TTL seconds, results max length.
+    // Expired markers are dropped on the way; the set disappears when it empties, and its memory with it.
     private const string Answer = """
-        if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[9]) then
+        local t = redis.call('TIME')
+        local now = tonumber(t[1])
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+        if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+          redis.call('ZADD', KEYS[1], now + tonumber(ARGV[9]), ARGV[1])
           if ARGV[6] == '' then
             redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[10], '*', 'job', ARGV[1], 'filename', ARGV[2], 'prediction', ARGV[3], 'score', ARGV[4], 'worker', ARGV[5])
           else
@@ -208,7 +213,7 @@ public sealed partial class ClassificationWorker(
         string id = job["job"].IsNullOrEmpty ? job.Id.ToString() : job["job"].ToString();
         return db.ScriptEvaluateAsync(
             Answer,
-            [_options.DoneSet + ":" + id, _options.ResultsStream, _options.JobsStream],
+            [_options.DoneSet, _options.ResultsStream, _options.JobsStream],
             [id, p.Source, p.ClassIndex, p.Score.ToString("R", CultureInfo.InvariantCulture), _consumer, p.Error ?? string.Empty,
              _options.Group, job.Id, _options.DoneTtlSeconds, _options.ResultsMaxLength]);
     }

@@ -54,6 +54,6 @@ public sealed class WorkerOptions
     /// <summary>Where poison jobs go: <c>job</c>, <c>name</c>, <c>deliveries</c>, <c>error</c> (the image is not kept).</summary>
     public string DeadLetterStream => JobsStream + ":dead";
 
-    /// <summary>The prefix of each job's done marker key (<c>{prefix}:{job id}</c>).</summary>
+    /// <summary>The sorted set of done markers (job id -> when it expires); also the prefix of a job's last-error key.</summary>
     public string DoneSet => ResultsStream + ":done";
 }

@@ -51,7 +51,8 @@ public sealed class WorkerTelemetry : IDisposable
 }
 
 /// <summary>
-/// Every 5 s: samples the queue for the gauges (a Redis error leaves the last values), and removes
+/// Every 5 s: samples the queue for the gauges (a Redis error leaves the last values), drops expired
+/// done markers (so an idle queue gives their memory back), and removes
 /// consumers idle past <see cref="WorkerOptions.DeadConsumerSeconds"/> with nothing pending (their
 /// jobs, if any, are claimed first by the live workers), so the group does not fill with dead names.
 /// </summary>
@@ -66,6 +67,7 @@ public sealed class QueueSampler(IConnectionMultiplexer redis, WorkerTelemetry t
                 IDatabase db = redis.GetDatabase();
                 await telemetry.SampleAsync(db, options.Value).ConfigureAwait(false);
                 await RemoveDeadConsumersAsync(db, options.Value).ConfigureAwait(false);
+                await db.SortedSetRemoveRangeByScoreAsync(options.Value.DoneSet, double.NegativeInfinity, DateTimeOffset.UtcNow.ToUnixTimeSeconds()).ConfigureAwait(false); // expired done markers
             }
             catch (RedisException)
             {

@@ -286,7 +286,7 @@ public class RedisRecoveryTests
             string cifar = TestData.WriteCifarBinary(dir.File("jobs.bin"), 10_000, seed: 9);
             Enqueue(endpoint, cifar, 10_000);
             await RedisHost.WaitFor(async () => await db.StreamLengthAsync(Jobs) == 0 && await Pending(db) == 0, cancellationToken);
-            await RedisHost.WaitFor(async () => (long)await db.ExecuteAsync("DBSIZE") == 3, cancellationToken); // the done markers expire
+            await RedisHost.WaitFor(async () => (long)await db.ExecuteAsync("DBSIZE") == 3, cancellationToken); // the done markers expire (their set goes)
 
             long keys = 0;
             foreach (string key in new[] { Jobs, Results, Results + ":workers" })
