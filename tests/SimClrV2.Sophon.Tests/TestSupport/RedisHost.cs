@@ -98,3 +98,86 @@ internal static class RedisHost
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
+
+/// <summary>One test's redis-server (on a free loopback port, optionally persistent), its connection (admin: CONFIG, INFO) and the workers started on it; disposing stops them all.</summary>
+internal sealed class RedisRun : IDisposable
+{
+    private readonly List<Process> _workers = [];
+    private readonly string? _dataDir;
+    private Process _redis;
+    private ConnectionMultiplexer? _connection;
+
+    private RedisRun(string? dataDir)
+    {
+        _dataDir = dataDir;
+        Port = RedisHost.FreePort();
+        Endpoint = $"127.0.0.1:{Port}";
+        _redis = RedisHost.StartRedis(Port, dataDir);
+    }
+
+    public int Port { get; }
+
+    public string Endpoint { get; }
+
+    public IDatabase Db => _connection!.GetDatabase();
+
+    /// <summary>Every line the workers wrote.</summary>
+    public ConcurrentQueue<string> Logs { get; } = new();
+
+    public IReadOnlyList<Process> Workers => _workers;
+
+    /// <summary>Starts Redis (skipping the test where redis-server is missing) and connects to it.</summary>
+    public static async Task<RedisRun> StartAsync(CancellationToken cancellationToken, string? dataDir = null)
+    {
+        RedisHost.Require();
+        var run = new RedisRun(dataDir);
+        try
+        {
+            run._connection = await RedisHost.Connect(run.Endpoint + ",allowAdmin=true", cancellationToken);
+            return run;
+        }
+        catch
+        {
+            run.Dispose();
+            throw;
+        }
+    }
+
+    public Process StartWorker(string name, Dictionary<string, string>? more = null)
+    {
+        Process worker = RedisHost.StartWorker(Endpoint, name, Logs, more);
+        _workers.Add(worker);
+        return worker;
+    }
+
+    /// <summary>Kills Redis (SIGKILL: no shutdown save).</summary>
+    public async Task KillRedisAsync(CancellationToken cancellationToken)
+    {
+        _redis.Kill(entireProcessTree: true);
+        await _redis.WaitForExitAsync(cancellationToken);
+    }
+
+    /// <summary>Kills Redis, leaves it down for a while, and starts it again on the same port and data.</summary>
+    public async Task RestartRedisAsync(TimeSpan down, CancellationToken cancellationToken)
+    {
+        await KillRedisAsync(cancellationToken);
+        _redis.Dispose();
+        await Task.Delay(down, cancellationToken);
+        _redis = RedisHost.StartRedis(Port, _dataDir);
+    }
+
+    public void Dispose()
+    {
+        foreach (Process p in (Process[])[.. _workers, _redis])
+        {
+            if (!p.HasExited)
+            {
+                p.Kill(entireProcessTree: true);
+            }
+
+            p.Dispose();
+        }
+
+        _connection?.Dispose();
+    }
+}

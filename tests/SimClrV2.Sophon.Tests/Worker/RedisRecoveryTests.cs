@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using SimClrV2.Sophon.Tests.TestSupport;
@@ -21,174 +20,115 @@ public class RedisRecoveryTests
     [CancelAfter(180_000)]
     public async Task RedisKilledAndRestartedMidRunTheWorkersCarryOnAndEveryJobGetsExactlyOneResult(CancellationToken cancellationToken)
     {
-        RedisHost.Require();
         using var dir = new TempDir();
         string data = dir.File("redis");
         Directory.CreateDirectory(data);
-        int port = RedisHost.FreePort();
-        string endpoint = $"127.0.0.1:{port}";
-        Process redis = RedisHost.StartRedis(port, data);
-        var logs = new ConcurrentQueue<string>();
-        Process[] workers = [];
-        try
-        {
-            using ConnectionMultiplexer connection = await RedisHost.Connect(endpoint, cancellationToken);
-            IDatabase db = connection.GetDatabase();
-            Enqueue(endpoint, Cifar(dir, 400), 400);
-            workers = [RedisHost.StartWorker(endpoint, "w1", logs), RedisHost.StartWorker(endpoint, "w2", logs)];
-            await RedisHost.WaitFor(async () => await db.StreamLengthAsync(Results) >= 100, cancellationToken);
+        using RedisRun redis = await RedisRun.StartAsync(cancellationToken, data);
+        IDatabase db = redis.Db;
+        Enqueue(redis.Endpoint, Cifar(dir, 400), 400);
+        redis.StartWorker("w1");
+        redis.StartWorker("w2");
+        await RedisHost.WaitFor(async () => await db.StreamLengthAsync(Results) >= 100, cancellationToken);
 
-            redis.Kill(entireProcessTree: true);
-            await redis.WaitForExitAsync(cancellationToken);
-            redis.Dispose();
-            await Task.Delay(3000, cancellationToken);
-            redis = RedisHost.StartRedis(port, data);
+        await redis.RestartRedisAsync(TimeSpan.FromSeconds(3), cancellationToken);
 
-            await RedisHost.WaitFor(async () => await Answered(db) >= 400 && await Pending(db) == 0, cancellationToken);
-            StreamEntry[] results = await db.StreamRangeAsync(Results);
-            Assert.That(results.GroupBy(r => r["job"].ToString()).Select(g => g.Count()), Has.Exactly(400).EqualTo(1), "every job exactly one result");
-            Assert.That(workers.Select(w => w.HasExited), Is.All.False, "both workers carried on");
-            Assert.That(logs, Has.Some.Contains("retrying in"), "they waited for Redis, saying so");
-        }
-        finally
-        {
-            Stop([.. workers, redis]);
-        }
+        await RedisHost.WaitFor(async () => await Answered(db) >= 400 && await Pending(db) == 0, cancellationToken);
+        StreamEntry[] results = await db.StreamRangeAsync(Results);
+        Assert.That(results.GroupBy(r => r["job"].ToString()).Select(g => g.Count()), Has.Exactly(400).EqualTo(1), "every job exactly one result");
+        Assert.That(redis.Workers.Select(w => w.HasExited), Is.All.False, "both workers carried on");
+        Assert.That(redis.Logs, Has.Some.Contains("retrying in"), "they waited for Redis, saying so");
     }
 
     [Test]
     [CancelAfter(120_000)]
     public async Task TheJobsStreamDeletedMidRunIsRecreatedAndLaterJobsAreAnswered(CancellationToken cancellationToken)
     {
-        RedisHost.Require();
         using var dir = new TempDir();
-        int port = RedisHost.FreePort();
-        string endpoint = $"127.0.0.1:{port}";
-        using Process redis = RedisHost.StartRedis(port);
-        var logs = new ConcurrentQueue<string>();
-        Process? worker = null;
-        try
-        {
-            using ConnectionMultiplexer connection = await RedisHost.Connect(endpoint, cancellationToken);
-            IDatabase db = connection.GetDatabase();
-            string cifar = Cifar(dir, 200);
-            Enqueue(endpoint, cifar, 200);
-            worker = RedisHost.StartWorker(endpoint, "w1", logs);
-            await RedisHost.WaitFor(async () => await db.StreamLengthAsync(Results) >= 20, cancellationToken);
+        using RedisRun redis = await RedisRun.StartAsync(cancellationToken);
+        IDatabase db = redis.Db;
+        string cifar = Cifar(dir, 200);
+        Enqueue(redis.Endpoint, cifar, 200);
+        Process worker = redis.StartWorker("w1");
+        await RedisHost.WaitFor(async () => await db.StreamLengthAsync(Results) >= 20, cancellationToken);
 
-            await db.KeyDeleteAsync(Jobs);
-            await Task.Delay(500, cancellationToken);
-            long before = await db.StreamLengthAsync(Results);
-            Enqueue(endpoint, cifar, 50);
+        await db.KeyDeleteAsync(Jobs);
+        await Task.Delay(500, cancellationToken);
+        long before = await db.StreamLengthAsync(Results);
+        Enqueue(redis.Endpoint, cifar, 50);
 
-            await RedisHost.WaitFor(async () => await db.StreamLengthAsync(Results) >= before + 50 && await db.StreamLengthAsync(Jobs) == 0, cancellationToken);
-            Assert.That(worker.HasExited, Is.False, "the worker carried on");
-            Assert.That(logs, Has.Some.Contains("NOGROUP"), "it met the missing group and recreated it");
-        }
-        finally
-        {
-            Stop([worker, redis]);
-        }
+        await RedisHost.WaitFor(async () => await db.StreamLengthAsync(Results) >= before + 50 && await db.StreamLengthAsync(Jobs) == 0, cancellationToken);
+        Assert.That(worker.HasExited, Is.False, "the worker carried on");
+        Assert.That(redis.Logs, Has.Some.Contains("NOGROUP"), "it met the missing group and recreated it");
     }
 
     [Test]
     [CancelAfter(180_000)]
     public async Task ABatchSlowerThanTheClaimTimeIsNotTakenOverByAnotherWorker(CancellationToken cancellationToken)
     {
-        RedisHost.Require();
         using var dir = new TempDir();
-        int port = RedisHost.FreePort();
-        string endpoint = $"127.0.0.1:{port}";
-        using Process redis = RedisHost.StartRedis(port);
-        var logs = new ConcurrentQueue<string>();
-        Process[] workers = [];
-        try
-        {
-            using ConnectionMultiplexer connection = await RedisHost.Connect(endpoint, cancellationToken);
-            IDatabase db = connection.GetDatabase();
-            string photos = BigJpegs(dir.File("photos"), 64);
-            Enqueue(endpoint, photos, 64);
+        using RedisRun redis = await RedisRun.StartAsync(cancellationToken);
+        IDatabase db = redis.Db;
+        string photos = BigJpegs(dir.File("photos"), 64);
+        Enqueue(redis.Endpoint, photos, 64);
 
-            // One batch of 64 24-megapixel photos decoded at full size on one thread takes seconds (longer
-            // than the second worker takes to start); the claim time is 1 s. The second worker has
-            // nothing else to do: it polls, and would claim the batch if its claim were not refreshed.
-            var slow = new Dictionary<string, string>
-            {
-                ["Worker__BatchSize"] = "64",
-                ["Worker__ClaimIdleSeconds"] = "1",
-                ["Classifier__DecodeThreads"] = "1",
-                ["Classifier__Decode__ReducedJpegDecode"] = "false",
-            };
-            Process first = RedisHost.StartWorker(endpoint, "w1", logs, slow);
-            workers = [first];
-            await RedisHost.WaitFor(async () => await Pending(db) > 0, cancellationToken); // w1 holds its first batch
-            workers = [first, RedisHost.StartWorker(endpoint, "w2", logs, slow)];
-
-            await RedisHost.WaitFor(async () => await Answered(db) >= 64 && await Pending(db) == 0, cancellationToken);
-            StreamEntry[] results = await db.StreamRangeAsync(Results);
-            Assert.That(results.GroupBy(r => r["job"].ToString()).Select(g => g.Count()), Has.Exactly(64).EqualTo(1), "every job exactly one result");
-            Assert.That(results.Select(r => r["error"].ToString()), Is.All.Empty, "every photo classified");
-            Assert.That(logs, Has.None.Contains("Claimed"), "no live worker's batch was claimed");
-        }
-        finally
+        // One batch of 64 24-megapixel photos decoded at full size on one thread takes seconds (longer
+        // than the second worker takes to start); the claim time is 1 s. The second worker has
+        // nothing else to do: it polls, and would claim the batch if its claim were not refreshed.
+        var slow = new Dictionary<string, string>
         {
-            Stop([.. workers, redis]);
-        }
+            ["Worker__BatchSize"] = "64",
+            ["Worker__ClaimIdleSeconds"] = "1",
+            ["Classifier__DecodeThreads"] = "1",
+            ["Classifier__Decode__ReducedJpegDecode"] = "false",
+        };
+        redis.StartWorker("w1", slow);
+        await RedisHost.WaitFor(async () => await Pending(db) > 0, cancellationToken); // w1 holds its batch
+        redis.StartWorker("w2", slow);
+
+        await RedisHost.WaitFor(async () => await Answered(db) >= 64 && await Pending(db) == 0, cancellationToken);
+        StreamEntry[] results = await db.StreamRangeAsync(Results);
+        Assert.That(results.GroupBy(r => r["job"].ToString()).Select(g => g.Count()), Has.Exactly(64).EqualTo(1), "every job exactly one result");
+        Assert.That(results.Select(r => r["error"].ToString()), Is.All.Empty, "every photo classified");
+        Assert.That(redis.Logs, Has.None.Contains("Claimed"), "no live worker's batch was claimed");
     }
 
     [Test]
     [CancelAfter(120_000)]
     public async Task AJobDeliveredTooOftenWithoutAnAnswerIsDeadLetteredAndTheOthersAreAnswered(CancellationToken cancellationToken)
     {
-        RedisHost.Require();
-        int port = RedisHost.FreePort();
-        string endpoint = $"127.0.0.1:{port}";
-        using Process redis = RedisHost.StartRedis(port);
-        var logs = new ConcurrentQueue<string>();
-        Process? worker = null;
-        try
+        using RedisRun redis = await RedisRun.StartAsync(cancellationToken);
+        IDatabase db = redis.Db;
+        byte[] png = await File.ReadAllBytesAsync(Path.Combine(TestData.SampleImages, "horse.png"), cancellationToken);
+        await db.StreamCreateConsumerGroupAsync(Jobs, Group, StreamPosition.Beginning, createStream: true);
+        await db.StreamAddAsync(Jobs, [new("job", "poison-1"), new("name", "poison.png"), new("image", png)]);
+
+        // A job that took down every worker that ran it: read, then claimed again and again by dead consumers.
+        StreamEntry[] read = await db.StreamReadGroupAsync(Jobs, Group, "ghost", StreamPosition.NewMessages, 1);
+        for (int i = 0; i < 2; i++)
         {
-            using ConnectionMultiplexer connection = await RedisHost.Connect(endpoint, cancellationToken);
-            IDatabase db = connection.GetDatabase();
-            byte[] png = await File.ReadAllBytesAsync(Path.Combine(TestData.SampleImages, "horse.png"), cancellationToken);
-            await db.StreamCreateConsumerGroupAsync(Jobs, Group, StreamPosition.Beginning, createStream: true);
-            await db.StreamAddAsync(Jobs, [new("job", "poison-1"), new("name", "poison.png"), new("image", png)]);
-
-            // A job that took down every worker that ran it: read, then claimed again and again by dead consumers.
-            StreamEntry[] read = await db.StreamReadGroupAsync(Jobs, Group, "ghost", StreamPosition.NewMessages, 1);
-            for (int i = 0; i < 2; i++)
-            {
-                await db.StreamClaimAsync(Jobs, Group, $"ghost{i}", 0, [read[0].Id]);
-            }
-
-            await db.StreamAddAsync(Jobs, [new("job", "fine-1"), new("name", "horse.png"), new("image", png)]);
-            await Task.Delay(1200, cancellationToken); // idle past the claim time
-            worker = RedisHost.StartWorker(endpoint, "w1", logs, new() { ["Worker__ClaimIdleSeconds"] = "1", ["Worker__MaxDeliveries"] = "3" });
-
-            await RedisHost.WaitFor(async () => await db.StreamLengthAsync(Jobs + ":dead") == 1 && await Answered(db) == 1 && await db.StreamLengthAsync(Jobs) == 0, cancellationToken);
-            StreamEntry dead = (await db.StreamRangeAsync(Jobs + ":dead")).Single();
-            Assert.That((dead["job"].ToString(), dead["name"].ToString(), (int)dead["deliveries"]), Is.EqualTo(("poison-1", "poison.png", 4)));
-            Assert.That(dead["error"].ToString(), Does.Contain("delivered 4 times without an answer"));
-            Assert.That((await db.StreamRangeAsync(Results)).Single()["job"].ToString(), Is.EqualTo("fine-1"));
-            Assert.That(await Pending(db), Is.Zero, "the poison job was acknowledged");
+            await db.StreamClaimAsync(Jobs, Group, $"ghost{i}", 0, [read[0].Id]);
         }
-        finally
-        {
-            Stop([worker, redis]);
-        }
+
+        await db.StreamAddAsync(Jobs, [new("job", "fine-1"), new("name", "horse.png"), new("image", png)]);
+        await Task.Delay(1200, cancellationToken); // idle past the claim time
+        redis.StartWorker("w1", new() { ["Worker__ClaimIdleSeconds"] = "1", ["Worker__MaxDeliveries"] = "3" });
+
+        await RedisHost.WaitFor(async () => await db.StreamLengthAsync(Jobs + ":dead") == 1 && await Answered(db) == 1 && await db.StreamLengthAsync(Jobs) == 0, cancellationToken);
+        StreamEntry dead = (await db.StreamRangeAsync(Jobs + ":dead")).Single();
+        Assert.That((dead["job"].ToString(), dead["name"].ToString(), (int)dead["deliveries"]), Is.EqualTo(("poison-1", "poison.png", 4)));
+        Assert.That(dead["error"].ToString(), Does.Contain("delivered 4 times without an answer"));
+        Assert.That((await db.StreamRangeAsync(Results)).Single()["job"].ToString(), Is.EqualTo("fine-1"));
+        Assert.That(await Pending(db), Is.Zero, "the poison job was acknowledged");
     }
 
     [Test]
     [CancelAfter(120_000)]
     public async Task HealthReadinessAndMetricsAreServedOnTheConfiguredPort(CancellationToken cancellationToken)
     {
-        RedisHost.Require();
         using var dir = new TempDir();
-        int port = RedisHost.FreePort(), http = RedisHost.FreePort();
-        string endpoint = $"127.0.0.1:{port}";
-        Process redis = RedisHost.StartRedis(port);
-        var logs = new ConcurrentQueue<string>();
-        Process? worker = null;
+        using RedisRun redis = await RedisRun.StartAsync(cancellationToken);
+        IDatabase db = redis.Db;
+        int http = RedisHost.FreePort();
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}"), Timeout = TimeSpan.FromSeconds(10) };
         async Task<int> Status(string path)
         {
@@ -203,150 +143,102 @@ public class RedisRecoveryTests
             }
         }
 
-        try
-        {
-            using ConnectionMultiplexer connection = await RedisHost.Connect(endpoint, cancellationToken);
-            IDatabase db = connection.GetDatabase();
-            worker = RedisHost.StartWorker(endpoint, "w1", logs, new() { ["Worker__HttpPort"] = http.ToString(CultureInfo.InvariantCulture) });
-            await RedisHost.WaitFor(async () => await Status("/readyz") == 200, cancellationToken);
-            Enqueue(endpoint, Cifar(dir, 20), 20);
-            await RedisHost.WaitFor(async () => await Answered(db) >= 20, cancellationToken);
+        redis.StartWorker("w1", new() { ["Worker__HttpPort"] = http.ToString(CultureInfo.InvariantCulture) });
+        await RedisHost.WaitFor(async () => await Status("/readyz") == 200, cancellationToken);
+        Enqueue(redis.Endpoint, Cifar(dir, 20), 20);
+        await RedisHost.WaitFor(async () => await Answered(db) >= 20, cancellationToken);
 
-            string metrics = string.Empty;
-            await RedisHost.WaitFor(
-                async () => System.Text.RegularExpressions.Regex.IsMatch(metrics = await client.GetStringAsync("/metrics", cancellationToken), @"simclrv2_worker_jobs_answered_total\{[^}]*outcome=""ok""[^}]*\} 20\b"),
-                cancellationToken);
-            Assert.That(metrics, Does.Contain("simclrv2_worker_queue_pending").And.Contain("simclrv2_worker_queue_oldest_pending_age_seconds").And.Contain("simclrv2_images_total"), "the queue gauges and the library's own meter");
+        string metrics = string.Empty;
+        await RedisHost.WaitFor(
+            async () => System.Text.RegularExpressions.Regex.IsMatch(metrics = await client.GetStringAsync("/metrics", cancellationToken), @"simclrv2_worker_jobs_answered_total\{[^}]*outcome=""ok""[^}]*\} 20\b"),
+            cancellationToken);
+        Assert.That(metrics, Does.Contain("simclrv2_worker_queue_pending").And.Contain("simclrv2_worker_queue_oldest_pending_age_seconds").And.Contain("simclrv2_images_total"), "the queue gauges and the library's own meter");
 
-            redis.Kill(entireProcessTree: true);
-            await redis.WaitForExitAsync(cancellationToken);
-            await RedisHost.WaitFor(async () => await Status("/readyz") == 503, cancellationToken);
-            Assert.That(await Status("/healthz"), Is.EqualTo(200), "alive while Redis is away: a restart would not help");
-        }
-        finally
-        {
-            Stop([worker, redis]);
-        }
+        await redis.KillRedisAsync(cancellationToken);
+        await RedisHost.WaitFor(async () => await Status("/readyz") == 503, cancellationToken);
+        Assert.That(await Status("/healthz"), Is.EqualTo(200), "alive while Redis is away: a restart would not help");
     }
 
     [Test]
     [CancelAfter(120_000)]
     public async Task RedisAtMaxMemoryHoldsTheAnswersUntilMemoryFreesThenEveryJobGetsOne(CancellationToken cancellationToken)
     {
-        RedisHost.Require();
         using var dir = new TempDir();
-        int port = RedisHost.FreePort();
-        string endpoint = $"127.0.0.1:{port}";
-        using Process redis = RedisHost.StartRedis(port);
-        var logs = new ConcurrentQueue<string>();
-        Process? worker = null;
-        try
-        {
-            using ConnectionMultiplexer connection = await RedisHost.Connect(endpoint + ",allowAdmin=true", cancellationToken);
-            IDatabase db = connection.GetDatabase();
-            Enqueue(endpoint, Cifar(dir, 100), 100);
-            long used = long.Parse((await db.ExecuteAsync("MEMORY", "STATS")).ToDictionary()["total.allocated"].ToString(), CultureInfo.InvariantCulture);
-            await db.ExecuteAsync("CONFIG", "SET", "maxmemory", (used / 2).ToString(CultureInfo.InvariantCulture)); // full: every write is refused (OOM)
-            worker = RedisHost.StartWorker(endpoint, "w1", logs);
-            await RedisHost.WaitFor(() => Task.FromResult(logs.Any(l => l.Contains("OOM", StringComparison.Ordinal))), cancellationToken);
-            Assert.That(await Answered(db), Is.Zero, "nothing is written while Redis is full");
+        using RedisRun redis = await RedisRun.StartAsync(cancellationToken);
+        IDatabase db = redis.Db;
+        Enqueue(redis.Endpoint, Cifar(dir, 100), 100);
+        long used = long.Parse((await db.ExecuteAsync("MEMORY", "STATS")).ToDictionary()["total.allocated"].ToString(), CultureInfo.InvariantCulture);
+        await db.ExecuteAsync("CONFIG", "SET", "maxmemory", (used / 2).ToString(CultureInfo.InvariantCulture)); // full: every write is refused (OOM)
+        Process worker = redis.StartWorker("w1");
+        await RedisHost.WaitFor(() => Task.FromResult(redis.Logs.Any(l => l.Contains("OOM", StringComparison.Ordinal))), cancellationToken);
+        Assert.That(await Answered(db), Is.Zero, "nothing is written while Redis is full");
 
-            await db.ExecuteAsync("CONFIG", "SET", "maxmemory", "0");
-            await RedisHost.WaitFor(async () => await Answered(db) >= 100 && await db.StreamLengthAsync(Jobs) == 0, cancellationToken);
-            StreamEntry[] results = await db.StreamRangeAsync(Results);
-            Assert.That(results.GroupBy(r => r["job"].ToString()).Select(g => g.Count()), Has.Exactly(100).EqualTo(1), "every job exactly one result");
-            Assert.That(worker.HasExited, Is.False);
-        }
-        finally
-        {
-            Stop([worker, redis]);
-        }
+        await db.ExecuteAsync("CONFIG", "SET", "maxmemory", "0");
+        await RedisHost.WaitFor(async () => await Answered(db) >= 100 && await db.StreamLengthAsync(Jobs) == 0, cancellationToken);
+        StreamEntry[] results = await db.StreamRangeAsync(Results);
+        Assert.That(results.GroupBy(r => r["job"].ToString()).Select(g => g.Count()), Has.Exactly(100).EqualTo(1), "every job exactly one result");
+        Assert.That(worker.HasExited, Is.False);
     }
 
     [Test]
     [CancelAfter(300_000)]
     public async Task TenThousandJobsLeaveNothingButTheCappedResultsBehind(CancellationToken cancellationToken)
     {
-        RedisHost.Require();
         using var dir = new TempDir();
-        int port = RedisHost.FreePort();
-        string endpoint = $"127.0.0.1:{port}";
-        using Process redis = RedisHost.StartRedis(port);
-        var logs = new ConcurrentQueue<string>();
-        Process[] workers = [];
-        try
+        using RedisRun redis = await RedisRun.StartAsync(cancellationToken);
+        IDatabase db = redis.Db;
+        var settings = new Dictionary<string, string> { ["Worker__BatchSize"] = "32", ["Worker__ResultsMaxLength"] = "100", ["Worker__DoneTtlSeconds"] = "2" };
+        redis.StartWorker("w1", settings);
+        redis.StartWorker("w2", settings);
+        await RedisHost.WaitFor(async () => await Pending(db) == 0, cancellationToken); // the group exists
+        long start = await UsedMemory(db);
+
+        string cifar = TestData.WriteCifarBinary(dir.File("jobs.bin"), 10_000, seed: 9);
+        Enqueue(redis.Endpoint, cifar, 10_000);
+        await RedisHost.WaitFor(async () => await db.StreamLengthAsync(Jobs) == 0 && await Pending(db) == 0, cancellationToken);
+        await RedisHost.WaitFor(async () => (long)await db.ExecuteAsync("DBSIZE") == 3, cancellationToken); // the done markers expire (their set goes)
+
+        long keys = 0;
+        foreach (string key in new[] { Jobs, Results, Results + ":workers" })
         {
-            using ConnectionMultiplexer connection = await RedisHost.Connect(endpoint + ",allowAdmin=true", cancellationToken);
-            IDatabase db = connection.GetDatabase();
-            var settings = new Dictionary<string, string> { ["Worker__BatchSize"] = "32", ["Worker__ResultsMaxLength"] = "100", ["Worker__DoneTtlSeconds"] = "2" };
-            workers = [RedisHost.StartWorker(endpoint, "w1", logs, settings), RedisHost.StartWorker(endpoint, "w2", logs, settings)];
-            await RedisHost.WaitFor(async () => await Pending(db) == 0, cancellationToken); // the group exists
-            long start = await UsedMemory(db);
-
-            string cifar = TestData.WriteCifarBinary(dir.File("jobs.bin"), 10_000, seed: 9);
-            Enqueue(endpoint, cifar, 10_000);
-            await RedisHost.WaitFor(async () => await db.StreamLengthAsync(Jobs) == 0 && await Pending(db) == 0, cancellationToken);
-            await RedisHost.WaitFor(async () => (long)await db.ExecuteAsync("DBSIZE") == 3, cancellationToken); // the done markers expire (their set goes)
-
-            long keys = 0;
-            foreach (string key in new[] { Jobs, Results, Results + ":workers" })
-            {
-                keys += (long)await db.ExecuteAsync("MEMORY", "USAGE", key);
-            }
-
-            long end = await UsedMemory(db);
-            TestContext.Progress.WriteLine($"redis after 10,000 jobs: the keys hold {keys / 1024.0:F0} KiB (results kept: {await Answered(db)}); used memory {start / 1024.0:F0} KiB before, {end / 1024.0:F0} KiB after");
-            Assert.That(keys, Is.LessThan(64 * 1024), "answered jobs deleted, results capped, done markers expired");
-            Assert.That(end - start, Is.LessThan(10_000 * 100), "far below the 2.7 KB a job held when nothing was freed");
+            keys += (long)await db.ExecuteAsync("MEMORY", "USAGE", key);
         }
-        finally
-        {
-            Stop([.. workers, redis]);
-        }
+
+        long end = await UsedMemory(db);
+        TestContext.Progress.WriteLine($"redis after 10,000 jobs: the keys hold {keys / 1024.0:F0} KiB (results kept: {await Answered(db)}); used memory {start / 1024.0:F0} KiB before, {end / 1024.0:F0} KiB after");
+        Assert.That(keys, Is.LessThan(64 * 1024), "answered jobs deleted, results capped, done markers expired");
+        Assert.That(end - start, Is.LessThan(10_000 * 100), "far below the 2.7 KB a job held when nothing was freed");
     }
 
     [Test]
     [CancelAfter(120_000)]
     public async Task AtFortyJobsASecondTheNinetyNinthPercentileLatencyIsUnderAHundredAndFiftyMilliseconds(CancellationToken cancellationToken)
     {
-        RedisHost.Require();
-        int port = RedisHost.FreePort();
-        string endpoint = $"127.0.0.1:{port}";
-        using Process redis = RedisHost.StartRedis(port);
-        var logs = new ConcurrentQueue<string>();
-        Process? worker = null;
-        try
-        {
-            using ConnectionMultiplexer connection = await RedisHost.Connect(endpoint, cancellationToken);
-            IDatabase db = connection.GetDatabase();
-            worker = RedisHost.StartWorker(endpoint, "w1", logs);
-            await RedisHost.WaitFor(async () => await Pending(db) == 0, cancellationToken);
-            byte[] png = await File.ReadAllBytesAsync(Path.Combine(TestData.SampleImages, "horse.png"), cancellationToken);
-            await db.StreamAddAsync(Jobs, [new("job", Guid.CreateVersion7().ToString()), new("name", "warm.png"), new("image", png)]);
-            await RedisHost.WaitFor(async () => await Answered(db) == 1, cancellationToken);
+        using RedisRun redis = await RedisRun.StartAsync(cancellationToken);
+        IDatabase db = redis.Db;
+        redis.StartWorker("w1");
+        await RedisHost.WaitFor(async () => await Pending(db) == 0, cancellationToken);
+        byte[] png = await File.ReadAllBytesAsync(Path.Combine(TestData.SampleImages, "horse.png"), cancellationToken);
+        await db.StreamAddAsync(Jobs, [new("job", Guid.CreateVersion7().ToString()), new("name", "warm.png"), new("image", png)]);
+        await RedisHost.WaitFor(async () => await Answered(db) == 1, cancellationToken);
 
-            // 400 jobs, one every 25 ms (40 jobs/s); a job's UUIDv7 holds when it was sent, its result's stream id when it was answered.
-            var clock = Stopwatch.StartNew();
-            for (int i = 0; i < 400; i++)
+        // 400 jobs, one every 25 ms (40 jobs/s); a job's UUIDv7 holds when it was sent, its result's stream id when it was answered.
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < 400; i++)
+        {
+            await db.StreamAddAsync(Jobs, [new("job", Guid.CreateVersion7().ToString()), new("name", $"j{i}.png"), new("image", png)]);
+            TimeSpan next = TimeSpan.FromMilliseconds(25 * (i + 1)) - clock.Elapsed;
+            if (next > TimeSpan.Zero)
             {
-                await db.StreamAddAsync(Jobs, [new("job", Guid.CreateVersion7().ToString()), new("name", $"j{i}.png"), new("image", png)]);
-                TimeSpan next = TimeSpan.FromMilliseconds(25 * (i + 1)) - clock.Elapsed;
-                if (next > TimeSpan.Zero)
-                {
-                    await Task.Delay(next, cancellationToken);
-                }
+                await Task.Delay(next, cancellationToken);
             }
+        }
 
-            await RedisHost.WaitFor(async () => await Answered(db) >= 401, cancellationToken);
-            double[] latencies = [.. (await db.StreamRangeAsync(Results)).Skip(1).Select(r => (double)(Milliseconds(r.Id) - Milliseconds(Guid.Parse(r["job"].ToString())))).Order()];
-            double p99 = latencies[(int)Math.Ceiling(0.99 * latencies.Length) - 1];
-            TestContext.Progress.WriteLine($"latency at 40 jobs/s: median {latencies[latencies.Length / 2]:F0} ms, p99 {p99:F0} ms, max {latencies[^1]:F0} ms");
-            Assert.That(p99, Is.LessThanOrEqualTo(150));
-        }
-        finally
-        {
-            Stop([worker, redis]);
-        }
+        await RedisHost.WaitFor(async () => await Answered(db) >= 401, cancellationToken);
+        double[] latencies = [.. (await db.StreamRangeAsync(Results)).Skip(1).Select(r => (double)(Milliseconds(r.Id) - Milliseconds(Guid.Parse(r["job"].ToString())))).Order()];
+        double p99 = latencies[(int)Math.Ceiling(0.99 * latencies.Length) - 1];
+        TestContext.Progress.WriteLine($"latency at 40 jobs/s: median {latencies[latencies.Length / 2]:F0} ms, p99 {p99:F0} ms, max {latencies[^1]:F0} ms");
+        Assert.That(p99, Is.LessThanOrEqualTo(150));
     }
 
     private static long Milliseconds(RedisValue streamId) => long.Parse(streamId.ToString().Split('-')[0], CultureInfo.InvariantCulture);
@@ -414,18 +306,5 @@ public class RedisRecoveryTests
         }
 
         return folder;
-    }
-
-    private static void Stop(Process?[] processes)
-    {
-        foreach (Process? p in processes)
-        {
-            if (p is { HasExited: false })
-            {
-                p.Kill(entireProcessTree: true);
-            }
-
-            p?.Dispose();
-        }
     }
 }
