@@ -236,42 +236,19 @@ public static class EmulatedModels
     private static (float InputScale, float OutputScale, EngineInput Input, string OutputName, int Classes) Calibrate(
         string onnxPath, ModelManifest manifest, IReadOnlyList<ImageInput> calibration)
     {
-        using var engine = new OnnxRuntimeEngine(new OnnxClassifierOptions
-        {
-            ModelPath = onnxPath,
-            InputName = manifest.InputName,
-            OutputName = manifest.OutputName,
-            Layout = manifest.Layout,
-            BatchSize = 1,
-            Embedding = "none",
-        });
-        PreprocessingOptions defaults = PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height };
-        PreprocessingOptions options = manifest.Preprocessing?.Over(defaults) ?? defaults;
-        var preprocessor = new CpuPreprocessor(options, engine.Input);
-        InferenceBatch batch = engine.RentBatch();
-        float maxInput = 0, maxOutput = 0;
-        foreach (ImageInput image in calibration)
-        {
-            using DecodedImage decoded = image.Decode();
-            preprocessor.Process(decoded, batch.ImageSlot(0));
-            foreach (float x in MemoryMarshal.Cast<byte, float>(batch.ImageSlot(0)))
-            {
-                maxInput = Math.Max(maxInput, Math.Abs(x));
-            }
-
-            engine.Run(batch, 1);
-            foreach (float y in batch.OutputRow(0))
-            {
-                maxOutput = Math.Max(maxOutput, Math.Abs(y));
-            }
-        }
-
-        engine.ReturnBatch(batch);
-        return (127f / maxInput, maxOutput / 127f, engine.Input, engine.OutputName, engine.OutputLength);
+        Observed o = Observe(onnxPath, manifest, calibration, "none");
+        return (127f / o.MaxInput, o.MaxOutput / 127f, o.Input, o.OutputName, o.Classes);
     }
 
     /// <summary>An embedding output's INT8 scale: its largest magnitude over the calibration images / 127.</summary>
     private static (string Name, float Scale, int Length) CalibrateEmbedding(string onnxPath, ModelManifest manifest, IReadOnlyList<ImageInput> calibration, string name)
+    {
+        Observed o = Observe(onnxPath, manifest, calibration, name);
+        return (name, o.MaxEmbedding > 0 ? o.MaxEmbedding / 127f : 1f, o.EmbeddingLength);
+    }
+
+    /// <summary>Runs the calibration images through ONNX Runtime (fetching <paramref name="embedding"/>, or "none") and keeps the largest magnitudes seen.</summary>
+    private static Observed Observe(string onnxPath, ModelManifest manifest, IReadOnlyList<ImageInput> calibration, string embedding)
     {
         using var engine = new OnnxRuntimeEngine(new OnnxClassifierOptions
         {
@@ -280,23 +257,30 @@ public static class EmulatedModels
             OutputName = manifest.OutputName,
             Layout = manifest.Layout,
             BatchSize = 1,
-            Embedding = name,
+            Embedding = embedding,
         });
         PreprocessingOptions defaults = PreprocessingOptions.Cifar10 with { Width = engine.Input.Width, Height = engine.Input.Height };
         var preprocessor = new CpuPreprocessor(manifest.Preprocessing?.Over(defaults) ?? defaults, engine.Input);
         InferenceBatch batch = engine.RentBatch();
-        float max = 0;
+        float maxInput = 0, maxOutput = 0, maxEmbedding = 0;
         foreach (ImageInput image in calibration)
         {
             using DecodedImage decoded = image.Decode();
             preprocessor.Process(decoded, batch.ImageSlot(0));
+            maxInput = Math.Max(maxInput, MathF.Abs(TensorPrimitives.MaxMagnitude(MemoryMarshal.Cast<byte, float>(batch.ImageSlot(0)))));
             engine.Run(batch, 1);
-            max = Math.Max(max, TensorPrimitives.MaxMagnitude(batch.EmbeddingRow(0, engine.EmbeddingLength)));
+            maxOutput = Math.Max(maxOutput, MathF.Abs(TensorPrimitives.MaxMagnitude(batch.OutputRow(0))));
+            if (engine.EmbeddingLength > 0)
+            {
+                maxEmbedding = Math.Max(maxEmbedding, MathF.Abs(TensorPrimitives.MaxMagnitude(batch.EmbeddingRow(0, engine.EmbeddingLength))));
+            }
         }
 
         engine.ReturnBatch(batch);
-        return (name, max > 0 ? max / 127f : 1f, engine.EmbeddingLength);
+        return new Observed(maxInput, maxOutput, maxEmbedding, engine.Input, engine.OutputName, engine.OutputLength, engine.EmbeddingLength);
     }
+
+    private sealed record Observed(float MaxInput, float MaxOutput, float MaxEmbedding, EngineInput Input, string OutputName, int Classes, int EmbeddingLength);
 
     /// <summary>Evenly spaced calibration images from a CIFAR-10 file (the files are sorted by class, so the first N would be one class).</summary>
     public static IReadOnlyList<ImageInput> CalibrationFrom(string path, int count)

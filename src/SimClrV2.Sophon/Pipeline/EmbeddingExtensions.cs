@@ -28,7 +28,7 @@ public static class EmbeddingExtensions
     /// <returns>One embedding per image, in path order.</returns>
     /// <exception cref="InvalidOperationException">The classifier fetches no embedding.</exception>
     public static IReadOnlyList<ImageEmbedding> Embed(this IImageClassifier classifier, params string[] paths) =>
-        [.. Require(classifier).Classify(ImageInputs.FromPaths(paths, classifier.Labels)).Select(ImageEmbedding.From)];
+        [.. Require(classifier).Classify(paths).Select(ImageEmbedding.From)];
 
     /// <summary>Embeds one encoded image held in memory (PNG, JPEG, ...).</summary>
     /// <param name="classifier">A classifier that fetches an embedding.</param>
@@ -38,7 +38,7 @@ public static class EmbeddingExtensions
     /// <returns>The embedding, or an entry with the error.</returns>
     /// <exception cref="InvalidOperationException">The classifier fetches no embedding.</exception>
     public static ImageEmbedding Embed(this IImageClassifier classifier, ReadOnlyMemory<byte> encoded, string name = "bytes", CancellationToken cancellationToken = default) =>
-        ImageEmbedding.From(Require(classifier).Classify([ImageInput.FromBytes(encoded, name)], null, cancellationToken)[0]);
+        ImageEmbedding.From(Require(classifier).Classify(encoded, name, cancellationToken));
 
     /// <summary>Embeds one encoded image held in an array (<c>classifier.Embed(File.ReadAllBytes("cat.jpg"))</c>).</summary>
     /// <param name="classifier">A classifier that fetches an embedding.</param>

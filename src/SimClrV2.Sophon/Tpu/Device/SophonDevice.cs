@@ -181,14 +181,12 @@ internal sealed class SophonDevice : IDisposable
         public static StageBuffers Create(StagePlan plan, DeviceMemoryHandle input, SophonRuntimeHandle runtime)
         {
             long[] offsets = new long[plan.OutputBytes.Count];
-            long end = 0;
-            for (int o = 0; o < offsets.Length; o++)
+            for (int o = 1; o < offsets.Length; o++)
             {
-                offsets[o] = end;
-                end += (plan.OutputBytes[o] + Alignment - 1) / Alignment * Alignment;
+                offsets[o] = (offsets[o - 1] + plan.OutputBytes[o - 1] + Alignment - 1) / Alignment * Alignment;
             }
 
-            return new StageBuffers(plan, input, DeviceMemoryHandle.Allocate(runtime, offsets.Length == 1 ? plan.OutputBytes[0] : end), offsets);
+            return new StageBuffers(plan, input, DeviceMemoryHandle.Allocate(runtime, offsets[^1] + plan.OutputBytes[^1]), offsets);
         }
 
         public void Dispose()
