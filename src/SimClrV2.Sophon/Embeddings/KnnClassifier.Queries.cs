@@ -36,16 +36,27 @@ public sealed partial class KnnClassifier
             throw new InvalidOperationException("The kNN classifier has no support images; add labelled embeddings first.");
         }
 
-        float[] similarities = ArrayPool<float>.Shared.Rent(count);
+        if (Mode == KnnMode.Prototype)
+        {
+            Span<int> nearest = stackalloc int[1];
+            Span<float> similarity = stackalloc float[1];
+            float best = SimilaritySearch.Top(Vectors, Quantized(), query, nearest, similarity, sorted: false);
+            return ClassifyByPrototype(query, best);
+        }
+
+        int k = Math.Min(K, count);
+        int[] order = ArrayPool<int>.Shared.Rent(k);
+        float[] similarities = ArrayPool<float>.Shared.Rent(k);
         try
         {
-            Span<float> sims = similarities.AsSpan(0, count);
-            Similarities(query, sims);
-            float best = TensorPrimitives.Max(sims);
-            return Mode == KnnMode.Prototype ? ClassifyByPrototype(query, best) : Vote(sims, best);
+            Span<int> top = order.AsSpan(0, k);
+            Span<float> sims = similarities.AsSpan(0, k);
+            float best = SimilaritySearch.Top(Vectors, Quantized(), query, top, sims, sorted: false);
+            return Vote(top, sims, best);
         }
         finally
         {
+            ArrayPool<int>.Shared.Return(order);
             ArrayPool<float>.Shared.Return(similarities);
         }
     }
@@ -75,48 +86,41 @@ public sealed partial class KnnClassifier
             return 0;
         }
 
-        float[] similarities = ArrayPool<float>.Shared.Rent(count);
         int[] order = ArrayPool<int>.Shared.Rent(k);
+        float[] similarities = ArrayPool<float>.Shared.Rent(k);
         try
         {
-            Span<float> sims = similarities.AsSpan(0, count);
-            Similarities(query, sims);
             Span<int> top = order.AsSpan(0, k);
-            TopK.Select(sims, top);
+            SimilaritySearch.Top(Vectors, Quantized(), query, top, similarities.AsSpan(0, k), sorted: true);
             for (int i = 0; i < k; i++)
             {
                 int s = top[i];
-                neighbors[i] = new KnnNeighbor(s, _labels[s], _classes[_labels[s]], _sources[s], sims[s]);
+                neighbors[i] = new KnnNeighbor(s, _labels[s], _classes[_labels[s]], _sources[s], similarities[i]);
             }
 
             return k;
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(similarities);
             ArrayPool<int>.Shared.Return(order);
+            ArrayPool<float>.Shared.Return(similarities);
         }
     }
 
-    private void Similarities(ReadOnlySpan<float> query, Span<float> sims) =>
-        SimilarityKernel.Compute(_vectors.AsSpan(0, sims.Length * Dimension), query, sims);
-
-    private KnnPrediction Vote(ReadOnlySpan<float> sims, float best)
+    /// <summary>The k nearest support images vote, each with weight exp(similarity / t).</summary>
+    private KnnPrediction Vote(ReadOnlySpan<int> top, ReadOnlySpan<float> sims, float best)
     {
-        int k = Math.Min(K, sims.Length), classes = _classes.Count;
-        int[] order = ArrayPool<int>.Shared.Rent(k);
+        int classes = _classes.Count;
         float[] votes = ArrayPool<float>.Shared.Rent(classes);
         try
         {
-            Span<int> top = order.AsSpan(0, k);
             Span<float> tally = votes.AsSpan(0, classes);
             tally.Clear();
-            TopK.Select(sims, top);
             float inverse = 1f / Temperature;
-            foreach (int s in top)
+            for (int i = 0; i < top.Length; i++)
             {
                 // Relative to the best similarity: exp((s - best) / t) <= 1, no overflow, same ranking.
-                tally[_labels[s]] += MathF.Exp((sims[s] - best) * inverse);
+                tally[_labels[top[i]]] += MathF.Exp((sims[i] - best) * inverse);
             }
 
             int winner = TensorPrimitives.IndexOfMax(tally);
@@ -124,7 +128,6 @@ public sealed partial class KnnClassifier
         }
         finally
         {
-            ArrayPool<int>.Shared.Return(order);
             ArrayPool<float>.Shared.Return(votes);
         }
     }
@@ -182,6 +185,32 @@ public sealed partial class KnnClassifier
 
             Volatile.Write(ref _prototypes, sums);
             return sums;
+        }
+    }
+
+    /// <summary>The support vectors' 8-bit copy for the first pass of a search, made once after a change; null where the CPU or the set's size gains nothing from it.</summary>
+    private QuantizedRows? Quantized()
+    {
+        if (!SimilaritySearch.UsesQuantized(Count))
+        {
+            return null;
+        }
+
+        if (Volatile.Read(ref _quantized) is { } ready)
+        {
+            return ready;
+        }
+
+        lock (_prototypeLock)
+        {
+            if (_quantized is { } made)
+            {
+                return made;
+            }
+
+            QuantizedRows built = QuantizedRows.Build(Vectors, Dimension);
+            Volatile.Write(ref _quantized, built);
+            return built;
         }
     }
 }

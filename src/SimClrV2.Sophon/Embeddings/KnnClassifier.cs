@@ -22,6 +22,7 @@ public sealed partial class KnnClassifier
     private float[] _vectors = [];
     private int[] _labels = [];
     private float[]? _prototypes;
+    private QuantizedRows? _quantized;
     private int _k = 200;
     private float _temperature = 0.1f;
 
@@ -163,6 +164,7 @@ public sealed partial class KnnClassifier
         _sources.RemoveRange(kept, count - kept);
         _classes.RemoveAt(classIndex);
         _prototypes = null;
+        _quantized = null;
         return count - kept;
     }
 
@@ -214,6 +216,7 @@ public sealed partial class KnnClassifier
         _labels[count] = classIndex;
         _sources.Add(source);
         _prototypes = null;
+        _quantized = null;
         return _vectors.AsSpan(count * Dimension, Dimension);
     }
 

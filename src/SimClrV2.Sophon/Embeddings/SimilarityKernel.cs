@@ -10,7 +10,9 @@ namespace SimClrV2.Sophon.Embeddings;
 /// vectors). Four rows at a time with 256-bit vectors, so each load of the query serves four rows and
 /// the loop carries four independent sums (the rows stream from cache, so wider vectors gain nothing
 /// measurable); other sizes fall back to
-/// <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/> per row.
+/// <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/> per row. A row left
+/// over from the blocks, or rescored alone (<see cref="Row"/>), is summed in the same order, so every
+/// path gives a row the same value.
 /// </summary>
 internal static class SimilarityKernel
 {
@@ -22,12 +24,33 @@ internal static class SimilarityKernel
             throw new ArgumentException($"{rows.Length} values are not {sims.Length} rows of {d}.", nameof(rows));
         }
 
-        int done = Vector256.IsHardwareAccelerated && d % Vector256<float>.Count == 0 ? Blocked256(rows, query, sims) : 0;
+        int done = Blocks(d) ? Blocked256(rows, query, sims) : 0;
         for (int i = done; i < sims.Length; i++)
         {
-            sims[i] = TensorPrimitives.Dot(rows.Slice(i * d, d), query);
+            sims[i] = Row(rows.Slice(i * d, d), query);
         }
     }
+
+    /// <summary>One row's similarity, bit for bit what <see cref="Compute"/> gives that row.</summary>
+    public static float Row(ReadOnlySpan<float> row, ReadOnlySpan<float> query)
+    {
+        if (!Blocks(query.Length))
+        {
+            return TensorPrimitives.Dot(row, query);
+        }
+
+        ref float q = ref MemoryMarshal.GetReference(query);
+        ref float r = ref MemoryMarshal.GetReference(row);
+        Vector256<float> a = Vector256<float>.Zero;
+        for (int j = 0; j < query.Length; j += Vector256<float>.Count)
+        {
+            a += Vector256.LoadUnsafe(ref r, (nuint)j) * Vector256.LoadUnsafe(ref q, (nuint)j);
+        }
+
+        return Vector256.Sum(a);
+    }
+
+    private static bool Blocks(int d) => Vector256.IsHardwareAccelerated && d % Vector256<float>.Count == 0;
 
     /// <summary>Rows in blocks of four with 256-bit vectors; returns how many rows it did.</summary>
     private static int Blocked256(ReadOnlySpan<float> rows, ReadOnlySpan<float> query, Span<float> sims)

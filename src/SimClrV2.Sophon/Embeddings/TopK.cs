@@ -6,8 +6,8 @@ namespace SimClrV2.Sophon.Embeddings;
 /// <summary>The indexes of the largest values, largest first, by a bounded min-heap (n log k, no allocation).</summary>
 internal static class TopK
 {
-    /// <summary>Fills <paramref name="top"/> (length k &lt;= values' length) with the indexes of the k largest values, largest first; ties keep the lower index first.</summary>
-    public static void Select(ReadOnlySpan<float> values, Span<int> top)
+    /// <summary>Fills <paramref name="top"/> (length k &lt;= values' length) with the indexes of the k largest values, largest first unless <paramref name="sorted"/> is false (then in no order); of equal values the lower index ranks higher.</summary>
+    public static void Select(ReadOnlySpan<float> values, Span<int> top, bool sorted = true)
     {
         int k = top.Length;
         if (k == 0)
@@ -43,6 +43,10 @@ internal static class TopK
         }
 
         Offer(values, top, next, values.Length);
+        if (!sorted)
+        {
+            return;
+        }
 
         // Heap sort in place: the smallest goes to the end each time, so the result is largest first.
         for (int end = k - 1; end > 0; end--)

@@ -154,7 +154,7 @@ public class KnnClassifierTests
     [Test]
     public void AQueryAllocatesNothingOnceWarm()
     {
-        (KnnClassifier knn, float[][] centres) = Clustered(perClass: 100, dimension: 128);
+        (KnnClassifier knn, float[][] centres) = Clustered(perClass: 400, dimension: 128); // 1,200 rows: the two-pass search
         float[] query = Normalized(centres[0]);
         var neighbors = new KnnNeighbor[10];
         knn.Classify(query);
