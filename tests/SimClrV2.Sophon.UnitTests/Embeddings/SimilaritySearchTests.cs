@@ -62,17 +62,18 @@ public class SimilaritySearchTests
     }
 
     [TestCase("uniform", 128)]
-    [TestCase("clustered", 128)]
+    [TestCase("clustered", 128)] // no negative value: unsigned rows where AVX-VNNI exists
     [TestCase("near-duplicates", 128)]
     [TestCase("clustered", 100)] // rows padded to the 32-byte step
     [TestCase("clustered", 2048)] // ResNet-50's pooled features
-    public void NoApproximateSimilarityIsFurtherFromTheExactOneThanItsBound(string kind, int dimension)
+    public void NoApproximateSimilarityIsFurtherFromTheExactOneThanItsMargin(string kind, int dimension)
     {
         RequireQuantized();
-        float[] rows = Rows(kind, 1500, dimension, seed: dimension);
+        const int count = 1500;
+        float[] rows = Rows(kind, count, dimension, seed: dimension);
         QuantizedRows quantized = QuantizedRows.Build(rows, dimension);
-        var approx = new float[1500];
-        var exact = new float[1500];
+        var approx = new float[count];
+        var exact = new float[count];
         var codes = new byte[quantized.Stride];
         for (int seed = 0; seed < 5; seed++)
         {
@@ -81,49 +82,99 @@ public class SimilaritySearchTests
             quantized.Approximate(q, approx);
             SimilarityKernel.Compute(rows, query, exact);
 
-            var error = new float[1500];
-            TensorPrimitives.Subtract(approx, exact, error);
-            float worst = TensorPrimitives.MaxMagnitude(error);
-            Assert.That(Math.Abs(worst), Is.LessThanOrEqualTo(q.ErrorBound), $"{kind}, d = {dimension}, query {seed}");
+            var margins = new float[count];
+            for (int i = 0; i < count; i++)
+            {
+                margins[i] = q.Margin(quantized.Norms[i], quantized.Residuals[i]);
+            }
+
+            float[] errors = [.. approx.Zip(exact, (a, e) => Math.Abs(a - e))];
+            Assert.That(Enumerable.Range(0, count).Where(i => errors[i] > margins[i]), Is.Empty, $"{kind}, d = {dimension}, query {seed}: rows outside their margin");
+            Assert.That(margins, Is.All.LessThanOrEqualTo(q.ErrorBound));
             Assert.That(q.ErrorBound, Is.LessThan(0.05f), "a bound this loose would rescore most rows");
         }
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public void TheMarginHoldsWhereEveryRoundingErrorPointsTheSameWay(bool steppedRow)
+    {
+        // Values just under half a step past a code all round down by the same amount, and a flat
+        // vector (every value the largest: no rounding) lies along that error: the bound's
+        // Cauchy-Schwarz step is then nearly an equality, so a margin that left a term out would fail.
+        RequireQuantized();
+        const int d = 128;
+        float[] stepped = [.. Enumerable.Range(0, d).Select(i => i == 0 ? 127f : (i % 100) + 10.49f)];
+        float[] flat = [.. Enumerable.Repeat(1f, d)];
+        TensorPrimitives.Divide(stepped, TensorPrimitives.Norm(stepped), stepped);
+        TensorPrimitives.Divide(flat, TensorPrimitives.Norm(flat), flat);
+        (float[] row, float[] query) = steppedRow ? (stepped, flat) : (flat, stepped);
+        float[] rows = [.. Enumerable.Repeat(row, 9).SelectMany(r => r)]; // a block of eight and a tail
+        QuantizedRows quantized = QuantizedRows.Build(rows, d, allowUnsigned: false);
+        var q = new QuantizedQuery(query, quantized, new byte[quantized.Stride]);
+        var approx = new float[9];
+        quantized.Approximate(q, approx);
+        float exact = SimilarityKernel.Row(row, query);
+
+        for (int i = 0; i < 9; i++)
+        {
+            float margin = q.Margin(quantized.Norms[i], quantized.Residuals[i]);
+            Assert.That(Math.Abs(approx[i] - exact), Is.LessThanOrEqualTo(margin).And.GreaterThan(0.9f * margin), $"row {i}");
+        }
+    }
+
     [Test]
-    public void BothIntegerKernelsGiveTheIntegerDotProduct()
+    public void RowsWithNoNegativeValueHalveTheirRoundingErrorWhereAvxVnniExists()
     {
         RequireQuantized();
-        const int d = 96;
-        float[] rows = Rows("uniform", 1027, d, seed: 3); // 1,027: blocks of four and a tail
-        QuantizedRows quantized = QuantizedRows.Build(rows, d);
-        float[] query = Query(rows, d, seed: 4, nearARow: false);
-        var codes = new byte[quantized.Stride];
-        var q = new QuantizedQuery(query, quantized, codes);
-        var vnni = new float[1027];
-        var avx2 = new float[1027];
+        float[] rows = Rows("clustered", 1000, 128, seed: 2);
+        QuantizedRows signed = QuantizedRows.Build(rows, 128, allowUnsigned: false);
+        QuantizedRows unsignedRows = QuantizedRows.Build(rows, 128);
+        if (!unsignedRows.UnsignedRows)
+        {
+            Assert.Ignore("No AVX-VNNI here: rows stay signed.");
+        }
 
-        quantized.Approximate(q, vnni);
-        quantized.Approximate(q, avx2, useVnni: false);
+        Assert.That(unsignedRows.MaxResidual, Is.LessThan(signed.MaxResidual * 0.6f));
+        Assert.That(QuantizedRows.Build(Rows("uniform", 1000, 128, seed: 2), 128).UnsignedRows, Is.False, "rows with negative values stay signed");
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void EveryIntegerKernelGivesTheIntegerDotProduct(bool nonNegativeRows)
+    {
+        RequireQuantized();
+        const int d = 96, count = 1027; // blocks of eight and a tail
+        float[] rows = Rows(nonNegativeRows ? "clustered" : "uniform", count, d, seed: 3);
+        float[] query = Query(rows, d, seed: 4, nearARow: false);
+        var kernels = new List<float[]>();
+        QuantizedRows quantized = QuantizedRows.Build(rows, d);
+        foreach (bool vnni in new[] { true, false })
+        {
+            var codes = new byte[quantized.Stride];
+            var approx = new float[count];
+            quantized.Approximate(new QuantizedQuery(query, quantized, codes), approx, vnni);
+            kernels.Add(approx);
+        }
 
         // The reference: the same rounding, multiplied out in 64-bit integers.
-        var rowCodes = new sbyte[d];
-        var queryCodes = new sbyte[d];
-        (float qScale, _, _) = QuantizedRows.Quantize(query, queryCodes);
-        var expected = new float[1027];
-        for (int i = 0; i < 1027; i++)
+        var rowCodes = new byte[d];
+        var queryCodes = new byte[d];
+        (float qScale, _, _) = QuantizedRows.Quantize(query, queryCodes, unsignedCodes: false);
+        var expected = new float[count];
+        for (int i = 0; i < count; i++)
         {
-            (float scale, _, _) = QuantizedRows.Quantize(rows.AsSpan(i * d, d), rowCodes);
+            (float scale, _, _) = QuantizedRows.Quantize(rows.AsSpan(i * d, d), rowCodes, quantized.UnsignedRows);
             long dot = 0;
             for (int j = 0; j < d; j++)
             {
-                dot += rowCodes[j] * queryCodes[j];
+                dot += (quantized.UnsignedRows ? rowCodes[j] : (sbyte)rowCodes[j]) * (sbyte)queryCodes[j];
             }
 
             expected[i] = dot * qScale * scale;
         }
 
-        Assert.That(avx2, Is.EqualTo(expected));
-        Assert.That(vnni, Is.EqualTo(expected));
+        Assert.That(kernels, Is.All.EqualTo(expected));
     }
 
     [TestCase("uniform", 1, true)]
