@@ -25,7 +25,7 @@ public sealed partial class KnnClassifier
 
     /// <summary>Classifies an L2-normalised query vector. Allocates nothing.</summary>
     /// <param name="query">The query (<see cref="Dimension"/> floats, L2-normalised as <c>Embed</c> gives it).</param>
-    /// <returns>The class, its score (the share of the vote, or the prototype's similarity) and the best similarity to any support image (low: unlike anything known).</returns>
+    /// <returns>The class, its score (the share of the vote, or the mean similarity to the class's support images) and the best similarity to any support image (low: unlike anything known).</returns>
     /// <exception cref="InvalidOperationException">The support set is empty.</exception>
     public KnnPrediction Classify(ReadOnlySpan<float> query)
     {
@@ -150,7 +150,11 @@ public sealed partial class KnnClassifier
         return new KnnPrediction(winner, _classes[winner], top, best);
     }
 
-    /// <summary>Each class's mean support vector, L2-normalised; computed once after a change.</summary>
+    /// <summary>
+    /// Each class's mean support vector, not renormalised: its dot product with a query is the mean
+    /// similarity to the class's support images (the definition the embeddings issue's k-shot figures
+    /// use; renormalising would compare directions only). Computed once after a change.
+    /// </summary>
     private float[] Prototypes()
     {
         if (Volatile.Read(ref _prototypes) is { } ready)
@@ -173,13 +177,18 @@ public sealed partial class KnnClassifier
                 TensorPrimitives.Add(row, _vectors.AsSpan(i * d, d), row);
             }
 
+            var counts = new int[classes];
+            foreach (int label in Labels)
+            {
+                counts[label]++;
+            }
+
             for (int c = 0; c < classes; c++)
             {
                 Span<float> row = sums.AsSpan(c * d, d);
-                float norm = TensorPrimitives.Norm(row);
-                if (norm > 0f)
+                if (counts[c] > 0)
                 {
-                    TensorPrimitives.Divide(row, norm, row);
+                    TensorPrimitives.Divide(row, counts[c], row);
                 }
             }
 

@@ -8,8 +8,8 @@ namespace SimClrV2.Sophon.Embeddings;
 /// Few-shot classes without retraining: a classifier over labelled embeddings (the support set),
 /// by cosine similarity. <see cref="KnnMode.Weighted"/> lets the <see cref="K"/> most similar
 /// support images vote with weight exp(similarity / <see cref="Temperature"/>) (k = 1: nearest
-/// neighbour); <see cref="KnnMode.Prototype"/> takes the class whose mean embedding is the most
-/// similar. Classes are added and removed at run time; <see cref="Save"/> and <see cref="Load"/>
+/// neighbour); <see cref="KnnMode.Prototype"/> takes the class whose support images are the most
+/// similar on average (the dot product with their mean embedding). Classes are added and removed at run time; <see cref="Save"/> and <see cref="Load"/>
 /// keep it in a file that records the model, the embedding and the dimension
 /// (the kNN index file, documented in the README). Queries may run on several threads at once; adding or removing
 /// while queries run is not supported.

@@ -6,7 +6,7 @@ public enum KnnMode
     /// <summary>The k most similar support images vote, each with weight exp(similarity / temperature).</summary>
     Weighted,
 
-    /// <summary>The class whose mean support embedding (its prototype) is the most similar.</summary>
+    /// <summary>The class whose support images are the most similar on average (the query's dot product with their mean, the class's prototype).</summary>
     Prototype,
 }
 
@@ -27,7 +27,7 @@ public readonly struct KnnPrediction
     /// <summary>The class name.</summary>
     public string Label { get; }
 
-    /// <summary>The class's share of the vote (weighted kNN), or the prototype's cosine similarity (prototype mode).</summary>
+    /// <summary>The class's share of the vote (weighted kNN), or the query's mean similarity to the class's support images (prototype mode).</summary>
     public float Score { get; }
 
     /// <summary>

@@ -98,6 +98,25 @@ public class KnnClassifierTests
     }
 
     [Test]
+    public void APrototypeScoresTheMeanSimilarityToItsClassNotTheDirectionOfItsMean()
+    {
+        // Class "spread": two images at right angles, whose mean points straight at the query (cosine 1)
+        // though neither image is close; class "close": one image at cosine 0.99. On average "close" is nearer.
+        var knn = new KnnClassifier(2) { Mode = KnnMode.Prototype };
+        knn.Add([1f, 0f], "spread");
+        knn.Add([0f, 1f], "spread");
+        knn.Add([0.8f, 0.6f], "close");
+        float[] query = Normalized([1f, 1f]);
+
+        KnnPrediction p = knn.Classify(query);
+
+        float meanSpread = ((query[0] * 1f) + (query[1] * 1f)) / 2;
+        float close = (query[0] * 0.8f) + (query[1] * 0.6f);
+        Assert.That(close, Is.GreaterThan(meanSpread), "the premise");
+        Assert.That((p.Label, p.Score), Is.EqualTo(("close", close)).Using<(string, float)>((a, b) => a.Item1 == b.Item1 && Math.Abs(a.Item2 - b.Item2) < 1e-6f));
+    }
+
+    [Test]
     public void RemovingAClassRemovesItsImagesAndKeepsTheOthersAnswers()
     {
         (KnnClassifier knn, float[][] centres) = Clustered(perClass: 20);
