@@ -191,13 +191,6 @@ public class RedisRecoveryTests
         redis.StartWorker("w1", settings);
         redis.StartWorker("w2", settings);
         await RedisHost.WaitFor(async () => await Pending(db) == 0, cancellationToken); // the group exists
-        long cold = (await MemoryInfo(db))["used_memory"];
-
-        // Where it starts: the workers idle after their first answer (the script cached, the results stream made).
-        byte[] png = await File.ReadAllBytesAsync(Path.Combine(TestData.SampleImages, "horse.png"), cancellationToken);
-        await db.StreamAddAsync(Jobs, [new("job", "warm-1"), new("name", "horse.png"), new("image", png)]);
-        await RedisHost.WaitFor(async () => await Answered(db) == 1, cancellationToken);
-        await RedisHost.WaitFor(async () => (long)await db.ExecuteAsync("DBSIZE") == 3, cancellationToken); // its done marker expired
         long start = await SettledMemory(db, cancellationToken);
 
         string cifar = TestData.WriteCifarBinary(dir.File("jobs.bin"), 10_000, seed: 9);
@@ -212,7 +205,7 @@ public class RedisRecoveryTests
         }
 
         long end = await SettledMemory(db, cancellationToken);
-        TestContext.Progress.WriteLine($"redis after 10,000 jobs: the keys hold {keys / 1024.0:F0} KiB (results kept: {await Answered(db)}); used memory {cold / 1024.0:F0} KiB idle, {start / 1024.0:F0} KiB after the first job, {end / 1024.0:F0} KiB after 10,000 ({(end - start) * 100.0 / start:+0.0;-0.0}%)");
+        TestContext.Progress.WriteLine($"redis after 10,000 jobs: the keys hold {keys / 1024.0:F0} KiB (results kept: {await Answered(db)}); used memory {start / 1024.0:F0} KiB before, {end / 1024.0:F0} KiB after ({(end - start) * 100.0 / start:+0.0;-0.0}%)");
         Assert.That(keys, Is.LessThan(64 * 1024), "answered jobs deleted, results capped, done markers expired");
         Assert.That(end, Is.LessThan(start * 1.1), "memory back within 10 % of where it started");
     }
@@ -226,21 +219,18 @@ public class RedisRecoveryTests
         Process worker = redis.StartWorker("w1");
         byte[] png = await File.ReadAllBytesAsync(Path.Combine(TestData.SampleImages, "horse.png"), cancellationToken);
         await RedisHost.WaitFor(async () => await Pending(db) == 0, cancellationToken); // the group exists
-        long cold = (await MemoryInfo(db))["used_memory"];
-        await db.StreamAddAsync(Jobs, [new("job", "warm-1"), new("name", "horse.png"), new("image", png)]);
-        await RedisHost.WaitFor(async () => await Answered(db) == 1, cancellationToken);
         long start = await SettledMemory(db, cancellationToken);
 
         // Not an image, and over the decoder's 256 MiB limit: refused unread, the entry deleted with its answer.
         await db.StreamAddAsync(Jobs, [new("job", "huge-1"), new("name", "huge.png"), new("image", new byte[300 * 1024 * 1024])]);
         await db.StreamAddAsync(Jobs, [new("job", "fine-1"), new("name", "horse.png"), new("image", png)]);
-        await RedisHost.WaitFor(async () => await Answered(db) == 3 && await db.StreamLengthAsync(Jobs) == 0, cancellationToken);
+        await RedisHost.WaitFor(async () => await Answered(db) == 2 && await db.StreamLengthAsync(Jobs) == 0, cancellationToken);
         Dictionary<string, StreamEntry> results = (await db.StreamRangeAsync(Results)).ToDictionary(r => r["job"].ToString());
         Assert.That(results["huge-1"]["error"].ToString(), Does.Contain("MaxEncodedBytes"), "refused by size, unread");
         Assert.That(((int)results["fine-1"]["prediction"], results["fine-1"]["error"].IsNull), Is.EqualTo((7, true)), "the entry beside it is answered as usual (7: horse)");
 
         long end = await SettledMemory(db, cancellationToken);
-        TestContext.Progress.WriteLine($"redis and a 300 MB entry: used memory {cold / 1024.0:F0} KiB idle, {start / 1024.0:F0} KiB after the first job, {end / 1024.0:F0} KiB after the 300 MB entry was answered");
+        TestContext.Progress.WriteLine($"redis and a 300 MB entry: used memory {start / 1024.0:F0} KiB before, {end / 1024.0:F0} KiB after it was answered");
         Assert.That(end, Is.LessThan(start * 1.1), "the entry's 300 MB freed with its answer");
         Assert.That(worker.HasExited, Is.False);
     }
@@ -281,12 +271,19 @@ public class RedisRecoveryTests
     /// <summary>A UUIDv7's time: its first 48 bits, Unix milliseconds.</summary>
     private static long Milliseconds(Guid uuid7) => Convert.ToInt64(uuid7.ToString("N")[..12], 16);
 
-    /// <summary>Used memory once client buffers have shrunk back (Redis resizes them in its once-a-second client cron): the lowest of five readings a second apart.</summary>
+    /// <summary>
+    /// Used memory once client buffers have shrunk back (Redis resizes them in its once-a-second client
+    /// cron): the lowest of five readings a second apart. Each reading follows CONFIG RESETSTAT: Redis 7
+    /// keeps a latency histogram per command name (latency-tracking, on by default), made on the
+    /// command's first use and kept: about 270 KiB for the commands a worker sends, a fixed cost of
+    /// which commands ran (not of how many jobs), which would otherwise count against the first reading.
+    /// </summary>
     private static async Task<long> SettledMemory(IDatabase db, CancellationToken cancellationToken)
     {
         long lowest = long.MaxValue;
         for (int i = 0; i < 5; i++)
         {
+            await db.ExecuteAsync("CONFIG", "RESETSTAT");
             lowest = Math.Min(lowest, (await MemoryInfo(db))["used_memory"]);
             await Task.Delay(1000, cancellationToken);
         }
