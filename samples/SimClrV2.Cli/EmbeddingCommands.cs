@@ -92,7 +92,7 @@ internal static class EmbeddingCommands
         var query = CliOptions.FilePath("--query", "Labelled query images, classified by the support set.");
         var input = CliOptions.FilePath("--input", "Labelled images split into support and query by --split.", aliases: "-i");
         var split = CliOptions.Choice("--split", "With --input: alternate (even positions support, odd positions query).", "alternate", "alternate");
-        var mode = CliOptions.Choice("--mode", "knn (weighted k nearest neighbours) or prototype (nearest class mean).", "knn", "knn", "prototype");
+        var mode = CliOptions.Choice("--mode", "knn (weighted k nearest neighbours) or prototype (the class whose support images are the most similar on average: the dot product with their mean).", "knn", "knn", "prototype");
         var k = CliOptions.Integer("--k", "Neighbours that vote (knn mode; 1: nearest neighbour).", 200, 1, 1_000_000);
         var temperature = CliOptions.Positive("--temperature", "The vote's temperature: weight exp(similarity / t).", 0.1f, 1000f);
         var shots = CliOptions.Integer("--shots", "Use this many random support images per class (0: all).", 0, 0, 1_000_000);
