@@ -270,6 +270,23 @@ public class SimilaritySearchTests
         Assert.That((fastTop, fastBest), Is.EqualTo((top, best)));
     }
 
+    [Test]
+    public void AZeroQueryIsScoredAsTheExactSearchScoresIt()
+    {
+        // Every similarity is zero: no scale to quantize by, a histogram of zero width; every row ties.
+        RequireQuantized();
+        const int d = 128;
+        float[] rows = Rows("uniform", 2000, d, seed: 10);
+        QuantizedRows quantized = QuantizedRows.Build(rows, d);
+        var query = new float[d];
+
+        (int[] fastTop, float[] fastSims, float fastBest) = Search(rows, quantized, query, 200, sorted: true);
+        (int[] top, float[] sims, float best) = Search(rows, null, query, 200, sorted: true);
+
+        Assert.That((fastTop, fastSims, fastBest), Is.EqualTo((top, sims, best)));
+        Assert.That(top, Is.EqualTo(Enumerable.Range(0, 200)), "ties go to the lower row");
+    }
+
     private static (int[] Top, float[] Sims, float Best) Search(float[] rows, QuantizedRows? quantized, float[] query, int k, bool sorted)
     {
         var top = new int[k];
