@@ -44,6 +44,11 @@ internal static class SimilaritySearch
     public static float Top(ReadOnlySpan<float> rows, QuantizedRows? quantized, ReadOnlySpan<float> query, Span<int> top, Span<float> similarities, bool sorted)
     {
         int count = rows.Length / query.Length, k = top.Length;
+        if (quantized is not null && (quantized.Count != count || quantized.Dimension != query.Length))
+        {
+            throw new ArgumentException($"The 8-bit copy holds {quantized.Count} rows of {quantized.Dimension}, not these {count} of {query.Length}.", nameof(quantized));
+        }
+
         float[] rented = ArrayPool<float>.Shared.Rent(count);
         int[] candidates = ArrayPool<int>.Shared.Rent(count);
         try
