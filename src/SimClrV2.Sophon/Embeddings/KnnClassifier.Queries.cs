@@ -155,70 +155,52 @@ public sealed partial class KnnClassifier
     /// similarity to the class's support images (the definition the embeddings issue's k-shot figures
     /// use; renormalising would compare directions only). Computed once after a change.
     /// </summary>
-    private float[] Prototypes()
+    private float[] Prototypes() => Derived(ref _prototypes, static knn =>
     {
-        if (Volatile.Read(ref _prototypes) is { } ready)
+        int classes = knn._classes.Count, d = knn.Dimension;
+        var means = new float[classes * d];
+        var counts = new int[classes];
+        for (int i = 0; i < knn.Count; i++)
         {
-            return ready;
+            Span<float> row = means.AsSpan(knn._labels[i] * d, d);
+            TensorPrimitives.Add(row, knn._vectors.AsSpan(i * d, d), row);
+            counts[knn._labels[i]]++;
         }
 
-        lock (_prototypeLock)
+        for (int c = 0; c < classes; c++)
         {
-            if (_prototypes is { } made)
+            if (counts[c] > 0)
             {
-                return made;
+                Span<float> row = means.AsSpan(c * d, d);
+                TensorPrimitives.Divide(row, counts[c], row);
             }
-
-            int classes = _classes.Count, d = Dimension;
-            var sums = new float[classes * d];
-            for (int i = 0; i < Count; i++)
-            {
-                Span<float> row = sums.AsSpan(_labels[i] * d, d);
-                TensorPrimitives.Add(row, _vectors.AsSpan(i * d, d), row);
-            }
-
-            var counts = new int[classes];
-            foreach (int label in Labels)
-            {
-                counts[label]++;
-            }
-
-            for (int c = 0; c < classes; c++)
-            {
-                Span<float> row = sums.AsSpan(c * d, d);
-                if (counts[c] > 0)
-                {
-                    TensorPrimitives.Divide(row, counts[c], row);
-                }
-            }
-
-            Volatile.Write(ref _prototypes, sums);
-            return sums;
         }
-    }
+
+        return means;
+    });
 
     /// <summary>The support vectors' 8-bit copy for the first pass of a search, made once after a change; null where the CPU or the set's size gains nothing from it.</summary>
-    private QuantizedRows? Quantized()
-    {
-        if (!SimilaritySearch.UsesQuantized(Count))
-        {
-            return null;
-        }
+    private QuantizedRows? Quantized() =>
+        SimilaritySearch.UsesQuantized(Count) ? Derived(ref _quantized, static knn => QuantizedRows.Build(knn.Vectors, knn.Dimension)) : null;
 
-        if (Volatile.Read(ref _quantized) is { } ready)
+    /// <summary>A value derived from the support set: made by the first query that needs it after a change, once however many queries race for it.</summary>
+    private T Derived<T>(ref T? field, Func<KnnClassifier, T> make)
+        where T : class
+    {
+        if (Volatile.Read(ref field) is { } ready)
         {
             return ready;
         }
 
-        lock (_prototypeLock)
+        lock (_derivedLock)
         {
-            if (_quantized is { } made)
+            if (field is { } made)
             {
                 return made;
             }
 
-            QuantizedRows built = QuantizedRows.Build(Vectors, Dimension);
-            Volatile.Write(ref _quantized, built);
+            T built = make(this);
+            Volatile.Write(ref field, built);
             return built;
         }
     }

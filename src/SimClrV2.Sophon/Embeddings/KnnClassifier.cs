@@ -21,7 +21,7 @@ public sealed partial class KnnClassifier
 {
     private readonly List<string> _classes = [];
     private readonly List<string?> _sources = [];
-    private readonly object _prototypeLock = new();
+    private readonly object _derivedLock = new();
     private float[] _vectors = [];
     private int[] _labels = [];
     private float[]? _prototypes;
@@ -166,8 +166,7 @@ public sealed partial class KnnClassifier
 
         _sources.RemoveRange(kept, count - kept);
         _classes.RemoveAt(classIndex);
-        _prototypes = null;
-        _quantized = null;
+        Changed();
         return count - kept;
     }
 
@@ -218,9 +217,15 @@ public sealed partial class KnnClassifier
 
         _labels[count] = classIndex;
         _sources.Add(source);
+        Changed();
+        return _vectors.AsSpan(count * Dimension, Dimension);
+    }
+
+    /// <summary>Drops what was derived from the support set (the prototypes, the 8-bit copy).</summary>
+    private void Changed()
+    {
         _prototypes = null;
         _quantized = null;
-        return _vectors.AsSpan(count * Dimension, Dimension);
     }
 
     private void CheckLength(int length, string name)
