@@ -284,28 +284,18 @@ public class RedisRecoveryTests
         for (int i = 0; i < 5; i++)
         {
             await db.ExecuteAsync("CONFIG", "RESETSTAT");
-            lowest = Math.Min(lowest, (await MemoryInfo(db))["used_memory"]);
+            lowest = Math.Min(lowest, await UsedMemory(db));
             await Task.Delay(1000, cancellationToken);
         }
 
         return lowest;
     }
 
-    /// <summary>INFO memory's byte counts, by name.</summary>
-    private static async Task<Dictionary<string, long>> MemoryInfo(IDatabase db)
+    private static async Task<long> UsedMemory(IDatabase db)
     {
         string info = (await db.ExecuteAsync("INFO", "memory")).ToString();
-        var fields = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (string line in info.Split('\n'))
-        {
-            string[] pair = line.Trim().Split(':');
-            if (pair.Length == 2 && long.TryParse(pair[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out long value))
-            {
-                fields[pair[0]] = value;
-            }
-        }
-
-        return fields;
+        string line = info.Split('\n').First(l => l.StartsWith("used_memory:", StringComparison.Ordinal));
+        return long.Parse(line["used_memory:".Length..].Trim(), CultureInfo.InvariantCulture);
     }
 
     private static async Task<long> Answered(IDatabase db) => await db.StreamLengthAsync(Results);
