@@ -128,33 +128,54 @@ internal static class CliOptions
     /// <param name="description">Help text.</param>
     public static Option<int[]> Devices(string description)
     {
-        const string Accepted = "device ids from 0 to 255, separated by commas or with the option repeated (0,1,2), none twice";
         var option = new Option<int[]>("--dev-id", "--dev_id")
         {
             Description = description + " Several: 0,1,2 or the option repeated. Default: 0.",
             DefaultValueFactory = _ => [0],
             HelpName = "id[,id...]",
         };
-        option.CustomParser = r =>
-        {
-            var ids = new List<int>();
-            foreach (string token in r.Tokens.Select(t => t.Value))
-            {
-                foreach (string part in token.Split(','))
-                {
-                    if (!int.TryParse(part.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int id) || id > MaxDeviceId || ids.Contains(id))
-                    {
-                        Reject(r, "--dev-id", string.Join(",", r.Tokens.Select(t => t.Value)), Accepted);
-                        return [0];
-                    }
+        option.CustomParser = r => Integers(r, "--dev-id", 0, MaxDeviceId, "device ids from 0 to 255, separated by commas or with the option repeated (0,1,2), none twice") ?? [0];
+        return option;
+    }
 
-                    ids.Add(id);
-                }
+    /// <summary>
+    /// Whole numbers in <paramref name="min"/>..<paramref name="max"/>: one (<c>5</c>), a comma-separated
+    /// list (<c>1,5,10</c>), the option repeated, or both; none twice.
+    /// </summary>
+    /// <param name="name">The option's name (<c>--shots</c>).</param>
+    /// <param name="description">Help text.</param>
+    /// <param name="defaultValue">The value when the option is not given.</param>
+    /// <param name="min">The least value taken.</param>
+    /// <param name="max">The greatest value taken.</param>
+    public static Option<int[]> IntegerList(string name, string description, int defaultValue, int min, int max)
+    {
+        string accepted = string.Create(CultureInfo.InvariantCulture, $"whole numbers from {min} to {max}, separated by commas or with the option repeated, none twice");
+        var option = new Option<int[]>(name)
+        {
+            Description = string.Create(CultureInfo.InvariantCulture, $"{description} ({min}..{max}; several: n,n,...)"),
+            DefaultValueFactory = _ => [defaultValue],
+            HelpName = "n[,n...]",
+        };
+        option.CustomParser = r => Integers(r, name, min, max, accepted) ?? [defaultValue];
+        return option;
+    }
+
+    // The numbers of a list option's tokens, or null after rejecting them.
+    private static int[]? Integers(ArgumentResult r, string name, int min, int max, string accepted)
+    {
+        var values = new List<int>();
+        foreach (string part in r.Tokens.SelectMany(t => t.Value.Split(',')))
+        {
+            if (!int.TryParse(part.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value < min || value > max || values.Contains(value))
+            {
+                Reject(r, name, string.Join(",", r.Tokens.Select(t => t.Value)), accepted);
+                return null;
             }
 
-            return [.. ids];
-        };
-        return option;
+            values.Add(value);
+        }
+
+        return [.. values];
     }
 
     /// <summary>Adds to a path argument the rule of <see cref="FilePath"/>: no empty path.</summary>

@@ -74,16 +74,19 @@ internal sealed class LabelledSet
             : throw new InvalidDataException($"No image of '{path}' could be embedded.");
     }
 
-    /// <summary><paramref name="shots"/> random rows per class from <paramref name="rows"/> (all rows when null); a class with fewer keeps them all.</summary>
-    public int[] Draw(int shots, Random random, IReadOnlyList<int>? rows = null)
+    /// <summary>
+    /// <paramref name="shots"/> random rows per class from <paramref name="rows"/> (all rows when null),
+    /// classes in order, each class's rows in the order given: <c>rng.choice(members, shots,
+    /// replace=False)</c> per class, as NumPy draws them. A class with fewer rows keeps them all.
+    /// </summary>
+    public int[] Draw(int shots, NumpyGenerator random, IReadOnlyList<int>? rows = null)
     {
         rows ??= [.. Enumerable.Range(0, Count)];
         var picked = new List<int>();
         foreach (IGrouping<int, int> byClass in rows.GroupBy(r => Labels[r]).OrderBy(g => g.Key))
         {
             int[] members = [.. byClass];
-            random.Shuffle(members);
-            picked.AddRange(members.Take(shots));
+            picked.AddRange(shots > members.Length ? members : random.Choice(members.Length, shots).Select(i => members[i]));
         }
 
         return [.. picked];

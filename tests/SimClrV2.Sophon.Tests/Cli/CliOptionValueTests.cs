@@ -79,6 +79,20 @@ public class CliOptionValueTests
         Assert.That(Parse("--dev-id", "256"), Is.Null);
     }
 
+    [Test]
+    public void ShotCountsAreAListInTheSameSyntax()
+    {
+        RootCommand root = SimClrV2.Cli.CliApp.CreateRoot(TextWriter.Null, TextWriter.Null);
+        int[]? Parse(params string[] values) => root.Parse(["knn", "--input", "x", .. values]) is { Errors.Count: 0 } r ? r.GetValue((Option<int[]>)FindIn(root, "knn", "--shots")) : null;
+
+        Assert.That(Parse("--shots", "1,5,10"), Is.EqualTo(new[] { 1, 5, 10 }));
+        Assert.That(Parse("--shots", "10", "--shots", "1"), Is.EqualTo(new[] { 10, 1 }), "in the order given");
+        Assert.That(Parse(), Is.EqualTo(new[] { 0 }), "all support images");
+        Assert.That(Parse("--shots", "5,5"), Is.Null, "a count twice");
+        Assert.That(Parse("--shots", "-1"), Is.Null);
+        Assert.That(Parse("--shots", "1,x"), Is.Null);
+    }
+
     private static Option FindIn(RootCommand root, string command, string option) =>
         root.Subcommands.Single(c => c.Name == command).Options.Single(o => o.Name == option);
 }
