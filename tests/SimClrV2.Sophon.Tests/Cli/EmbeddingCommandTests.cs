@@ -109,6 +109,22 @@ public class EmbeddingCommandTests
     }
 
     [Test]
+    public void AnIndexOfNShotsKeepsThatManyPerClassAndItsSeedDecidesWhich()
+    {
+        using var dir = new TempDir();
+        (string support, _) = FewShotFolders(dir.Path, shots: 10, queries: 1);
+
+        (int code, string stdout, string stderr) = Run("index", "--input", support, "--shots", "3", "--seed", "4", "--output", dir.File("a.bin"));
+        Assert.That(code, Is.Zero, stderr);
+        Assert.That(Run("index", "--input", support, "--shots", "3", "--seed", "4", "--output", dir.File("b.bin")).Code, Is.Zero);
+        Assert.That(Run("index", "--input", support, "--shots", "3", "--seed", "5", "--output", dir.File("c.bin")).Code, Is.Zero);
+
+        Assert.That(stdout, Does.Contain("index: 33 images of 11 classes"));
+        Assert.That(File.ReadAllBytes(dir.File("b.bin")), Is.EqualTo(File.ReadAllBytes(dir.File("a.bin"))), "the same seed, the same images");
+        Assert.That(File.ReadAllBytes(dir.File("c.bin")), Is.Not.EqualTo(File.ReadAllBytes(dir.File("a.bin"))), "another seed, other images");
+    }
+
+    [Test]
     public void ClassifyWithAKnnIndexNamesTheNewClassAndWritesEachImagesSimilarity()
     {
         using var dir = new TempDir();
