@@ -116,6 +116,7 @@ internal static class EmbeddingCommands
             (LabelledSet s, LabelledSet q, int[] supportRows, int[] queryRows) = pair
                 ? Pair(LabelledSet.Embed(classifier, parse.GetValue(support)!, stderr), LabelledSet.Embed(classifier, parse.GetValue(query)!, stderr))
                 : Alternate(LabelledSet.Embed(classifier, parse.GetValue(input)!, stderr));
+            KnnMode knnMode = parse.GetValue(mode) == "prototype" ? KnnMode.Prototype : KnnMode.Weighted;
             var random = new NumpyGenerator((ulong)parse.GetValue(seed));
             foreach (int n in parse.GetValue(shots)!)
             {
@@ -125,7 +126,7 @@ internal static class EmbeddingCommands
                 for (int d = 0; d < drawCount; d++)
                 {
                     KnnClassifier knn = s.Build(n > 0 ? s.Draw(n, random, supportRows) : supportRows, model.Name(parse));
-                    knn.Mode = parse.GetValue(mode) == "prototype" ? KnnMode.Prototype : KnnMode.Weighted;
+                    knn.Mode = knnMode;
                     knn.K = parse.GetValue(k);
                     knn.Temperature = parse.GetValue(temperature);
                     foreach (int row in queryRows)

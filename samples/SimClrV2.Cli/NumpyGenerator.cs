@@ -10,7 +10,7 @@ namespace SimClrV2.Cli;
 /// (<c>SeedSequence.mix_entropy</c>, <c>generate_state</c>) and <c>_pcg64.pyx</c>; PCG64 in
 /// <c>src/pcg64/pcg64.h</c> (XSL-RR output, 32-bit draws halving one 64-bit draw, low half first);
 /// bounded integers in <c>src/distributions/distributions.c</c> (<c>random_bounded_uint64</c>: Lemire's
-/// method, 32-bit draws for ranges that fit); sampling without replacement in <c>_generator.pyx</c>
+/// method on 32-bit draws, the branch every range below 2^32 takes); sampling without replacement in <c>_generator.pyx</c>
 /// (<c>choice</c>: Floyd's algorithm with a hash set then a shuffle, or a tail shuffle for large
 /// samples). A test compares it with NumPy itself.
 /// </summary>
@@ -48,8 +48,8 @@ internal sealed class NumpyGenerator
         return ulong.RotateRight(high ^ low, (int)(high >> 58));
     }
 
-    /// <summary>The next 32 random bits (<c>pcg64_next32</c>: the low half of a 64-bit draw, then its high half).</summary>
-    public uint NextUInt32()
+    // The next 32 random bits (pcg64_next32: the low half of a 64-bit draw, then its high half).
+    private uint NextUInt32()
     {
         if (_hasHalf)
         {
@@ -63,21 +63,28 @@ internal sealed class NumpyGenerator
         return (uint)next;
     }
 
-    /// <summary>A uniform integer in 0..<paramref name="max"/>, both included (<c>random_bounded_uint64</c> without a mask).</summary>
-    /// <param name="max">The largest value.</param>
-    public ulong Bounded(ulong max)
+    // A uniform integer in 0..max, both included: random_bounded_uint64 without a mask. Indexes of an
+    // int population are below 2^31, so only its 32-bit branch (Lemire's method on 32-bit draws) is
+    // ever taken; NumPy's 64-bit branch serves ranges this class never draws from.
+    private int Bounded(int max)
     {
         if (max == 0)
         {
             return 0;
         }
 
-        if (max <= uint.MaxValue)
+        uint exclusive = (uint)max + 1;
+        ulong m = (ulong)NextUInt32() * exclusive;
+        if ((uint)m < exclusive)
         {
-            return max == uint.MaxValue ? NextUInt32() : Lemire32((uint)max);
+            uint threshold = (uint.MaxValue - (uint)max) % exclusive;
+            while ((uint)m < threshold)
+            {
+                m = (ulong)NextUInt32() * exclusive;
+            }
         }
 
-        return max == ulong.MaxValue ? NextUInt64() : Lemire64(max);
+        return (int)(m >> 32);
     }
 
     /// <summary>
@@ -90,113 +97,69 @@ internal sealed class NumpyGenerator
     {
         ArgumentOutOfRangeException.ThrowIfNegative(size);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(size, population);
-        var picked = new long[size];
         if (population > 10000 && size > population / 50)
         {
             // A tail shuffle: the last `size` places of a partly shuffled 0..population-1.
-            var all = new long[population];
-            for (int i = 0; i < population; i++)
-            {
-                all[i] = i;
-            }
-
+            int[] all = [.. Enumerable.Range(0, population)];
             Shuffle(all, Math.Max(population - size, 1));
-            Array.Copy(all, population - size, picked, 0, size);
-        }
-        else
-        {
-            Floyd(population, picked);
-            Shuffle(picked, 1);
+            return all[(population - size)..];
         }
 
-        return [.. picked.Select(i => (int)i)];
+        var picked = new int[size];
+        Floyd(population, picked);
+        Shuffle(picked, 1);
+        return picked;
     }
 
     // Floyd's algorithm: for j from population - size up, take a uniform value of 0..j, or j itself
     // when that value was taken; a linear-probing hash set of at least 1.2 x size slots remembers them.
-    private void Floyd(int population, long[] picked)
+    private void Floyd(int population, int[] picked)
     {
+        const int Empty = -1;
         int size = picked.Length;
-        ulong mask = Mask((ulong)(1.2 * size));
-        var taken = new ulong[mask + 1];
-        Array.Fill(taken, ulong.MaxValue);
-        for (long j = population - size; j < population; j++)
+        int mask = Mask((int)(1.2 * size));
+        var taken = new int[mask + 1];
+        Array.Fill(taken, Empty);
+        for (int j = population - size; j < population; j++)
         {
-            ulong value = Bounded((ulong)j);
-            ulong slot = value & mask;
-            while (taken[slot] != ulong.MaxValue && taken[slot] != value)
+            int value = Bounded(j);
+            int slot = value & mask;
+            while (taken[slot] != Empty && taken[slot] != value)
             {
                 slot = (slot + 1) & mask;
             }
 
-            if (taken[slot] == ulong.MaxValue)
+            if (taken[slot] != Empty)
             {
-                taken[slot] = value;
-            }
-            else
-            {
-                value = (ulong)j;
+                value = j;
                 slot = value & mask;
-                while (taken[slot] != ulong.MaxValue)
+                while (taken[slot] != Empty)
                 {
                     slot = (slot + 1) & mask;
                 }
-
-                taken[slot] = value;
             }
 
-            picked[j - population + size] = (long)value;
+            taken[slot] = value;
+            picked[j - population + size] = value;
         }
     }
 
     // _shuffle_int: swaps place i (from the last down to `first`) with a uniform place of 0..i.
-    private void Shuffle(long[] data, int first)
+    private void Shuffle(int[] data, int first)
     {
         for (int i = data.Length - 1; i >= first; i--)
         {
-            int j = (int)Bounded((ulong)i);
+            int j = Bounded(i);
             (data[i], data[j]) = (data[j], data[i]);
         }
-    }
-
-    private uint Lemire32(uint max)
-    {
-        uint exclusive = max + 1;
-        ulong m = (ulong)NextUInt32() * exclusive;
-        if ((uint)m < exclusive)
-        {
-            uint threshold = (uint.MaxValue - max) % exclusive;
-            while ((uint)m < threshold)
-            {
-                m = (ulong)NextUInt32() * exclusive;
-            }
-        }
-
-        return (uint)(m >> 32);
-    }
-
-    private ulong Lemire64(ulong max)
-    {
-        ulong exclusive = max + 1;
-        ulong high = Math.BigMul(NextUInt64(), exclusive, out ulong low);
-        if (low < exclusive)
-        {
-            ulong threshold = (ulong.MaxValue - max) % exclusive;
-            while (low < threshold)
-            {
-                high = Math.BigMul(NextUInt64(), exclusive, out low);
-            }
-        }
-
-        return high;
     }
 
     private void Step() => _state = (_state * Multiplier) + _increment;
 
     // The smallest all-ones bit mask >= value (_gen_mask).
-    private static ulong Mask(ulong value)
+    private static int Mask(int value)
     {
-        for (int shift = 1; shift <= 32; shift <<= 1)
+        for (int shift = 1; shift <= 16; shift <<= 1)
         {
             value |= value >> shift;
         }
